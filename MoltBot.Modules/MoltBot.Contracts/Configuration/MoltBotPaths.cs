@@ -1,0 +1,16 @@
+namespace MoltBot.Contracts.Configuration;
+
+/// <summary>
+/// Absolute paths resolved once at start from Storage:DataDirectory and Models:Directory (relative ones resolve
+/// against the content root). Modules take this instead of resolving paths themselves.
+/// </summary>
+public sealed record MoltBotPaths(string ContentRoot, string DataDirectory, string ModelsDirectory)
+{
+    /// <summary>A path under the data directory, e.g. Data("logs") or Data("pipeline", "pending.jsonl").</summary>
+    public string Data(params string[] parts) => Path.Combine([DataDirectory, .. parts]);
+
+    public string Model(params string[] parts) => Path.Combine([ModelsDirectory, .. parts]);
+
+    public static MoltBotPaths Resolve(string contentRoot, StorageOptions storage, ModelsOptions models) =>
+        new(contentRoot, Path.GetFullPath(storage.DataDirectory, contentRoot), Path.GetFullPath(models.Directory, contentRoot));
+}

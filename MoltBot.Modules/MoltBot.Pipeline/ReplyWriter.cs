@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using MoltBot.Contracts.Messaging;
+using MoltBot.Contracts.Pipeline;
+
+namespace MoltBot.Pipeline;
+
+/// <summary>Turns a handler's typing/delta/final calls into outbound events addressed to the sender's conversation.</summary>
+internal sealed class ReplyWriter(MessageQueues queues, QueuedEnvelope inbound, TimeProvider clock) : IReplyWriter
+{
+    private readonly Envelope _envelope = inbound.Envelope;
+
+    public bool Completed { get; private set; }
+
+    public ValueTask TypingAsync(CancellationToken cancellationToken) =>
+        Completed ? ValueTask.CompletedTask : Send(OutboundKind.Typing, "", null, null, null, cancellationToken);
+
+    public ValueTask DeltaAsync(string text, CancellationToken cancellationToken)
+    {
+        if (Completed) throw new InvalidOperationException("The final reply was already written.");
+        return Send(OutboundKind.Delta, text, null, null, null, cancellationToken);
+    }
+
+    public ValueTask FinalAsync(Reply reply, CancellationToken cancellationToken)
+    {
+        if (Completed) throw new InvalidOperationException("The final reply was already written.");
+        Completed = true;
+        return Send(OutboundKind.Final, reply.Text, reply.CardJson, reply.Language, reply.Source, cancellationToken);
+    }
+
+    /// <summary>Used by the worker when the handler failed: an apology as the final event.</summary>
+    public ValueTask ErrorAsync(string text, CancellationToken cancellationToken)
+    {
+        Completed = true;
+        return Send(OutboundKind.Error, text, null, null, "pipeline", cancellationToken);
+    }
+
+    private ValueTask Send(OutboundKind kind, string text, string? card, string? language, string? source, CancellationToken ct)
+    {
+        var message = new OutboundMessage
+        {
+            Kind = kind,
+            Platform = _envelope.Platform,
+            Account = _envelope.Account,
+            ConversationId = _envelope.ConversationId,
+            UserId = _envelope.UserId,
+            InReplyTo = _envelope.Id,
+            ReplyToPlatformMessageId = _envelope.PlatformMessageId,
+            Text = text,
+            CardJson = card,
+            Language = language ?? _envelope.Language,
+            Source = source,
+            TimestampMs = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+        long inboundTs = kind is OutboundKind.Final or OutboundKind.Error ? inbound.EnqueuedTimestamp : 0;
+        return queues.EnqueueOutboundAsync(message, inboundTs, ct);
+    }
+}

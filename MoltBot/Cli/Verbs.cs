@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace MoltBot.Cli;
+
+/// <summary>Every verb besides `run`, in the order `--help` lists them.</summary>
+internal static class Verbs
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using MoltBot.Channels;
+using MoltBot.Contracts.Configuration;
+using MoltBot.Dialog;
+using MoltBot.Gateway;
+using MoltBot.Inference;
+using MoltBot.Memory;
+using MoltBot.Pipeline;
+using MoltBot.Security;
+using MoltBot.Skills;
+using Prometheus;
+using Serilog;
+
+namespace MoltBot.Hosting;
+
+/// <summary>What a caller (the CLI, a test) may set when building the application.</summary>
+public sealed class MoltBotAppOptions
+{
+    /// <summary>Where appsettings.json and config/ are read from and relative paths resolve; default: the working directory.</summary>
+    public string? ContentRoot { get; init; }
+
+    /// <summary>Configuration arguments (--Section:Key value, --urls ...).</summary>
+    public string[] Args { get; init; } = [];
+
+    /// <summary>Last word on services (tests add fakes here).</summary>
+    public Action<WebApplicationBuilder>? Configure { get; init; }
+}
+
+/// <summary>The composition root: configuration, logging, modules, endpoints.</summary>
+public static class MoltBotApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    public static WebApplication Build(MoltBotAppOptions options)
+    {
+        string contentRoot = Path.GetFullPath(options.ContentRoot ?? DefaultContentRoot());
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = options.Args,
+            ContentRootPath = contentRoot,
+        });
+        ConfigurationSetup.Apply(builder.Configuration, contentRoot, builder.Environment.EnvironmentName, options.Args);
+        var config = builder.Configuration;
+
+        // Paths and logging are needed before anything else can report; validate them here, with one-line errors.
+        var storage = Bind<StorageOptions>(config, StorageOptions.Section);
+        var models = Bind<ModelsOptions>(config, ModelsOptions.Section);
+        var log = Bind<LogOptions>(config, LogOptions.Section);
+        LoggingSetup.Validate(log);
+        var paths = MoltBotPaths.Resolve(contentRoot, storage, models);
+
+        if (string.IsNullOrEmpty(config["urls"]) && !config.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        var services = builder.Services;
+        services.AddSerilog((_, lc) => LoggingSetup.Configure(lc, log, paths));
+        services.AddSingleton(paths);
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ModelsOptions>().Bind(config.GetSection(ModelsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModelsOptions>>(new ModelsDirectoryValidator(contentRoot));
+        services.AddHealthChecks();
+        builder.Host.UseSystemd();
+
+        var pipeline = Bind<PipelineOptions>(config, PipelineOptions.Section);
+        services.Configure<HostOptions>(o =>
+            o.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, pipeline.DrainTimeoutSeconds) + 20));
+
+        // Modules. The pipeline goes last: hosted services stop in reverse order, so it drains before adapters close.
+        services.AddMoltBotSecurity(config);
+        services.AddMoltBotMemory(config);
+        services.AddMoltBotInference(config);
+        services.AddMoltBotSkills(config);
+        services.AddMoltBotDialog(config);
+        services.AddMoltBotChannels(config);
+        services.AddMoltBotGateway(config);
+        services.AddMoltBotPipeline(config);
+
+        options.Configure?.Invoke(builder);
+
+        var app = builder.Build();
+        MapOperationalEndpoints(app);
+        app.MapMoltBotChannels();
+        app.MapMoltBotGateway();
+        app.MapMoltBotSecurity();
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var started = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+            Log.ForContext("SourceContext", "MoltBot").Information(
+                "MoltBot listening on {Urls}; {Elapsed:F0} ms since process start; data in {Data}",
+                string.Join(", ", app.Urls), (DateTime.UtcNow - started).TotalMilliseconds, paths.DataDirectory);
+        });
+        return app;
+    }
+
+    private static void MapOperationalEndpoints(WebApplication app)
+    {
+        // Liveness: the process is up and serving HTTP.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        // Readiness: models loaded, storage open, pipeline running (checks tagged "ready"), with details.
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResponseWriter = HealthResponseWriter.WriteJsonAsync,
+        });
+        app.MapMetrics("/metrics");
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    {
+        var value = new T();
+        try
+        {
+            configuration.GetSection(section).Bind(value);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // e.g. "Pipeline:ShardCount = abc": the binder names the key in its message.
+            throw new StartupException($"Configuration section '{section}': {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+        return value;
+    }
+
+    /// <summary>
+    /// The nearest directory holding appsettings.json, from the working directory up (dotnet run may start in the
+    /// project folder MoltBot/, whose parent is the repository root); else the binary's folder (installed copy).
+    /// </summary>
+    private static string DefaultContentRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "appsettings.json"))) return dir.FullName;
+        }
+        return AppContext.BaseDirectory;
+    }
+}
+
+/// <summary>Models:Directory must exist: starting without models would only fail later, less clearly.</summary>
+internal sealed class ModelsDirectoryValidator(string contentRoot) : IValidateOptions<ModelsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ModelsOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Directory)) return ValidateOptionsResult.Skip; // DataAnnotations reports it
+        string full = Path.GetFullPath(options.Directory, contentRoot);
+        return Directory.Exists(full)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Models:Directory '{options.Directory}' does not exist (resolved to {full}); point it at the folder that holds the model folders (default \"models\").");
+    }
+}
