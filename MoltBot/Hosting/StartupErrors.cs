@@ -23,6 +23,17 @@ public static class StartupErrors
         }
     }
 
+    /// <summary>
+    /// DataAnnotations failures read "DataAnnotation validation failed for 'XOptions' members: 'Key' with the error:
+    /// 'message'." — our messages already name the full key, so keep just the message.
+    /// </summary>
+    private static string Clean(string failure)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(failure,
+            @"^DataAnnotation validation failed for '[^']+' members: '[^']+' with the error: '(.*)'\.$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        return (m.Success ? m.Groups[1].Value : failure).ReplaceLineEndings(" ");
+    }
+
     /// <summary>The one-line messages for a known start-up failure, or none for a real bug (which keeps its trace).</summary>
     public static IReadOnlyList<string> Describe(Exception ex)
     {
@@ -31,7 +42,7 @@ public static class StartupErrors
             case AggregateException agg:
                 return agg.InnerExceptions.SelectMany(Describe).ToList();
             case OptionsValidationException ove:
-                return ove.Failures.Select(f => "configuration error: " + f).ToList();
+                return ove.Failures.Select(f => "configuration error: " + Clean(f)).ToList();
             case StartupException se:
                 return [se.Message];
             case IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase):
