@@ -5,6 +5,7 @@ using MoltBot.Contracts.Configuration;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
 using MoltBot.Pipeline;
+using MoltBot.Pipeline.Tracing;
 
 namespace MoltBot.Bench;
 
@@ -34,6 +35,7 @@ public class PipelineBenchmarks
         _adapter = new CountingAdapter();
         _service = new PipelineService(_queues, new EchoHandler(), [], [], [], [_adapter],
             new PendingMessageStore(_dir, NullLogger<PendingMessageStore>.Instance), new UndeliveredStore(_dir),
+            new JsonlTraceRecorder(Options.Create(new TraceOptions()), new MoltBotPaths(_dir, _dir, _dir), NullLogger<JsonlTraceRecorder>.Instance),
             options, TimeProvider.System, NullLogger<PipelineService>.Instance);
         await _service.StartAsync(CancellationToken.None);
         _envelopes = Enumerable.Range(0, Messages).Select(i => new Envelope

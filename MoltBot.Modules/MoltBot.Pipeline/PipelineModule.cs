@@ -2,7 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MoltBot.Contracts.Configuration;
+using MoltBot.Contracts.Diagnostics;
 using MoltBot.Contracts.Pipeline;
+using MoltBot.Pipeline.Tracing;
 
 namespace MoltBot.Pipeline;
 
@@ -16,6 +18,11 @@ public static class PipelineModule
     {
         services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TraceOptions>().Bind(configuration.GetSection(TraceOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<JsonlTraceRecorder>();
+        services.AddSingleton<ITraceRecorder>(sp => sp.GetRequiredService<JsonlTraceRecorder>());
+        services.AddHostedService(sp => sp.GetRequiredService<JsonlTraceRecorder>());
         services.AddSingleton<MessageQueues>();
         services.AddSingleton<IInboundQueue>(sp => sp.GetRequiredService<MessageQueues>());
         services.AddSingleton<IOutboundQueue>(sp => sp.GetRequiredService<MessageQueues>());

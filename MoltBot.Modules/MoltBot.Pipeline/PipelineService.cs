@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoltBot.Contracts.Configuration;
+using MoltBot.Contracts.Diagnostics;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
 
@@ -21,6 +22,7 @@ public sealed class PipelineService(
     IEnumerable<IChannelAdapter> adapters,
     PendingMessageStore pending,
     UndeliveredStore undelivered,
+    ITraceRecorder trace,
     IOptions<PipelineOptions> options,
     TimeProvider clock,
     ILogger<PipelineService> logger) : IHostedService
@@ -41,7 +43,7 @@ public sealed class PipelineService(
         var filters = inboundFilters.ToArray();
         var timeout = TimeSpan.FromSeconds(o.HandlerTimeoutSeconds);
         _workers = Enumerable.Range(0, queues.ShardCount)
-            .Select(i => new ShardWorker(i, queues, handler, filters, observerList, pending, timeout, clock, logger))
+            .Select(i => new ShardWorker(i, queues, handler, filters, observerList, pending, trace, timeout, clock, logger))
             .Select(w => Task.Run(() => w.RunAsync(_abortWorkers.Token), CancellationToken.None))
             .ToArray();
         var outFilters = outboundFilters.ToArray();

@@ -1,11 +1,13 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
+using MoltBot.Contracts.Diagnostics;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
 
 namespace MoltBot.Pipeline;
 
 /// <summary>Turns a handler's typing/delta/final calls into outbound events addressed to the sender's conversation.</summary>
-internal sealed class ReplyWriter(MessageQueues queues, QueuedEnvelope inbound, TimeProvider clock) : IReplyWriter
+internal sealed class ReplyWriter(MessageQueues queues, QueuedEnvelope inbound, TimeProvider clock, ITraceRecorder trace) : IReplyWriter
 {
     private readonly Envelope _envelope = inbound.Envelope;
 
@@ -52,6 +54,17 @@ internal sealed class ReplyWriter(MessageQueues queues, QueuedEnvelope inbound, 
             TimestampMs = clock.GetUtcNow().ToUnixTimeMilliseconds(),
         };
         long inboundTs = kind is OutboundKind.Final or OutboundKind.Error ? inbound.EnqueuedTimestamp : 0;
+        if (inboundTs != 0 && trace.Enabled)
+        {
+            trace.Record(new TraceEvent(_envelope.Platform + ":" + _envelope.ConversationId, _envelope.Id, TraceStages.Reply,
+                message.TimestampMs, Stopwatch.GetElapsedTime(inboundTs).TotalMilliseconds,
+                new JsonObject
+                {
+                    // An error's text is the pipeline's apology; what matters for replay is that it failed.
+                    ["kind"] = kind.ToString(), ["text"] = kind == OutboundKind.Error ? null : text,
+                    ["source"] = kind == OutboundKind.Error ? null : source, ["language"] = kind == OutboundKind.Error ? null : message.Language,
+                }));
+        }
         return queues.EnqueueOutboundAsync(message, inboundTs, ct);
     }
 }

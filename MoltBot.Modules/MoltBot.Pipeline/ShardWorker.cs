@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using System.Text.Json.Nodes;
+using MoltBot.Contracts.Diagnostics;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
 
@@ -16,6 +18,7 @@ internal sealed class ShardWorker(
     IReadOnlyList<IInboundFilter> filters,
     IReadOnlyList<IPipelineObserver> observers,
     PendingMessageStore pending,
+    ITraceRecorder trace,
     TimeSpan handlerTimeout,
     TimeProvider clock,
     ILogger logger)
@@ -45,7 +48,8 @@ internal sealed class ShardWorker(
     private async Task ProcessAsync(QueuedEnvelope item, CancellationToken abort)
     {
         var envelope = item.Envelope;
-        Observe(envelope, Stages.QueueWait, Stopwatch.GetElapsedTime(item.EnqueuedTimestamp));
+        var queueWait = Stopwatch.GetElapsedTime(item.EnqueuedTimestamp);
+        Observe(envelope, Stages.QueueWait, queueWait);
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["ConversationId"] = envelope.ConversationId,
@@ -54,7 +58,7 @@ internal sealed class ShardWorker(
             ["Shard"] = index,
         });
 
-        var reply = new ReplyWriter(queues, item, clock);
+        var reply = new ReplyWriter(queues, item, clock, trace);
         long start = Stopwatch.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
         timeout.CancelAfter(handlerTimeout);
@@ -71,6 +75,7 @@ internal sealed class ShardWorker(
                 }
             }
             Observe(envelope, Stages.Filter, Stopwatch.GetElapsedTime(start));
+            if (trace.Enabled) RecordReceived(filtered, queueWait);
 
             long handleStart = Stopwatch.GetTimestamp();
             await handler.HandleAsync(filtered, reply, timeout.Token).ConfigureAwait(false);
@@ -101,6 +106,19 @@ internal sealed class ShardWorker(
             if (!reply.Completed) await reply.ErrorAsync(Apology.For(envelope), abort).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Trace: the message as the handler sees it (after masking), and where it was routed.</summary>
+    private void RecordReceived(Envelope envelope, TimeSpan queueWait)
+    {
+        string conversation = envelope.Platform + ":" + envelope.ConversationId;
+        long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var data = System.Text.Json.JsonSerializer.SerializeToNode(envelope with { Raw = null }, TraceJson)!.AsObject();
+        trace.Record(new TraceEvent(conversation, envelope.Id, TraceStages.Received, now, null, new JsonObject { ["envelope"] = data }));
+        trace.Record(new TraceEvent(conversation, envelope.Id, TraceStages.Routed, now, queueWait.TotalMilliseconds,
+            new JsonObject { ["shard"] = index, ["shardKey"] = envelope.ShardKey }));
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions TraceJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     private void Observe(Envelope envelope, string stage, TimeSpan elapsed)
     {

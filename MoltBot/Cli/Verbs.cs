@@ -7,6 +7,8 @@ internal static class Verbs
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return ChatVerb.Create();
+        yield return ReplayVerb.Create();
+        yield return PerfVerb.Create();
     }
 }

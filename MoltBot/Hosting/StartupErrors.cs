@@ -45,6 +45,8 @@ public static class StartupErrors
                 return ove.Failures.Select(f => "configuration error: " + Clean(f)).ToList();
             case StartupException se:
                 return [se.Message];
+            case FileNotFoundException or InvalidDataException:
+                return [ex.Message];
             case IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase):
                 return [$"cannot listen: {io.Message} Set another address with --urls or Kestrel:Endpoints."];
             case DllNotFoundException or TypeInitializationException when NativeLibraryHint.Matches(ex):
