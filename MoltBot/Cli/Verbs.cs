@@ -10,5 +10,6 @@ internal static class Verbs
         yield return ChatVerb.Create();
         yield return ReplayVerb.Create();
         yield return PerfVerb.Create();
+        yield return TestStoriesVerb.Create();
     }
 }
