@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text;
+
+namespace MoltBot.Bench.Load;
+
+/// <summary>Writes results as JSON, a Markdown table and a latency CDF plot under bench-results/.</summary>
+public static class BenchReport
+{
+    public static string Write(string outDir, string name, IReadOnlyList<LoadResult> results)
+    {
+        Directory.CreateDirectory(outDir);
+        string stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        string basePath = Path.Combine(outDir, $"{name}-{stamp}");
+        File.WriteAllText(basePath + ".json", LoadGenerator.ToJson(results));
+        File.WriteAllText(basePath + ".md", Markdown(results));
+
+        var plot = new ScottPlot.Plot();
+        foreach (var r in results.Where(r => r.Cdf.Count > 0))
+        {
+            var line = plot.Add.Scatter(r.Cdf.Select(p => p[0]).ToArray(), r.Cdf.Select(p => p[1]).ToArray());
+            line.LegendText = $"{r.Settings.Scenario} K={r.Settings.Connections} rate={(r.Settings.Rate > 0 ? r.Settings.Rate : "max")}";
+            line.MarkerSize = 0;
+        }
+        plot.Axes.Bottom.Label.Text = "latency (ms)";
+        plot.Axes.Left.Label.Text = "fraction of replies";
+        plot.Title("MoltBot reply latency CDF");
+        plot.ShowLegend();
+        plot.SavePng(basePath + "-cdf.png", 900, 500);
+        return basePath;
+    }
+
+    public static string Markdown(IReadOnlyList<LoadResult> results)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| scenario | users | rate (msg/s) | sent | answered | lost | dup | errors | throughput (msg/s) | p50 ms | p95 ms | p99 ms | max ms | peak RSS MB | server CPU s | reply sources |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        foreach (var r in results)
+        {
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Settings.Scenario} | {r.Settings.Connections} | {(r.Settings.Rate > 0 ? r.Settings.Rate.ToString(CultureInfo.InvariantCulture) : "max")} | {r.Sent} | {r.Answered} | {r.Lost} | {r.Duplicated} | {r.Errors} | {r.ThroughputPerSecond:F0} | {r.P50Ms:F2} | {r.P95Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {(r.PeakRssBytes is { } rss ? (rss / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) : "-")} | {(r.CpuSeconds is { } c ? c.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {string.Join(", ", r.ReplySources.Select(kv => $"{kv.Key}: {kv.Value}"))} |"));
+        }
+        return sb.ToString();
+    }
+}

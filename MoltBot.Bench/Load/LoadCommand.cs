@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace MoltBot.Bench.Load;
+
+/// <summary>
+/// `dotnet run -c Release --project MoltBot.Bench -- load [options]` and `... -- coldstart [--runs N]`.
+/// Starts MoltBot as a child process on its embedded defaults unless --url points at a running one.
+/// </summary>
+public static class LoadCommand
+{
+    /// <summary>Named scenarios: the message each simulated user sends (the reply's `source` shows the path taken).</summary>
+    public static readonly Dictionary<string, string> Scenarios = new()
+    {
+        ["skill"] = "/time",
+        ["nlu-skill"] = "what time is it in Tokyo?",
+        ["student"] = "tell me a little about yourself",
+        ["teacher"] = "tell me a little about yourself",
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var o = Parse(args);
+        string repo = FindRepoRoot();
+        string outDir = o.GetValueOrDefault("out") ?? Path.Combine(repo, "bench-results");
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+
+        if (args[0] == "coldstart") return await ColdStartAsync(o, repo, outDir, cts.Token);
+
+        string scenario = o.GetValueOrDefault("scenario") ?? "nlu-skill";
+        var serverArgs = o.GetValueOrDefault("server-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (scenario == "teacher" && serverArgs.Length == 0) serverArgs = ["--Dialog:GenerationModel", "teacher"];
+        var concurrency = (o.GetValueOrDefault("connections") ?? "100").Split(',').Select(int.Parse).ToArray();
+        var results = new List<LoadResult>();
+        foreach (int k in concurrency)
+        {
+            await using var server = o.TryGetValue("url", out var url)
+                ? MoltBotServer.Attach(new Uri(url))
+                : await MoltBotServer.StartAsync(MoltbotDll(repo, o), repo, serverArgs, cts.Token);
+            var settings = new LoadSettings
+            {
+                Connections = k,
+                MessagesPerConnection = int.Parse(o.GetValueOrDefault("messages") ?? "20", CultureInfo.InvariantCulture),
+                Rate = double.Parse(o.GetValueOrDefault("rate") ?? "0", CultureInfo.InvariantCulture),
+                Scenario = scenario,
+                Text = o.GetValueOrDefault("text") ?? Scenarios.GetValueOrDefault(scenario) ?? throw new ArgumentException($"unknown scenario '{scenario}' ({string.Join(", ", Scenarios.Keys)})"),
+            };
+            Console.Error.WriteLine($"load: {scenario}, {k} users × {settings.MessagesPerConnection} messages, rate {(settings.Rate > 0 ? settings.Rate : "max")} ...");
+            var r = await LoadGenerator.RunAsync(server, settings, cts.Token);
+            results.Add(r);
+            Console.Write(BenchReport.Markdown([r]).Split('\n', 3)[2]);
+        }
+        string path = BenchReport.Write(outDir, "load-" + scenario, results);
+        Console.WriteLine(BenchReport.Markdown(results));
+        Console.WriteLine($"written: {path}.json, .md, -cdf.png");
+        return results.All(r => r.Lost == 0 && r.Duplicated == 0) ? 0 : 1;
+    }
+
+    /// <summary>Process start → first reply served, over N fresh processes; prints the median.</summary>
+    private static async Task<int> ColdStartAsync(Dictionary<string, string> o, string repo, string outDir, CancellationToken ct)
+    {
+        int runs = int.Parse(o.GetValueOrDefault("runs") ?? "5", CultureInfo.InvariantCulture);
+        var firstReply = new List<double>();
+        var listening = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            await using var server = await MoltBotServer.StartAsync(MoltbotDll(repo, o), repo, [], ct);
+            string token = await server.GetTokenAsync(ct);
+            await using var client = await GatewayClient.ConnectAsync(server.Url, token, "cold", ct);
+            await client.SendTextAsync("c1", o.GetValueOrDefault("text") ?? "hello", ct);
+            while (true)
+            {
+                using var f = await client.ReceiveAsync(ct);
+                if (f.RootElement.GetProperty("type").GetString() == "reply.final") break;
+            }
+            firstReply.Add(sw.Elapsed.TotalMilliseconds);
+            listening.Add(server.StartToListening.TotalMilliseconds);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {i + 1}: listening {listening[^1]:F0} ms, first reply {firstReply[^1]:F0} ms"));
+        }
+        firstReply.Sort();
+        listening.Sort();
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"cold start over {runs} runs: median process start → listening {listening[runs / 2]:F0} ms, → first reply {firstReply[runs / 2]:F0} ms (min {firstReply[0]:F0}, max {firstReply[^1]:F0})");
+        Console.WriteLine(line);
+        Directory.CreateDirectory(outDir);
+        await File.WriteAllTextAsync(Path.Combine(outDir, $"coldstart-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json"),
+            LoadGenerator.ToJson(new { runs, firstReplyMs = firstReply, listeningMs = listening }), ct);
+        return 0;
+    }
+
+    private static string MoltbotDll(string repo, Dictionary<string, string> o)
+    {
+        if (o.TryGetValue("dll", out var dll)) return dll;
+        foreach (var config in new[] { "Release", "Debug" })
+        {
+            string p = Path.Combine(repo, "MoltBot", "bin", config, "net10.0", "moltbot.dll");
+            if (File.Exists(p)) return p;
+        }
+        throw new FileNotFoundException("moltbot.dll not built: run `dotnet build -c Release MoltBot` first, or pass --dll PATH");
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "MoltBot.sln"))) return d.FullName;
+        throw new InvalidOperationException("run from inside the MoltBot repository");
+    }
+
+    private static Dictionary<string, string> Parse(string[] args)
+    {
+        var o = new Dictionary<string, string>();
+        for (int i = 1; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{args[i]}'");
+            string key = args[i][2..];
+            o[key] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
+        }
+        return o;
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace MoltBot.Bench.Load;
+
+/// <summary>
+/// MoltBot as a child process on its embedded defaults (fresh data directory, free loopback port), as a user
+/// would run it; or an already running instance (--url). Reads peak RSS and CPU time from /proc.
+/// </summary>
+public sealed partial class MoltBotServer : IAsyncDisposable
+{
+    private readonly Process? _process;
+    private readonly string? _dataDir;
+
+    private MoltBotServer(Uri url, Process? process, string? dataDir, TimeSpan startToListening)
+    {
+        Url = url;
+        _process = process;
+        _dataDir = dataDir;
+        StartToListening = startToListening;
+    }
+
+    public Uri Url { get; }
+    public TimeSpan StartToListening { get; }
+    public int? ProcessId => _process?.Id;
+
+    public static MoltBotServer Attach(Uri url) => new(url, null, null, TimeSpan.Zero);
+
+    /// <param name="moltbotDll">Path to moltbot.dll (Release build recommended).</param>
+    public static async Task<MoltBotServer> StartAsync(string moltbotDll, string repoRoot, IEnumerable<string> extraArgs, CancellationToken ct)
+    {
+        string data = Directory.CreateTempSubdirectory("moltbot-load").FullName;
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = repoRoot, // its appsettings.json and models/: the embedded defaults
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { moltbotDll, "run", "--urls", "http://127.0.0.1:0", "--Storage:DataDirectory", data }.Concat(extraArgs))
+            psi.ArgumentList.Add(a);
+        var sw = Stopwatch.StartNew();
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start dotnet");
+        var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stderr = new System.Text.StringBuilder();
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            var m = Listening().Match(e.Data);
+            if (m.Success) url.TrySetResult(new Uri(m.Groups[1].Value));
+        };
+        p.OutputDataReceived += (_, _) => { };
+        p.BeginErrorReadLine();
+        p.BeginOutputReadLine();
+        var exited = p.WaitForExitAsync(ct);
+        var first = await Task.WhenAny(url.Task, exited, Task.Delay(TimeSpan.FromMinutes(2), ct));
+        if (first != url.Task)
+        {
+            if (!p.HasExited) p.Kill(true);
+            lock (stderr) throw new InvalidOperationException("MoltBot did not start:\n" + stderr);
+        }
+        return new MoltBotServer(await url.Task, p, data, sw.Elapsed);
+    }
+
+    /// <summary>The web-chat token MoltBot hands to loopback clients (docs/protocol.md).</summary>
+    public async Task<string> GetTokenAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = Url };
+        using var doc = JsonDocument.Parse(await http.GetStringAsync("/webchat/token", ct));
+        return doc.RootElement.GetProperty("token").GetString()!;
+    }
+
+    /// <summary>Peak resident set (VmHWM) in bytes, from /proc.</summary>
+    public long? PeakRssBytes()
+    {
+        if (_process is null || _process.HasExited) return null;
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        return null;
+    }
+
+    /// <summary>User + system CPU time of the server so far.</summary>
+    public TimeSpan? CpuTime()
+    {
+        if (_process is null || _process.HasExited) return null;
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex Listening();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()])) await kill.WaitForExitAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try { await _process.WaitForExitAsync(cts.Token); }
+            catch (OperationCanceledException) { _process.Kill(true); }
+        }
+        _process?.Dispose();
+        if (_dataDir is not null) try { Directory.Delete(_dataDir, true); } catch (IOException) { }
+    }
+}
