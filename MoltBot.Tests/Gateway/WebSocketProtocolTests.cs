@@ -355,4 +355,18 @@ public class WebSocketProtocolTests
         Assert.Equal(n, handler.TotalCalls);
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
     }
+
+    [Fact]
+    public async Task New_sessions_over_the_limit_are_refused_with_1013()
+    {
+        var (host, _) = await GatewayFixture.StartAsync(new Dictionary<string, string> { ["Gateway:MaxSessions"] = "1" });
+        await using var _h = host;
+        var uri = GatewayFixture.WebSocketUri(host);
+        var (first, _, _) = await WsClient.OpenSessionAsync(uri, "one");
+        await using var _f = first;
+        await using var second = await WsClient.ConnectAsync(uri);
+        await second.ReceiveAsync();
+        await second.SendAsync(new { type = "auth", token = GatewayFixture.Token, user = "two" });
+        Assert.Equal(1013, await second.ReceiveCloseAsync());
+    }
 }
