@@ -29,8 +29,9 @@ public static class LoadCommand
         if (args[0] == "coldstart") return await ColdStartAsync(o, repo, outDir, cts.Token);
 
         string scenario = o.GetValueOrDefault("scenario") ?? "nlu-skill";
-        var serverArgs = o.GetValueOrDefault("server-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
-        if (scenario == "teacher" && serverArgs.Length == 0) serverArgs = ["--Dialog:GenerationModel", "teacher"];
+        // Simulated users send faster than a person: lift the per-connection rate limit, which protects real deployments.
+        string[] serverArgs = ["--Gateway:RatePerSecond", "1000000", "--Gateway:RateBurst", "1000000", "--Log:Level", "Warning",
+            .. o.GetValueOrDefault("server-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? []];
         var concurrency = (o.GetValueOrDefault("connections") ?? "100").Split(',').Select(int.Parse).ToArray();
         var results = new List<LoadResult>();
         foreach (int k in concurrency)
