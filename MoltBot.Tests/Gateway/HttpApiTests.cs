@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Inference;
 
 namespace MoltBot.Tests.Gateway;
@@ -260,5 +261,52 @@ public class HttpApiTests
     {
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestHost.StartAsync(new Dictionary<string, string> { [key] = value }));
         Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public async Task A_message_id_sent_twice_by_one_user_is_answered_once_and_refused_with_409()
+    {
+        var (host, handler) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        using var client = Authorized(host);
+        var first = await client.PostAsJsonAsync("/v1/messages", new { user = "gina", text = "once please", id = "req-1" });
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var second = await client.PostAsJsonAsync("/v1/messages", new { user = "gina", text = "once please", id = "req-1" });
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Equal("duplicate_message", (string?)(await Json(second))["error"]!["code"]);
+        Assert.Equal(1, handler.Calls["once please"]);
+    }
+
+    [Fact]
+    public async Task An_unparsable_gateway_value_stops_the_start_with_one_line_naming_the_key()
+    {
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync(new Dictionary<string, string> { ["Gateway:MaxConnections"] = "many" }));
+        var lines = MoltBot.Hosting.StartupErrors.Describe(ex);
+        Assert.Contains(lines, l => l.Contains("Gateway:MaxConnections"));
+    }
+
+    [Fact]
+    public async Task History_falls_back_to_the_memory_modules_conversation_reader_when_the_gateway_holds_nothing()
+    {
+        var stored = new StoredMessage("m1", "http:old-talk", "http:ivy", "in", "from before the restart", 1000);
+        var (host, _) = await GatewayFixture.StartAsync(configure: b => b.Services.AddSingleton<IConversationReader>(new FixedReader([stored])));
+        await using var _h = host;
+        using var client = Authorized(host);
+        var messages = (await Json(await client.GetAsync("/v1/conversations/old-talk/messages")))["messages"]!.AsArray();
+        Assert.Equal("from before the restart", (string?)Assert.Single(messages)!["text"]);
+
+        // A conversation the gateway has seen since the start is answered from its own history.
+        await client.PostAsJsonAsync("/v1/messages", new { user = "ivy", text = "fresh", conversation = "new-talk" });
+        var fresh = (await Json(await client.GetAsync("/v1/conversations/new-talk/messages")))["messages"]!.AsArray();
+        Assert.Equal(["fresh", "echo: fresh"], fresh.Select(m => (string)m!["text"]!));
+    }
+
+    private sealed class FixedReader(IReadOnlyList<StoredMessage> messages) : IConversationReader
+    {
+        public Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<ConversationSummary>>([]);
+
+        public Task<IReadOnlyList<StoredMessage>> MessagesAsync(string conversationKey, int take, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<StoredMessage>>(messages.Where(m => m.ConversationKey == conversationKey).Take(take).ToList());
     }
 }

@@ -369,4 +369,82 @@ public class WebSocketProtocolTests
         await second.SendAsync(new { type = "auth", token = GatewayFixture.Token, user = "two" });
         Assert.Equal(1013, await second.ReceiveCloseAsync());
     }
+
+    [Fact]
+    public async Task A_full_inbound_queue_answers_send_with_queue_full_and_every_acked_message_is_answered()
+    {
+        var (host, handler) = await GatewayFixture.StartAsync(new Dictionary<string, string>
+        {
+            ["Pipeline:InboundCapacity"] = "1",
+            ["Pipeline:ShardCount"] = "1",
+            ["Pipeline:ShardCapacity"] = "1",
+        });
+        await using var _h = host;
+        var (client, _, _) = await WsClient.OpenSessionAsync(GatewayFixture.WebSocketUri(host));
+        await using var _c = client;
+
+        await client.SendAsync(new { type = "send", id = "h", text = "hold" });
+        var acked = new List<string>();
+        await client.ReceiveUntilAsync("ack");
+        acked.Add("h");
+        while (handler.TotalCalls == 0) await Task.Delay(10);
+        JsonObject? refusal = null;
+        for (int i = 0; i < 10 && refusal is null; i++)
+        {
+            await client.SendAsync(new { type = "send", id = "q" + i, text = "queued " + i });
+            var frames = await client.ReceiveUntilAsync("ack", "error");
+            var last = frames[^1];
+            if ((string?)last["type"] == "error") refusal = last;
+            else acked.Add((string)last["id"]!);
+        }
+        Assert.NotNull(refusal);
+        Assert.Equal("queue_full", (string?)refusal!["code"]);
+        Assert.True((int)refusal["retryAfterMs"]! > 0);
+        Assert.StartsWith("q", (string?)refusal["id"]);
+
+        handler.Release();
+        var finals = new HashSet<string>();
+        while (finals.Count < acked.Count)
+        {
+            var f = await client.ReceiveAsync();
+            if ((string?)f["type"] == "reply.final") finals.Add((string)f["replyTo"]!);
+        }
+        Assert.Equal(acked.ToHashSet(), finals);
+    }
+
+    [Fact]
+    public async Task A_session_is_not_resumable_after_the_configured_window()
+    {
+        var (host, _) = await GatewayFixture.StartAsync(new Dictionary<string, string> { ["Gateway:ResumeWindowSeconds"] = "1" });
+        await using var _h = host;
+        var registry = host.Services.GetRequiredService<SessionRegistry>();
+        var uri = GatewayFixture.WebSocketUri(host);
+        var (first, _, session) = await WsClient.OpenSessionAsync(uri);
+        string sessionId = (string)session["session"]!;
+        await first.DisposeAsync();
+
+        var wait = Stopwatch.StartNew();
+        while (registry.Find(sessionId) is not null && wait.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
+        Assert.Null(registry.Find(sessionId));
+
+        await using var second = await WsClient.ConnectAsync(uri);
+        await second.ReceiveAsync();
+        await second.SendAsync(new { type = "auth", token = GatewayFixture.Token, resume = new { session = sessionId, lastSeq = 0 } });
+        Assert.Equal("resume_failed", (string?)(await second.ReceiveAsync())["code"]);
+        var fresh = await second.ReceiveAsync();
+        Assert.False((bool)fresh["resumed"]!);
+        Assert.NotEqual(sessionId, (string?)fresh["session"]);
+    }
+
+    [Fact]
+    public async Task Server_shutdown_closes_connections_with_1001()
+    {
+        var (host, _) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        var (client, _, _) = await WsClient.OpenSessionAsync(GatewayFixture.WebSocketUri(host));
+        await using var _c = client;
+        var closing = client.ReceiveCloseAsync();
+        await host.StopAsync();
+        Assert.Equal(1001, await closing);
+    }
 }
