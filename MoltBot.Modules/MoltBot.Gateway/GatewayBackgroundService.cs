@@ -5,15 +5,12 @@ using MoltBot.Gateway.WebSockets;
 
 namespace MoltBot.Gateway;
 
-/// <summary>Expires idle sessions every second and, when the host starts stopping, closes every WebSocket with 1001 (going away).</summary>
+/// <summary>Expires idle sessions every second and, when the host stops, closes every WebSocket with 1001 (going away).</summary>
 internal sealed class GatewayBackgroundService(SessionRegistry sessions, OutboundRouter router, TimeProvider clock,
-    IHostApplicationLifetime lifetime, ILogger<GatewayBackgroundService> logger) : BackgroundService
+    ILogger<GatewayBackgroundService> logger) : BackgroundService, IHostedLifecycleService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Kestrel stops before this service and waits for open requests; a WebSocket only ends when it is closed,
-        // so close them as soon as stopping begins instead of letting Kestrel abort them after its timeout.
-        using var onStopping = lifetime.ApplicationStopping.Register(CloseAll);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), clock);
         try
         {
@@ -34,9 +31,23 @@ internal sealed class GatewayBackgroundService(SessionRegistry sessions, Outboun
         sessions.CloseAll(CloseCodes.GoingAway, "server shutting down");
     }
 
+    // Kestrel stops before this service and waits for open requests; a WebSocket only ends when it is closed,
+    // so the sockets are closed in the "stopping" phase, which runs before any StopAsync (Kestrel's included).
+    // The pipeline (registered after the gateway) drains in its own stopping phase first, so replies finished
+    // during the drain are still delivered on the open sockets.
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        CloseAll();
+        return Task.CompletedTask;
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        CloseAll(); // in case stopping began before ExecuteAsync registered the callback
+        CloseAll(); // idempotent: in case the stopping phase did not run
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

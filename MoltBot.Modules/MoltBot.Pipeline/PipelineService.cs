@@ -25,7 +25,7 @@ public sealed class PipelineService(
     ITraceRecorder trace,
     IOptions<PipelineOptions> options,
     TimeProvider clock,
-    ILogger<PipelineService> logger) : IHostedService
+    ILogger<PipelineService> logger) : IHostedLifecycleService
 {
     private readonly CancellationTokenSource _abortWorkers = new();
     private readonly CancellationTokenSource _abortSenders = new();
@@ -87,7 +87,22 @@ public sealed class PipelineService(
         }
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Drains in the "stopping" phase, which runs before any hosted service's StopAsync — before Kestrel stops and
+    /// before the gateway closes its WebSockets — so replies finished during the drain still reach their clients.
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => _drain ??= DrainAsync();
+
+    public Task StopAsync(CancellationToken cancellationToken) => _drain ??= DrainAsync();
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private Task? _drain;
+
+    private async Task DrainAsync()
     {
         var drain = TimeSpan.FromSeconds(options.Value.DrainTimeoutSeconds);
         int queued = queues.Depth + Enumerable.Range(0, queues.ShardCount).Sum(queues.ShardDepth);

@@ -447,4 +447,24 @@ public class WebSocketProtocolTests
         await host.StopAsync();
         Assert.Equal(1001, await closing);
     }
+
+    [Fact]
+    public async Task A_reply_finished_during_the_shutdown_drain_still_reaches_the_open_socket()
+    {
+        var (host, handler) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        var (client, _, _) = await WsClient.OpenSessionAsync(GatewayFixture.WebSocketUri(host));
+        await using var _c = client;
+        await client.SendAsync(new { type = "send", id = "c1", text = "hold" });
+        await client.ReceiveUntilAsync("ack");
+
+        var stopping = host.StopAsync();   // like SIGTERM: the message is in flight
+        await Task.Delay(300);
+        handler.Release();                 // it finishes during the drain
+
+        var frames = await client.ReceiveUntilAsync("reply.final");
+        Assert.Equal("echo: hold", (string?)frames[^1]["text"]);
+        Assert.Equal(1001, await client.ReceiveCloseAsync());
+        await stopping;
+    }
 }
