@@ -1,0 +1,254 @@
+using System.Text.Json;
+using MoltBot.Contracts.Messaging;
+using MoltBot.Gateway.Protocol;
+
+namespace MoltBot.Gateway.WebSockets;
+
+/// <summary>
+/// A WebSocket session: it outlives its connections for Gateway:ResumeWindowSeconds. Every server event gets
+/// the next sequence number and is kept in a bounded replay buffer, so a client that reconnects with the last
+/// sequence number it saw receives exactly the events it missed. Also remembers client message ids so a resend
+/// is answered from memory instead of being handled twice.
+/// </summary>
+public sealed class GatewaySession : IReplySink
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<(long Seq, byte[] Frame, long AtMs)> _replay = new();
+    private readonly Dictionary<string, SentMessage> _sent = new(StringComparer.Ordinal);
+    private readonly Queue<string> _sentOrder = new();
+    private readonly Dictionary<string, string> _clientIdByEnvelope = new(StringComparer.Ordinal);
+    private readonly GatewayOptions _options;
+    private readonly TimeProvider _clock;
+    private long _seq;
+    private WebSocketConnection? _connection;
+    private long _detachedAtMs;
+    private bool _expired;
+
+    internal GatewaySession(string id, string userId, string conversationId, string? language, GatewayOptions options, TimeProvider clock)
+    {
+        Id = id;
+        UserId = userId;
+        ConversationId = conversationId;
+        Language = language;
+        _options = options;
+        _clock = clock;
+        _detachedAtMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+    }
+
+    public string Id { get; }
+    public string UserId { get; }
+    public string ConversationId { get; }
+    public string? Language { get; }
+
+    public long LastSeq
+    {
+        get { lock (_gate) return _seq; }
+    }
+
+    public bool IsConnected
+    {
+        get { lock (_gate) return _connection is not null; }
+    }
+
+    /// <summary>Events currently held for resume.</summary>
+    public int BufferedEvents
+    {
+        get { lock (_gate) return _replay.Count; }
+    }
+
+    /// <summary>Assigns the next sequence number, keeps the frame for resume and queues it on the live connection.</summary>
+    internal void Publish(string type, Action<Utf8JsonWriter>? body)
+    {
+        lock (_gate) PublishLocked(type, body);
+    }
+
+    private void PublishLocked(string type, Action<Utf8JsonWriter>? body)
+    {
+        long seq = ++_seq;
+        byte[] frame = FrameWriter.Build(type, seq, body);
+        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        _replay.Enqueue((seq, frame, now));
+        long oldest = now - _options.ResumeWindowSeconds * 1000L;
+        while (_replay.Count > _options.ResumeBufferEvents || (_replay.Count > 0 && _replay.Peek().AtMs < oldest)) _replay.Dequeue();
+        _connection?.TryEnqueue(frame);
+    }
+
+    /// <summary>
+    /// Binds a connection: sends the session frame, then every buffered event after <paramref name="lastSeq"/>
+    /// (under the lock, so no live event can overtake them). Returns an error text when resume is impossible.
+    /// </summary>
+    internal string? Attach(WebSocketConnection connection, long? lastSeq, bool resumed)
+    {
+        lock (_gate)
+        {
+            if (_expired) return "the session has expired";
+            if (lastSeq is { } last)
+            {
+                if (last > _seq) return $"lastSeq {last} is ahead of the session ({_seq})";
+                long firstKept = _replay.Count > 0 ? _replay.Peek().Seq : _seq + 1;
+                if (last + 1 < firstKept) return $"events {last + 1}..{firstKept - 1} are no longer kept (resume window or buffer exceeded)";
+            }
+            var previous = _connection;
+            _connection = connection;
+            previous?.Close(CloseCodes.SessionTakenOver, "session resumed by another connection");
+            connection.TryEnqueue(FrameWriter.Build("session", null, w =>
+            {
+                w.WriteString("session", Id);
+                w.WriteString("user", UserId);
+                w.WriteString("conversation", ConversationId);
+                w.WriteBoolean("resumed", resumed);
+                w.WriteNumber("lastSeq", _seq);
+                w.WriteNumber("resumeWindowSeconds", _options.ResumeWindowSeconds);
+            }));
+            if (lastSeq is { } from)
+            {
+                foreach (var (seq, frame, _) in _replay)
+                {
+                    if (seq > from) connection.TryEnqueue(frame);
+                }
+            }
+            return null;
+        }
+    }
+
+    internal void Detach(WebSocketConnection connection)
+    {
+        lock (_gate)
+        {
+            if (!ReferenceEquals(_connection, connection)) return;
+            _connection = null;
+            _detachedAtMs = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        }
+    }
+
+    /// <summary>True (and the session is marked dead) when it has had no connection for the resume window.</summary>
+    internal bool TryExpire(long nowMs)
+    {
+        lock (_gate)
+        {
+            if (_connection is not null || nowMs - _detachedAtMs < _options.ResumeWindowSeconds * 1000L) return false;
+            _expired = true;
+            _replay.Clear();
+            return true;
+        }
+    }
+
+    internal IReadOnlyCollection<string> PendingEnvelopeIds
+    {
+        get { lock (_gate) return _clientIdByEnvelope.Keys.ToArray(); }
+    }
+
+    /// <summary>
+    /// Starts handling a client message unless its id was seen: <paramref name="submit"/> runs under the session
+    /// lock (so the ack precedes any reply event) and returns null on success or an error to report.
+    /// </summary>
+    internal void Send(string clientId, string envelopeId, Func<(string Code, string Message, int? RetryAfterMs)?> submit)
+    {
+        lock (_gate)
+        {
+            if (_expired) return;
+            if (_sent.TryGetValue(clientId, out var known))
+            {
+                PublishLocked("ack", w =>
+                {
+                    w.WriteString("id", clientId);
+                    w.WriteString("messageId", known.EnvelopeId);
+                    w.WriteBoolean("duplicate", true);
+                });
+                if (known.Final is { } final) PublishFinalLocked(clientId, final, duplicate: true);
+                return;
+            }
+
+            var error = submit();
+            if (error is { } e)
+            {
+                PublishLocked("error", FrameWriter.Error(e.Code, e.Message, clientId, e.RetryAfterMs));
+                return;
+            }
+            _sent[clientId] = new SentMessage(envelopeId);
+            _sentOrder.Enqueue(clientId);
+            while (_sentOrder.Count > _options.IdempotencyWindow) _sent.Remove(_sentOrder.Dequeue());
+            _clientIdByEnvelope[envelopeId] = clientId;
+            PublishLocked("ack", w =>
+            {
+                w.WriteString("id", clientId);
+                w.WriteString("messageId", envelopeId);
+                w.WriteBoolean("duplicate", false);
+            });
+        }
+    }
+
+    bool IReplySink.Deliver(OutboundMessage message) => Deliver(message, proactive: false);
+
+    /// <summary>Publishes a pipeline event as typing / reply.delta / reply.final. False once the session expired.</summary>
+    internal bool Deliver(OutboundMessage message, bool proactive)
+    {
+        lock (_gate)
+        {
+            if (_expired) return false;
+            string? clientId = null;
+            if (!proactive) _clientIdByEnvelope.TryGetValue(message.InReplyTo, out clientId);
+            switch (message.Kind)
+            {
+                case OutboundKind.Typing:
+                    PublishLocked("typing", w =>
+                    {
+                        if (clientId is not null) w.WriteString("replyTo", clientId);
+                        w.WriteBoolean("active", true);
+                    });
+                    break;
+                case OutboundKind.Delta:
+                    PublishLocked("reply.delta", w =>
+                    {
+                        if (clientId is not null) w.WriteString("replyTo", clientId);
+                        w.WriteString("messageId", message.InReplyTo);
+                        w.WriteString("text", message.Text);
+                    });
+                    break;
+                default:
+                    if (clientId is not null)
+                    {
+                        _clientIdByEnvelope.Remove(message.InReplyTo);
+                        if (_sent.TryGetValue(clientId, out var sent)) sent.Final = message;
+                    }
+                    PublishFinalLocked(clientId, message, duplicate: false);
+                    break;
+            }
+            return true;
+        }
+    }
+
+    private void PublishFinalLocked(string? clientId, OutboundMessage message, bool duplicate)
+    {
+        PublishLocked("reply.final", w =>
+        {
+            if (clientId is not null) w.WriteString("replyTo", clientId);
+            w.WriteString("messageId", message.InReplyTo);
+            w.WriteString("text", message.Text);
+            w.WriteBoolean("failed", message.Kind == OutboundKind.Error);
+            if (message.Language is not null) w.WriteString("lang", message.Language);
+            if (message.Source is not null) w.WriteString("source", message.Source);
+            if (message.CardJson is not null)
+            {
+                w.WritePropertyName("card");
+                try
+                {
+                    using var card = JsonDocument.Parse(message.CardJson);
+                    card.RootElement.WriteTo(w);
+                }
+                catch (JsonException)
+                {
+                    w.WriteStringValue(message.CardJson);
+                }
+            }
+            w.WriteNumber("timestampMs", message.TimestampMs);
+            if (duplicate) w.WriteBoolean("duplicate", true);
+        });
+    }
+
+    private sealed class SentMessage(string envelopeId)
+    {
+        public string EnvelopeId { get; } = envelopeId;
+        public OutboundMessage? Final { get; set; }
+    }
+}
