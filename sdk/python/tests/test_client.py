@@ -5,7 +5,7 @@ import dataclasses
 import unittest
 
 import moltbot
-from moltbot_server import TOKEN, MoltBotServer
+from tests.moltbot_server import TOKEN, MoltBotServer
 
 TIMEOUT = 60.0  # generous: only there so a broken build fails instead of hanging
 
