@@ -334,6 +334,20 @@ func TestCancelledContextLeavesTheMessageInFlight(t *testing.T) {
 	}
 }
 
+func TestServerHeartbeatsAreAnsweredSoAnIdleClientStaysConnected(t *testing.T) {
+	c := dial(t, Options{})
+	if c.Hello().HeartbeatIntervalMs != 1000 {
+		t.Fatalf("hello %+v", c.Hello())
+	}
+	time.Sleep(4500 * time.Millisecond) // > interval + timeout: an unanswered ping would have closed the connection
+	if _, err := c.Ask(testContext(t), "still connected?"); err != nil {
+		t.Fatal(err)
+	}
+	if c.Reconnects() != 0 {
+		t.Fatalf("reconnected %d times while idle", c.Reconnects())
+	}
+}
+
 func TestPingRoundTrip(t *testing.T) {
 	c := dial(t, Options{})
 	pong, err := c.Ping(testContext(t))

@@ -54,7 +54,9 @@ func startServer() (*moltBotServer, error) {
 	cmd := exec.Command("dotnet", dll, "--urls", "http://127.0.0.1:0",
 		"--Storage:DataDirectory", filepath.Join(root, "data"), "--Models:Directory", filepath.Join(repo, "models"),
 		"--Log:Console", "human", "--Gateway:Tokens:0", testToken,
-		"--Gateway:MaxTextLength", "2000", "--Gateway:MaxFrameBytes", "16384")
+		"--Gateway:MaxTextLength", "2000", "--Gateway:MaxFrameBytes", "16384",
+		// Server pings every second and drops a client that does not answer within 2 s.
+		"--Gateway:HeartbeatIntervalSeconds", "1", "--Gateway:HeartbeatTimeoutSeconds", "2")
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = log, log // a file cannot fill up and block the host like a pipe
 	if err := cmd.Start(); err != nil {

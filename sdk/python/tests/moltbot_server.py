@@ -22,6 +22,9 @@ class MoltBotServer:
             "Gateway:Tokens:0": TOKEN,
             "Gateway:MaxTextLength": "2000",
             "Gateway:MaxFrameBytes": "16384",
+            # Server pings every second and drops a client that does not answer within 2 s.
+            "Gateway:HeartbeatIntervalSeconds": "1",
+            "Gateway:HeartbeatTimeoutSeconds": "2",
         }
         self.settings.update(settings)
 

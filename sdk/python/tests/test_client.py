@@ -166,6 +166,14 @@ class ClientAgainstMoltBotTest(unittest.IsolatedAsyncioTestCase):
                 await waiter
             self.assertTrue((await stream.final(TIMEOUT)).text.strip())  # still delivered afterwards
 
+    async def test_server_heartbeats_are_answered_so_an_idle_client_stays_connected(self):
+        async with self.client() as c:
+            self.assertEqual(1000, c.hello.heartbeat_interval_ms)
+            await asyncio.sleep(4.5)  # > interval + timeout: an unanswered ping would have closed the connection
+            self.assertEqual(0, c.reconnects)
+            self.assertTrue((await c.ask("still connected?", timeout=TIMEOUT)).text.strip())
+            self.assertEqual(0, c.reconnects)
+
     async def test_ping_round_trip(self):
         async with self.client() as c:
             pong = await c.ping(TIMEOUT)
