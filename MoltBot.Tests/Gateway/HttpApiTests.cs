@@ -1,0 +1,264 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using MoltBot.Contracts.Inference;
+
+namespace MoltBot.Tests.Gateway;
+
+public class HttpApiTests
+{
+    private static HttpClient Authorized(TestHost host)
+    {
+        var client = host.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayFixture.Token);
+        return client;
+    }
+
+    private static async Task<JsonObject> Json(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+
+    [Fact]
+    public async Task Post_message_waits_for_the_reply_and_the_conversation_history_lists_both()
+    {
+        var (host, _) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        using var client = Authorized(host);
+
+        var response = await client.PostAsJsonAsync("/v1/messages", new { user = "carol", text = "how are you", lang = "en" });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await Json(response);
+        Assert.Equal("carol", (string?)body["conversation"]);
+        Assert.Equal("echo: how are you", (string?)body["reply"]!["text"]);
+        Assert.False((bool)body["reply"]!["failed"]!);
+
+        var history = await Json(await client.GetAsync("/v1/conversations/carol/messages?limit=10"));
+        var messages = history["messages"]!.AsArray();
+        Assert.Equal(["in", "out"], messages.Select(m => (string)m!["direction"]!));
+        Assert.Equal(["how are you", "echo: how are you"], messages.Select(m => (string)m!["text"]!));
+    }
+
+    [Fact]
+    public async Task Requests_without_or_with_a_wrong_token_get_401_with_an_openai_style_error()
+    {
+        var (host, _) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        using var client = host.CreateClient();
+        var missing = await client.PostAsJsonAsync("/v1/chat/completions", new { messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        var error = (await Json(missing))["error"]!;
+        Assert.Equal("missing_api_key", (string?)error["code"]);
+        Assert.Equal("authentication_error", (string?)error["type"]);
+        Assert.NotNull(error["message"]);
+
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not-the-token-at-all");
+        var wrong = await client.GetAsync("/v1/models");
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal("invalid_api_key", (string?)(await Json(wrong))["error"]!["code"]);
+    }
+
+    [Fact]
+    public async Task Malformed_bodies_get_400_with_a_specific_code()
+    {
+        var (host, _) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        using var client = Authorized(host);
+
+        var badJson = await client.PostAsync("/v1/messages", new StringContent("{oops", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, badJson.StatusCode);
+        Assert.Equal("invalid_json", (string?)(await Json(badJson))["error"]!["code"]);
+
+        var wrongType = await client.PostAsJsonAsync("/v1/messages", new { user = "u", text = 5 });
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        Assert.Equal("invalid_field", (string?)(await Json(wrongType))["error"]!["code"]);
+
+        var noUserMessage = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "moltbot", messages = new[] { new { role = "system", content = "be nice" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, noUserMessage.StatusCode);
+        Assert.Equal("messages", (string?)(await Json(noUserMessage))["error"]!["param"]);
+    }
+
+    [Fact]
+    public async Task Chat_completions_answers_in_openai_shape_and_one_user_continues_one_conversation()
+    {
+        var (host, _) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        using var client = Authorized(host);
+
+        async Task<JsonObject> Ask(string text, string? conversation = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = JsonContent.Create(new
+                {
+                    model = "moltbot",
+                    user = "dave",
+                    messages = new object[] { new { role = "system", content = "You are helpful." }, new { role = "user", content = text } },
+                }),
+            };
+            if (conversation is not null) request.Headers.Add("X-MoltBot-Conversation", conversation);
+            var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await Json(response);
+        }
+
+        var first = await Ask("first question");
+        Assert.Equal("chat.completion", (string?)first["object"]);
+        Assert.StartsWith("chatcmpl-", (string?)first["id"]);
+        Assert.Equal("moltbot", (string?)first["model"]);
+        Assert.True((long)first["created"]! > 1_600_000_000);
+        var choice = first["choices"]![0]!;
+        Assert.Equal("assistant", (string?)choice["message"]!["role"]);
+        Assert.Equal("echo: first question", (string?)choice["message"]!["content"]);
+        Assert.Equal("stop", (string?)choice["finish_reason"]);
+        Assert.True((int)first["usage"]!["total_tokens"]! > 0);
+
+        await Ask("second question");
+        await Ask("elsewhere", conversation: "side-topic");
+
+        var dave = (await Json(await client.GetAsync("/v1/conversations/dave/messages")))["messages"]!.AsArray();
+        Assert.Equal(["first question", "echo: first question", "second question", "echo: second question"], dave.Select(m => (string)m!["text"]!));
+        var side = (await Json(await client.GetAsync("/v1/conversations/side-topic/messages")))["messages"]!.AsArray();
+        Assert.Equal(["elsewhere", "echo: elsewhere"], side.Select(m => (string)m!["text"]!));
+        Assert.All(side, m => Assert.Equal("dave", (string?)m!["user"]));
+    }
+
+    [Fact]
+    public async Task Chat_completions_streams_openai_chunks_over_sse_ending_with_done()
+    {
+        var (host, _) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        using var client = Authorized(host);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""
+                {"model":"moltbot","stream":true,"user":"erin","messages":[{"role":"user","content":"stream this please"}]}
+                """, Encoding.UTF8, "application/json"),
+        };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+
+        var events = new List<string>();
+        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync()))
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.Length == 0) continue;
+                Assert.StartsWith("data: ", line);
+                events.Add(line["data: ".Length..]);
+            }
+        }
+        Assert.Equal("[DONE]", events[^1]);
+        var chunks = events[..^1].Select(e => JsonNode.Parse(e)!.AsObject()).ToList();
+        Assert.All(chunks, c => Assert.Equal("chat.completion.chunk", (string?)c["object"]));
+        Assert.Single(chunks.Select(c => (string)c["id"]!).Distinct());
+        Assert.Equal("assistant", (string?)chunks[0]["choices"]![0]!["delta"]!["role"]);
+        string content = string.Concat(chunks.Select(c => (string?)c["choices"]![0]!["delta"]!["content"] ?? ""));
+        Assert.Equal("echo: stream this please", content);
+        // Token by token: one chunk per streamed delta (4 words), then the closing chunk.
+        Assert.Equal(4, chunks.Count(c => !string.IsNullOrEmpty((string?)c["choices"]![0]!["delta"]!["content"])));
+        Assert.Equal("stop", (string?)chunks[^1]["choices"]![0]!["finish_reason"]);
+        Assert.All(chunks[..^1], c => Assert.Null((string?)c["choices"]![0]!["finish_reason"]));
+    }
+
+    [Fact]
+    public async Task Models_lists_moltbot_and_the_catalog()
+    {
+        var (host, _) = await GatewayFixture.StartAsync(configure: b =>
+            b.Services.AddSingleton<IModelCatalog>(new FixedCatalog([new ModelInfo("student-lm", "lm", "int8", 1000, true)])));
+        await using var _h = host;
+        using var client = Authorized(host);
+        var body = await Json(await client.GetAsync("/v1/models"));
+        Assert.Equal("list", (string?)body["object"]);
+        var ids = body["data"]!.AsArray().Select(m => (string)m!["id"]!).ToList();
+        Assert.Equal(["moltbot", "student-lm"], ids);
+        Assert.All(body["data"]!.AsArray(), m => Assert.Equal("model", (string?)m!["object"]));
+    }
+
+    private sealed class FixedCatalog(IReadOnlyList<ModelInfo> models) : IModelCatalog
+    {
+        public IReadOnlyList<ModelInfo> Models => models;
+    }
+
+    [Fact]
+    public async Task A_full_inbound_queue_answers_503_with_retry_after_and_loses_nothing_accepted()
+    {
+        var (host, handler) = await GatewayFixture.StartAsync(new Dictionary<string, string>
+        {
+            ["Pipeline:InboundCapacity"] = "1",
+            ["Pipeline:ShardCount"] = "1",
+            ["Pipeline:ShardCapacity"] = "1",
+        });
+        await using var _h = host;
+        using var client = Authorized(host);
+
+        // "hold" blocks the only worker; the shard queue and the inbound queue then fill up.
+        var held = client.PostAsJsonAsync("/v1/messages", new { user = "u0", text = "hold" });
+        var accepted = new List<Task<HttpResponseMessage>> { held };
+        HttpResponseMessage? refused = null;
+        for (int i = 1; i < 20 && refused is null; i++)
+        {
+            while (handler.TotalCalls == 0) await Task.Delay(10);
+            var post = client.PostAsJsonAsync("/v1/messages", new { user = "u" + i, text = "queued " + i });
+            var done = await Task.WhenAny(post, Task.Delay(300));
+            if (done == post && (await post).StatusCode == HttpStatusCode.ServiceUnavailable) refused = await post;
+            else accepted.Add(post);
+        }
+        Assert.NotNull(refused);
+        Assert.NotNull(refused!.Headers.RetryAfter);
+        Assert.Equal("queue_full", (string?)(await Json(refused))["error"]!["code"]);
+
+        handler.Release();
+        foreach (var t in accepted) Assert.Equal(HttpStatusCode.OK, (await t).StatusCode);
+    }
+
+    [Fact]
+    public async Task Web_chat_token_is_served_to_same_site_loopback_requests_only_and_works_as_a_bearer_token()
+    {
+        var (host, _) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        using var client = host.CreateClient();
+
+        var page = await client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("webchat/app.js", await page.Content.ReadAsStringAsync());
+        Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
+
+        string token = (string)(await Json(await client.GetAsync("/webchat/token")))["token"]!;
+        using var withToken = host.CreateClient();
+        withToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        Assert.Equal(HttpStatusCode.OK, (await withToken.GetAsync("/v1/models")).StatusCode);
+
+        using var rebinding = new HttpRequestMessage(HttpMethod.Get, "/webchat/token");
+        rebinding.Headers.Host = "evil.example";
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.SendAsync(rebinding)).StatusCode);
+
+        using var crossSite = new HttpRequestMessage(HttpMethod.Get, "/webchat/token");
+        crossSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.SendAsync(crossSite)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Web_chat_token_can_be_switched_off()
+    {
+        var (host, _) = await GatewayFixture.StartAsync(new Dictionary<string, string> { ["Gateway:LoopbackWebChatToken"] = "false" });
+        await using var _h = host;
+        using var client = host.CreateClient();
+        var response = await client.GetAsync("/webchat/token");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("loopback_only", (string?)(await Json(response))["error"]!["code"]);
+    }
+
+    [Theory]
+    [InlineData("Gateway:MaxFrameBytes", "10", "Gateway:MaxFrameBytes must be between 256 and 16777216")]
+    [InlineData("Gateway:HeartbeatTimeoutSeconds", "0", "Gateway:HeartbeatTimeoutSeconds must be between 1 and 600")]
+    [InlineData("Gateway:Tokens:0", "short", "Gateway:Tokens:0 must be at least 16 characters")]
+    public async Task Invalid_gateway_options_stop_the_start_with_a_message_naming_the_key(string key, string value, string expected)
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestHost.StartAsync(new Dictionary<string, string> { [key] = value }));
+        Assert.Contains(expected, ex.Message);
+    }
+}
