@@ -150,3 +150,10 @@ func (r *Reply) fail(err error) {
 	close(r.done)
 	r.broadcastLocked()
 }
+
+// DeltasSoFar returns the deltas received so far.
+func (r *Reply) DeltasSoFar() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.deltas...)
+}

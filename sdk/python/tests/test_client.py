@@ -2,7 +2,11 @@
 
 import asyncio
 import dataclasses
+import os
+import subprocess
+import sys
 import unittest
+from pathlib import Path
 
 import moltbot
 from tests.moltbot_server import TOKEN, MoltBotServer
@@ -173,6 +177,17 @@ class ClientAgainstMoltBotTest(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(0, c.reconnects)
             self.assertTrue((await c.ask("still connected?", timeout=TIMEOUT)).text.strip())
             self.assertEqual(0, c.reconnects)
+
+    def test_example_chat_answers_each_line_and_shows_history(self):
+        example = Path(__file__).resolve().parents[1] / "examples" / "chat.py"
+        env = dict(os.environ, MOLTBOT_URL=self.server.ws_url, MOLTBOT_TOKEN=TOKEN)
+        run = subprocess.run([sys.executable, str(example)], input="hello\n\n/history\n", env=env,
+                             capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(0, run.returncode, run.stderr)
+        lines = run.stdout.splitlines()
+        self.assertTrue(lines[0].strip(), run.stdout)  # the reply to "hello"
+        self.assertIn("in: hello", lines)
+        self.assertTrue(any(line.startswith("out: ") for line in lines), run.stdout)
 
     async def test_ping_round_trip(self):
         async with self.client() as c:
