@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net"
 	"sort"
 	"sync"
 	"time"
@@ -38,6 +39,8 @@ type Options struct {
 	ConnectTimeout  time.Duration // per connection attempt; 0: 10 s
 	EventBuffer     int           // unread Events kept; 0: 1000 (the oldest are dropped and counted)
 	ProtocolVersion int           // 0: ProtocolVersion (tests set another to check the mismatch error)
+	// NetDialContext, when set, opens the TCP connections (proxies, custom transports, tests).
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Client is safe for concurrent use.
@@ -60,7 +63,7 @@ type Client struct {
 	conversationID string
 	lastSeq        int64
 	idle           time.Duration // read deadline: no frame and no ping for this long means a dead link
-	resendAfter    int64 // >= 0: resend unacknowledged messages once lastSeq reaches it (replay is through)
+	resendAfter    int64         // >= 0: resend unacknowledged messages once lastSeq reaches it (replay is through)
 	pending        map[string]*Reply
 	sent           uint64
 	completed      map[string]struct{}
@@ -70,6 +73,7 @@ type Client struct {
 	fatal          error
 	closed         bool
 	reconnects     int
+	replayed       int64 // events the server kept while we were away and replayed on resume
 	droppedEvents  int
 	trace          []TraceEntry // tests: accepted events, to prove exactly-once delivery
 	tracing        bool
@@ -126,6 +130,9 @@ func (c *Client) LastSeq() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.la
 
 // Reconnects counts successful reconnects.
 func (c *Client) Reconnects() int { c.mu.Lock(); defer c.mu.Unlock(); return c.reconnects }
+
+// ReplayedEvents counts events the server kept while the client was away and replayed on resume.
+func (c *Client) ReplayedEvents() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.replayed }
 
 // DroppedEvents counts Events dropped because nobody read them.
 func (c *Client) DroppedEvents() int { c.mu.Lock(); defer c.mu.Unlock(); return c.droppedEvents }
@@ -300,7 +307,7 @@ func (c *Client) Close() error {
 func (c *Client) open(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.ConnectTimeout)
 	defer cancel()
-	dialer := websocket.Dialer{HandshakeTimeout: c.opts.ConnectTimeout}
+	dialer := websocket.Dialer{HandshakeTimeout: c.opts.ConnectTimeout, NetDialContext: c.opts.NetDialContext}
 	conn, _, err := dialer.DialContext(ctx, c.url, nil)
 	if err != nil {
 		return err
@@ -433,6 +440,11 @@ func (c *Client) attach(conn *websocket.Conn, res *sessionResult) error {
 	}
 	if c.opts.Conversation == "" {
 		c.opts.Conversation = c.conversationID
+	}
+	if res.session.boolean("resumed") {
+		if missed := int64(res.session.num("lastSeq")) - c.lastSeq; missed > 0 {
+			c.replayed += missed
+		}
 	}
 	if res.resumeErr != nil || !res.session.boolean("resumed") {
 		c.lastSeq = 0

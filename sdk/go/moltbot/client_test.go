@@ -3,8 +3,10 @@ package moltbot
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -57,6 +59,12 @@ func collect(ctx context.Context, r *Reply) []string {
 		out = append(out, d)
 	}
 	return out
+}
+
+func (c *Client) conversationIDForTests() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conversationID
 }
 
 func traceOf(c *Client) []TraceEntry {
@@ -178,6 +186,110 @@ func TestConnectionDropMidReplyResumesAndDeliversOnce(t *testing.T) {
 	if _, err := c.Ask(ctx, "third message"); err != nil {
 		t.Fatalf("session unusable after resume: %v", err)
 	}
+}
+
+// pausableConn stops delivering received bytes while paused, as a client that stopped reading would. Bytes
+// that arrive while paused (including those of a read already in progress) are lost when it is closed.
+type pausableConn struct {
+	net.Conn
+	mu      sync.Mutex
+	paused  bool
+	dropped bool
+	resume  chan struct{}
+}
+
+func (p *pausableConn) Read(b []byte) (int, error) {
+	n, err := p.Conn.Read(b)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.paused {
+		ch := p.resume
+		p.mu.Unlock()
+		<-ch
+		p.mu.Lock()
+	}
+	if p.dropped {
+		return 0, net.ErrClosed
+	}
+	return n, err
+}
+
+func (p *pausableConn) pause() {
+	p.mu.Lock()
+	p.paused, p.resume = true, make(chan struct{})
+	p.mu.Unlock()
+}
+
+// Close drops the connection; a paused reader wakes up to the error (its unread bytes are lost).
+func (p *pausableConn) Close() error {
+	err := p.Conn.Close()
+	p.mu.Lock()
+	if p.paused {
+		p.paused, p.dropped = false, true
+		close(p.resume)
+	}
+	p.mu.Unlock()
+	return err
+}
+
+func TestEventsProducedWhileDisconnectedAreReplayedExactlyOnce(t *testing.T) {
+	ctx := testContext(t)
+	conns := make(chan *pausableConn, 10)
+	var d net.Dialer
+	c := dial(t, Options{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		p := &pausableConn{Conn: conn}
+		conns <- p
+		return p, nil
+	}})
+	first := <-conns
+	startTracing(c)
+	if _, err := c.Ask(ctx, "warm up"); err != nil {
+		t.Fatal(err)
+	}
+	first.pause() // from here on the client reads nothing: events pile up unread
+	r, err := c.Send(ctx, "reply while I am away", WithID("go-away-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForReplies(t, c.conversationIDForTests(), 2) // the server has answered (and published)
+	time.Sleep(300 * time.Millisecond)
+	_ = first.Close() // the unread ack and final are lost with the connection
+	final, err := r.Final(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.ReplyTo != "go-away-1" || c.ReplayedEvents() < 2 {
+		t.Fatalf("final %+v, replayed %d (want >= 2: the ack and the final)", final, c.ReplayedEvents())
+	}
+	assertContiguous(t, c)
+	trace := traceOf(c)
+	if countType(trace, "ack") != 2 || countType(trace, "reply.final") != 2 {
+		t.Fatalf("each message acked and answered once: %v", trace)
+	}
+}
+
+func waitForReplies(t *testing.T, conversation string, count int) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		messages, err := server.history(conversation)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := 0
+		for _, m := range messages {
+			if m["direction"] == "out" {
+				out++
+			}
+		}
+		if out >= count {
+			return
+		}
+	}
+	t.Fatalf("MoltBot did not answer %d messages in %s", count, conversation)
 }
 
 func TestDropAfterAckResumesWithoutResend(t *testing.T) {

@@ -2,7 +2,9 @@ package moltbot
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,11 +20,12 @@ var listening = regexp.MustCompile(`Now listening on: (http://127\.0\.0\.1:\d+)`
 
 // moltBotServer is a real MoltBot process (the built moltbot.dll) on a free loopback port.
 type moltBotServer struct {
-	cmd   *exec.Cmd
-	root  string
-	log    *os.File
-	exited chan struct{}
-	wsURL  string
+	cmd     *exec.Cmd
+	root    string
+	log     *os.File
+	exited  chan struct{}
+	wsURL   string
+	httpURL string
 }
 
 func repoRoot() string {
@@ -68,6 +71,7 @@ func startServer() (*moltBotServer, error) {
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := listening.FindStringSubmatch(readFile(logPath)); m != nil {
+			s.httpURL = m[1]
 			s.wsURL = strings.Replace(m[1], "http://", "ws://", 1) + "/ws"
 			return s, nil
 		}
@@ -92,6 +96,25 @@ func (s *moltBotServer) stop() {
 	}
 	_ = s.log.Close()
 	_ = os.RemoveAll(s.root)
+}
+
+// history reads the conversation through the HTTP API (independent of the WebSocket under test).
+func (s *moltBotServer) history(conversation string) ([]map[string]any, error) {
+	req, err := http.NewRequest("GET", s.httpURL+"/v1/conversations/"+conversation+"/messages?platform=web&limit=200", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Messages []map[string]any `json:"messages"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	return body.Messages, err
 }
 
 func readFile(path string) string {

@@ -137,6 +137,7 @@ class Client:
         self.reconnects = 0
         self.dropped_events = 0
         self.duplicates_dropped = 0
+        self.replayed_events = 0  # events the server kept for us while we were away and replayed on resume
         self._trace: Optional[list] = None  # tests: every accepted (seq, type), to prove exactly-once delivery
 
     async def __aenter__(self) -> "Client":
@@ -266,6 +267,8 @@ class Client:
             self._user = self.user_id  # a new session after a failed resume keeps the same user and conversation
         if not self._conversation and self.conversation_id:
             self._conversation = self.conversation_id
+        if frame.get("resumed", False):
+            self.replayed_events += max(0, int(frame.get("lastSeq", 0)) - self.last_seq)
         if resume_error is not None or not frame.get("resumed", False):
             # New session: what was sent on the old one cannot be accounted for.
             self.last_seq = 0

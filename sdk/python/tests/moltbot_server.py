@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+import json
+import urllib.request
 from pathlib import Path
 
 REPO = Path(os.environ.get("MOLTBOT_REPO", Path(__file__).resolve().parents[3]))
@@ -53,6 +55,13 @@ class MoltBotServer:
         log = self.log_path.read_text(errors="replace")
         self.__exit__(None, None, None)
         raise RuntimeError(f"MoltBot did not start:\n{log[-4000:]}")
+
+    def history(self, conversation: str) -> list:
+        """The conversation's history through the HTTP API (independent of the WebSocket under test)."""
+        request = urllib.request.Request(f"{self.http_url}/v1/conversations/{conversation}/messages?platform=web&limit=200",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)["messages"]
 
     def __exit__(self, *exc) -> None:
         if self.process.poll() is None:

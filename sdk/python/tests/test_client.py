@@ -85,6 +85,32 @@ class ClientAgainstMoltBotTest(unittest.IsolatedAsyncioTestCase):
             again = await c.ask("third message", timeout=TIMEOUT)
             self.assertTrue(again.text.strip())
 
+    async def test_events_produced_while_disconnected_are_replayed_exactly_once(self):
+        async with self.client() as c:
+            c._trace = []
+            await c.ask("warm up", timeout=TIMEOUT)
+            c._ws.transport.pause_reading()  # from here on the client reads nothing: events pile up unread
+            stream = await c.send("reply while I am away", id="py-away-1")
+            await self.wait_for_replies(c.conversation_id, 2)  # the server has answered (and published)
+            await asyncio.sleep(0.3)
+            c._abort_connection_for_tests()  # the unread ack, deltas and final are lost with the connection
+            final = await stream.final(TIMEOUT)
+            self.assertEqual("py-away-1", final.reply_to)
+            self.assertGreaterEqual(c.replayed_events, 2)  # at least the ack and the final came from the replay
+            self.assertEqual(list(range(1, c.last_seq + 1)), [s for s, _ in c._trace])
+            kinds = [k for _, k in c._trace]
+            self.assertEqual(2, kinds.count("ack"))  # acked once: the replay made the resend unnecessary
+            self.assertEqual(2, kinds.count("reply.final"))
+
+    async def wait_for_replies(self, conversation: str, count: int) -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(int(TIMEOUT / 0.1)):
+            messages = await loop.run_in_executor(None, self.server.history, conversation)
+            if sum(1 for m in messages if m.get("direction") == "out") >= count:
+                return
+            await asyncio.sleep(0.1)
+        self.fail(f"MoltBot did not answer {count} messages in {conversation}")
+
     async def test_drop_after_ack_resumes_without_resending(self):
         async with self.client() as c:
             c._trace = []

@@ -68,6 +68,7 @@ public final class MoltBotClient implements AutoCloseable {
     private final Map<String, CompletableFuture<Map<String, Object>>> pings = new HashMap<>();
     private long sent;
     private int reconnects;
+    private long replayed; // events the server kept while we were away and replayed on resume
     private MoltBotException fatal;
     private boolean closed;
     private List<String> trace; // tests: accepted events as "seq:type", to prove exactly-once delivery
@@ -114,6 +115,20 @@ public final class MoltBotClient implements AutoCloseable {
     public long lastSeq() {
         synchronized (lock) {
             return lastSeq;
+        }
+    }
+
+    /** The conversation of the session. */
+    public String conversationId() {
+        synchronized (lock) {
+            return conversationId;
+        }
+    }
+
+    /** Events the server kept while the client was away and replayed on resume. */
+    public long replayedEvents() {
+        synchronized (lock) {
+            return replayed;
         }
     }
 
@@ -283,6 +298,7 @@ public final class MoltBotClient implements AutoCloseable {
             conversationId = Frames.str(session, "conversation");
             if (user == null) user = userId; // a new session after a failed resume keeps the user and conversation
             if (conversation == null) conversation = conversationId;
+            if (Frames.bool(session, "resumed")) replayed += Math.max(0, Frames.num(session, "lastSeq") - lastSeq);
             if (resumeError != null || !Frames.bool(session, "resumed")) {
                 lastSeq = 0;
                 if (resumeError != null) failSentLocked(resumeError);
@@ -517,6 +533,15 @@ public final class MoltBotClient implements AutoCloseable {
         }
     }
 
+    /** Tests: the client stops reading, as a stalled client would; what arrives stays unread. */
+    void pauseReadingForTests() {
+        Connection conn;
+        synchronized (lock) {
+            conn = current;
+        }
+        if (conn != null) conn.paused = true;
+    }
+
     /** Tests: starts recording accepted event types in sequence order. */
     void startTrace() {
         synchronized (lock) {
@@ -589,6 +614,7 @@ public final class MoltBotClient implements AutoCloseable {
         private volatile long lastActivityNanos = System.nanoTime();
         private volatile long idleLimitNanos;
         private volatile ScheduledFuture<?> idleWatch;
+        volatile boolean paused; // tests: stop asking java.net.http for more frames
 
         Connection(int epoch) {
             this.epoch = epoch;
@@ -605,6 +631,7 @@ public final class MoltBotClient implements AutoCloseable {
 
         @Override
         public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            if (paused) return null; // tests: this frame and everything after it stay unread
             lastActivityNanos = System.nanoTime();
             buffer.append(data);
             if (last) {
@@ -626,7 +653,7 @@ public final class MoltBotClient implements AutoCloseable {
         @Override
         public CompletionStage<?> onPing(WebSocket webSocket, java.nio.ByteBuffer message) {
             lastActivityNanos = System.nanoTime(); // java.net.http answers the ping with a pong itself
-            webSocket.request(1);
+            if (!paused) webSocket.request(1);
             return null;
         }
 

@@ -158,6 +158,34 @@ class MoltBotClientTest {
     }
 
     @Test
+    void eventsProducedWhileDisconnectedAreReplayedExactlyOnce() throws Exception {
+        MoltBotClient c = connect();
+        c.startTrace();
+        await(c.ask("warm up"));
+        c.pauseReadingForTests(); // from here on the client reads nothing: events pile up unread
+        Reply reply = c.send("reply while I am away", "java-away-1");
+        waitForReplies(c.conversationId(), 2); // the server has answered (and published)
+        Thread.sleep(300);
+        c.abortConnectionForTests(); // the unread ack and final are lost with the connection
+        FinalReply fin = await(reply.finalReply());
+        assertEquals("java-away-1", fin.replyTo());
+        assertTrue(c.replayedEvents() >= 2, "replayed " + c.replayedEvents() + ", want at least the ack and the final");
+        assertContiguous(c);
+        assertEquals(2, count(c.trace(), "ack"), c.trace().toString()); // acked once: the replay made a resend unnecessary
+        assertEquals(2, count(c.trace(), "reply.final"), c.trace().toString());
+    }
+
+    private static void waitForReplies(String conversation, int count) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (System.nanoTime() < deadline) {
+            long out = server.history(conversation).stream().filter(m -> "out".equals(m.get("direction"))).count();
+            if (out >= count) return;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("MoltBot did not answer " + count + " messages in " + conversation);
+    }
+
+    @Test
     void dropAfterAckResumesWithoutResending() {
         MoltBotClient c = connect();
         c.startTrace();

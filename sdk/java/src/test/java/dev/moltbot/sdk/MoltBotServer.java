@@ -2,12 +2,16 @@ package dev.moltbot.sdk;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,11 +25,22 @@ final class MoltBotServer implements AutoCloseable {
     private final Process process;
     private final Path root;
     final URI wsUri;
+    final URI httpUri;
 
-    private MoltBotServer(Process process, Path root, URI wsUri) {
+    private MoltBotServer(Process process, Path root, URI httpUri) {
         this.process = process;
         this.root = root;
-        this.wsUri = wsUri;
+        this.httpUri = httpUri;
+        this.wsUri = httpUri == null ? null : URI.create(httpUri.toString().replace("http://", "ws://") + "/ws");
+    }
+
+    /** The conversation's history through the HTTP API (independent of the WebSocket under test). */
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> history(String conversation) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(httpUri + "/v1/conversations/" + conversation + "/messages?platform=web&limit=200"))
+                .header("Authorization", "Bearer " + TOKEN).build();
+        String body = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString()).body();
+        return (List<Map<String, Object>>) Json.parseObject(body).get("messages");
     }
 
     static MoltBotServer start() throws IOException, InterruptedException {
@@ -49,7 +64,7 @@ final class MoltBotServer implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline && process.isAlive()) {
             Matcher m = LISTENING.matcher(Files.readString(log, StandardCharsets.UTF_8));
-            if (m.find()) return new MoltBotServer(process, root, URI.create(m.group(1).replace("http://", "ws://") + "/ws"));
+            if (m.find()) return new MoltBotServer(process, root, URI.create(m.group(1)));
             Thread.sleep(200);
         }
         String text = Files.readString(log, StandardCharsets.UTF_8);
