@@ -28,8 +28,11 @@ func newReply(id string, data []byte, order uint64) *Reply {
 		acked: make(chan struct{}), done: make(chan struct{})}
 }
 
-// Ack waits until the server accepted the message.
+// Ack waits until the server accepted the message. A done ctx returns its error, even if the ack is there.
 func (r *Reply) Ack(ctx context.Context) (*Ack, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	select {
 	case <-r.acked:
 		r.mu.Lock()
@@ -41,7 +44,11 @@ func (r *Reply) Ack(ctx context.Context) (*Ack, error) {
 }
 
 // Final waits for the final reply. A cancelled ctx only stops this wait: the message stays in flight.
+// A done ctx returns its error, even if the reply is there.
 func (r *Reply) Final(ctx context.Context) (*FinalReply, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	select {
 	case <-r.done:
 		r.mu.Lock()

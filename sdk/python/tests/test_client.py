@@ -186,14 +186,16 @@ class ClientAgainstMoltBotTest(unittest.IsolatedAsyncioTestCase):
 
     async def test_timeout_and_cancellation_leave_the_message_in_flight(self):
         async with self.client() as c:
+            c._ws.transport.pause_reading()  # the reply cannot arrive until reading resumes
             stream = await c.send("slow or not")
             with self.assertRaises(moltbot.MoltBotTimeoutError):
-                await stream.final(timeout=0)  # cannot have arrived yet
+                await stream.final(timeout=0.2)
             waiter = asyncio.ensure_future(stream.final())
             await asyncio.sleep(0)
             waiter.cancel()
             with self.assertRaises(asyncio.CancelledError):
                 await waiter
+            c._ws.transport.resume_reading()
             self.assertTrue((await stream.final(TIMEOUT)).text.strip())  # still delivered afterwards
 
     async def test_server_heartbeats_are_answered_so_an_idle_client_stays_connected(self):

@@ -542,6 +542,15 @@ public final class MoltBotClient implements AutoCloseable {
         if (conn != null) conn.paused = true;
     }
 
+    /** Tests: reads again, starting with the frames held while paused. */
+    void resumeReadingForTests() {
+        Connection conn;
+        synchronized (lock) {
+            conn = current;
+        }
+        if (conn != null) conn.resumeReading();
+    }
+
     /** Tests: starts recording accepted event types in sequence order. */
     void startTrace() {
         synchronized (lock) {
@@ -615,6 +624,7 @@ public final class MoltBotClient implements AutoCloseable {
         private volatile long idleLimitNanos;
         private volatile ScheduledFuture<?> idleWatch;
         volatile boolean paused; // tests: stop asking java.net.http for more frames
+        private final List<String> held = new ArrayList<>();
 
         Connection(int epoch) {
             this.epoch = epoch;
@@ -631,23 +641,47 @@ public final class MoltBotClient implements AutoCloseable {
 
         @Override
         public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            if (paused) return null; // tests: this frame and everything after it stay unread
             lastActivityNanos = System.nanoTime();
             buffer.append(data);
             if (last) {
                 String text = buffer.toString();
                 buffer.setLength(0);
-                try {
-                    handle(Json.parseObject(text));
-                } catch (IllegalArgumentException badJson) {
-                    publish(new Event.Error(new MoltBotException("invalid_json", "the server sent a frame that is not JSON")));
-                } catch (MoltBotException handshakeError) {
-                    ready.completeExceptionally(handshakeError);
-                    abort();
+                synchronized (held) {
+                    if (paused) {
+                        held.add(text); // tests: kept unread, and no more frames are asked for
+                        return null;
+                    }
                 }
+                process(text);
             }
             webSocket.request(1);
             return null;
+        }
+
+        private void process(String text) {
+            try {
+                handle(Json.parseObject(text));
+            } catch (IllegalArgumentException badJson) {
+                publish(new Event.Error(new MoltBotException("invalid_json", "the server sent a frame that is not JSON")));
+            } catch (MoltBotException handshakeError) {
+                ready.completeExceptionally(handshakeError);
+                abort();
+            }
+        }
+
+        void resumeReading() {
+            List<String> frames;
+            synchronized (held) {
+                paused = false;
+                frames = new ArrayList<>(held);
+                held.clear();
+            }
+            frames.forEach(this::process);
+            WebSocket socket;
+            synchronized (this) {
+                socket = ws;
+            }
+            if (socket != null) socket.request(1);
         }
 
         @Override

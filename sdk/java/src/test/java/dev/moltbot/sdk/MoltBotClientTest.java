@@ -269,12 +269,14 @@ class MoltBotClientTest {
     @Test
     void timeoutAndCancellationLeaveTheMessageInFlight() {
         MoltBotClient c = connect();
+        c.pauseReadingForTests(); // the reply cannot arrive until reading resumes
         Reply reply = c.send("slow or not");
-        CompletableFuture<FinalReply> impatient = reply.finalReply().orTimeout(0, TimeUnit.MILLISECONDS);
+        CompletableFuture<FinalReply> impatient = reply.finalReply().orTimeout(200, TimeUnit.MILLISECONDS);
         assertInstanceOf(TimeoutException.class, failureOf(impatient));
         CompletableFuture<FinalReply> cancelled = reply.finalReply();
         cancelled.cancel(true);
         assertThrows(CancellationException.class, cancelled::join);
+        c.resumeReadingForTests();
         assertFalse(await(reply.finalReply()).text().isBlank()); // still delivered afterwards
     }
 
