@@ -16,6 +16,10 @@ public sealed class GatewayOptions
     [Range(1, 1_000_000, ErrorMessage = "Gateway:MaxConnections must be between 1 and 1000000 (WebSocket connections).")]
     public int MaxConnections { get; set; } = 10_000;
 
+    /// <summary>Sessions held at once (live or resumable); over it, new sessions are refused with close code 1013.</summary>
+    [Range(1, 10_000_000, ErrorMessage = "Gateway:MaxSessions must be between 1 and 10000000 (sessions).")]
+    public int MaxSessions { get; set; } = 20_000;
+
     [Range(256, 16 * 1024 * 1024, ErrorMessage = "Gateway:MaxFrameBytes must be between 256 and 16777216 (bytes).")]
     public int MaxFrameBytes { get; set; } = 64 * 1024;
 

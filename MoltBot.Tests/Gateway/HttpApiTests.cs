@@ -261,4 +261,26 @@ public class HttpApiTests
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestHost.StartAsync(new Dictionary<string, string> { [key] = value }));
         Assert.Contains(expected, ex.Message);
     }
+
+    [Fact]
+    public async Task A_message_id_sent_twice_by_one_user_is_answered_once_and_refused_with_409()
+    {
+        var (host, handler) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        using var client = Authorized(host);
+        var first = await client.PostAsJsonAsync("/v1/messages", new { user = "gina", text = "once please", id = "req-1" });
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var second = await client.PostAsJsonAsync("/v1/messages", new { user = "gina", text = "once please", id = "req-1" });
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Equal("duplicate_message", (string?)(await Json(second))["error"]!["code"]);
+        Assert.Equal(1, handler.Calls["once please"]);
+    }
+
+    [Fact]
+    public async Task An_unparsable_gateway_value_stops_the_start_with_one_line_naming_the_key()
+    {
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync(new Dictionary<string, string> { ["Gateway:MaxConnections"] = "many" }));
+        var lines = MoltBot.Hosting.StartupErrors.Describe(ex);
+        Assert.Contains(lines, l => l.Contains("Gateway:MaxConnections"));
+    }
 }

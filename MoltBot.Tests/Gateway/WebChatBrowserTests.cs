@@ -77,4 +77,33 @@ public class WebChatBrowserTests
         Directory.CreateDirectory(dir);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "webchat-reconnect.png"), FullPage = true });
     }
+
+    [Fact]
+    public async Task Without_the_loopback_token_the_page_asks_for_a_configured_token_and_then_chats()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run scripts/bootstrap.sh --with-test-deps (Debian package 'chromium').");
+        var (host, _) = await GatewayFixture.StartAsync(new Dictionary<string, string> { ["Gateway:LoopbackWebChatToken"] = "false" });
+        await using var _h = host;
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        await page.GotoAsync(host.BaseAddress.ToString());
+
+        await Assertions.Expect(page.Locator("#token-form")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#status")).ToHaveAttributeAsync("data-state", "offline");
+        await page.Locator("#token-input").FillAsync(GatewayFixture.Token);
+        await page.Locator("#token-save").ClickAsync();
+        await Assertions.Expect(page.Locator("#status")).ToHaveAttributeAsync("data-state", "connected");
+        await page.Locator("#input").FillAsync("with a real token");
+        await page.Locator("#input").PressAsync("Enter");
+        await Assertions.Expect(page.Locator(".msg.bot").Nth(0)).ToHaveTextAsync("echo: with a real token");
+    }
 }

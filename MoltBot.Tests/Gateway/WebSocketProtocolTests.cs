@@ -355,4 +355,60 @@ public class WebSocketProtocolTests
         Assert.Equal(n, handler.TotalCalls);
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
     }
+
+    [Fact]
+    public async Task New_sessions_over_the_limit_are_refused_with_1013()
+    {
+        var (host, _) = await GatewayFixture.StartAsync(new Dictionary<string, string> { ["Gateway:MaxSessions"] = "1" });
+        await using var _h = host;
+        var uri = GatewayFixture.WebSocketUri(host);
+        var (first, _, _) = await WsClient.OpenSessionAsync(uri, "one");
+        await using var _f = first;
+        await using var second = await WsClient.ConnectAsync(uri);
+        await second.ReceiveAsync();
+        await second.SendAsync(new { type = "auth", token = GatewayFixture.Token, user = "two" });
+        Assert.Equal(1013, await second.ReceiveCloseAsync());
+    }
+
+    [Fact]
+    public async Task A_full_inbound_queue_answers_send_with_queue_full_and_every_acked_message_is_answered()
+    {
+        var (host, handler) = await GatewayFixture.StartAsync(new Dictionary<string, string>
+        {
+            ["Pipeline:InboundCapacity"] = "1",
+            ["Pipeline:ShardCount"] = "1",
+            ["Pipeline:ShardCapacity"] = "1",
+        });
+        await using var _h = host;
+        var (client, _, _) = await WsClient.OpenSessionAsync(GatewayFixture.WebSocketUri(host));
+        await using var _c = client;
+
+        await client.SendAsync(new { type = "send", id = "h", text = "hold" });
+        var acked = new List<string>();
+        await client.ReceiveUntilAsync("ack");
+        acked.Add("h");
+        while (handler.TotalCalls == 0) await Task.Delay(10);
+        JsonObject? refusal = null;
+        for (int i = 0; i < 10 && refusal is null; i++)
+        {
+            await client.SendAsync(new { type = "send", id = "q" + i, text = "queued " + i });
+            var frames = await client.ReceiveUntilAsync("ack", "error");
+            var last = frames[^1];
+            if ((string?)last["type"] == "error") refusal = last;
+            else acked.Add((string)last["id"]!);
+        }
+        Assert.NotNull(refusal);
+        Assert.Equal("queue_full", (string?)refusal!["code"]);
+        Assert.True((int)refusal["retryAfterMs"]! > 0);
+        Assert.StartsWith("q", (string?)refusal["id"]);
+
+        handler.Release();
+        var finals = new HashSet<string>();
+        while (finals.Count < acked.Count)
+        {
+            var f = await client.ReceiveAsync();
+            if ((string?)f["type"] == "reply.final") finals.Add((string)f["replyTo"]!);
+        }
+        Assert.Equal(acked.ToHashSet(), finals);
+    }
 }

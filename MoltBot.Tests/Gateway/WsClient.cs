@@ -58,15 +58,15 @@ public sealed class WsClient : IAsyncDisposable
         return JsonNode.Parse(Encoding.UTF8.GetString(_buffer, 0, count))!.AsObject();
     }
 
-    /// <summary>Reads frames until one of <paramref name="type"/> arrives; returns all frames read, that one last.</summary>
-    public async Task<List<JsonObject>> ReceiveUntilAsync(string type)
+    /// <summary>Reads frames until one of the given types arrives; returns all frames read, that one last.</summary>
+    public async Task<List<JsonObject>> ReceiveUntilAsync(params string[] types)
     {
         var frames = new List<JsonObject>();
         while (true)
         {
             var f = await ReceiveAsync();
             frames.Add(f);
-            if ((string?)f["type"] == type) return frames;
+            if (types.Contains((string?)f["type"])) return frames;
         }
     }
 

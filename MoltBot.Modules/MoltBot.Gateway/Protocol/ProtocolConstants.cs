@@ -16,6 +16,8 @@ public static class CloseCodes
     /// <summary>A frame exceeded Gateway:MaxFrameBytes.</summary>
     public const int MessageTooBig = 1009;
     public const int InternalError = 1011;
+    /// <summary>Gateway:MaxSessions sessions are held; try again later.</summary>
+    public const int TryAgainLater = 1013;
     /// <summary>Missing or wrong token in the auth frame.</summary>
     public const int AuthFailed = 4001;
     /// <summary>No auth frame within Gateway:AuthTimeoutSeconds.</summary>

@@ -315,6 +315,12 @@ public sealed class WebSocketConnection
             TryEnqueue(FrameWriter.Build("error", null, FrameWriter.Error(ErrorCodes.ResumeFailed, "Cannot resume: " + problem + "; a new session was started.")));
         }
 
+        if (_registry.SessionCount >= _options.MaxSessions)
+        {
+            _logger.LogWarning("Gateway:MaxSessions ({Max}) sessions held; refusing a new one", _options.MaxSessions);
+            Close(CloseCodes.TryAgainLater, "too many sessions; try again later");
+            return;
+        }
         user ??= "web-" + Guid.NewGuid().ToString("N")[..12];
         var session = _registry.Create(user, conversation ?? user, lang);
         session.Attach(this, null, resumed: false);
