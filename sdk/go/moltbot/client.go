@@ -23,6 +23,7 @@ const ProtocolVersion = 1
 
 const (
 	closeMessageTooBig    = 1009
+	closeTryAgainLater    = 1013 // Gateway:MaxSessions reached
 	closeAuthFailed       = 4001
 	closeAuthTimeout      = 4002
 	closeSessionTakenOver = 4009

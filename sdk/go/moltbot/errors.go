@@ -60,6 +60,8 @@ func errorFromClose(code int, reason string) *Error {
 		return &Error{Code: "message_too_big", Message: reason, CloseCode: code}
 	case closeSessionTakenOver:
 		return &Error{Code: "session_taken_over", Message: reason, CloseCode: code}
+	case closeTryAgainLater:
+		return &Error{Code: "too_many_sessions", Message: reason, CloseCode: code} // retried with backoff
 	}
 	return &Error{Code: "connection_lost", Message: reason, CloseCode: code}
 }

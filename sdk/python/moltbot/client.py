@@ -18,6 +18,7 @@ PROTOCOL_VERSION = 1
 
 # Close codes (docs/protocol.md, "Close codes").
 CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_TRY_AGAIN_LATER = 1013  # Gateway:MaxSessions reached
 CLOSE_AUTH_FAILED = 4001
 CLOSE_AUTH_TIMEOUT = 4002
 CLOSE_SESSION_TAKEN_OVER = 4009
@@ -498,4 +499,6 @@ def _close_error(closed: ConnectionClosed) -> MoltBotError:
         return MessageTooBigError("message_too_big", reason, close_code=code)
     if code == CLOSE_SESSION_TAKEN_OVER:
         return MoltBotError("session_taken_over", reason, close_code=code)
+    if code == CLOSE_TRY_AGAIN_LATER:
+        return ConnectionLostError("too_many_sessions", reason, close_code=code)  # retried with backoff
     return ConnectionLostError("connection_lost", reason, close_code=code)

@@ -223,6 +223,18 @@ class ClientAgainstMoltBotTest(unittest.IsolatedAsyncioTestCase):
             self.assertEqual("pong", pong["type"])
 
 
+class SessionLimitTest(unittest.IsolatedAsyncioTestCase):
+    async def test_a_full_server_is_a_typed_error_on_connect(self):
+        with MoltBotServer(**{"Gateway:MaxSessions": "1"}) as server:
+            async with moltbot.Client(server.ws_url, TOKEN) as first:
+                self.assertTrue(first.session_id)
+                second = moltbot.Client(server.ws_url, TOKEN)
+                with self.assertRaises(moltbot.ConnectionLostError) as caught:
+                    await second.connect()
+                self.assertEqual("too_many_sessions", caught.exception.code)
+                self.assertEqual(1013, caught.exception.close_code)
+
+
 class BackoffTest(unittest.TestCase):
     def test_delays_grow_exponentially_up_to_the_cap(self):
         b = moltbot.Backoff(initial=0.1, factor=2, max_delay=1.0, max_attempts=5, jitter=False)

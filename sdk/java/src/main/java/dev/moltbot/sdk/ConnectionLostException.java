@@ -5,6 +5,10 @@ public final class ConnectionLostException extends MoltBotException {
     private static final long serialVersionUID = 1L;
 
     ConnectionLostException(String message, int closeCode) {
-        super("connection_lost", message, closeCode, null, 0);
+        this("connection_lost", message, closeCode);
+    }
+
+    ConnectionLostException(String code, String message, int closeCode) {
+        super(code, message, closeCode, null, 0);
     }
 }

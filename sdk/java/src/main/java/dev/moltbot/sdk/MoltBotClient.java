@@ -39,6 +39,7 @@ public final class MoltBotClient implements AutoCloseable {
     public static final int PROTOCOL_VERSION = 1;
 
     static final int CLOSE_MESSAGE_TOO_BIG = 1009;
+    static final int CLOSE_TRY_AGAIN_LATER = 1013; // Gateway:MaxSessions reached
     static final int CLOSE_AUTH_FAILED = 4001;
     static final int CLOSE_AUTH_TIMEOUT = 4002;
     static final int CLOSE_SESSION_TAKEN_OVER = 4009;

@@ -65,6 +65,7 @@ public class MoltBotException extends RuntimeException {
             case MoltBotClient.CLOSE_AUTH_TIMEOUT -> new AuthenticationException("auth_timeout", reason, closeCode);
             case MoltBotClient.CLOSE_MESSAGE_TOO_BIG -> new MessageTooBigException(reason, closeCode, null);
             case MoltBotClient.CLOSE_SESSION_TAKEN_OVER -> new MoltBotException("session_taken_over", reason, closeCode, null, 0);
+            case MoltBotClient.CLOSE_TRY_AGAIN_LATER -> new ConnectionLostException("too_many_sessions", reason, closeCode); // retried
             default -> new ConnectionLostException(reason, closeCode);
         };
     }
