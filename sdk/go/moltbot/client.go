@@ -404,7 +404,7 @@ func (c *Client) attach(conn *websocket.Conn, res *sessionResult) error {
 	idle := time.Duration(0)
 	if res.hello.HeartbeatIntervalMs > 0 {
 		// The server pings every interval; silence for two intervals plus its timeout means a dead link.
-		idle = time.Duration(2*res.hello.HeartbeatIntervalMs+res.hello.HeartbeatTimeoutMs)*time.Millisecond + 5*time.Second
+		idle = time.Duration(2*res.hello.HeartbeatIntervalMs+res.hello.HeartbeatTimeoutMs)*time.Millisecond + time.Second
 	}
 	extend := func() {
 		if idle > 0 {

@@ -26,6 +26,10 @@ type scriptedGateway struct {
 
 // newScriptedGateway runs script(conn, connectionNumber) for every connection after hello and auth.
 func newScriptedGateway(t *testing.T, script func(g *scriptedGateway, conn *websocket.Conn, n int)) *scriptedGateway {
+	return newScriptedGatewayWithHeartbeat(t, 15000, script)
+}
+
+func newScriptedGatewayWithHeartbeat(t *testing.T, heartbeatMs int, script func(g *scriptedGateway, conn *websocket.Conn, n int)) *scriptedGateway {
 	g := &scriptedGateway{}
 	upgrader := websocket.Upgrader{}
 	g.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -34,8 +38,8 @@ func newScriptedGateway(t *testing.T, script func(g *scriptedGateway, conn *webs
 			return
 		}
 		defer conn.Close()
-		_ = conn.WriteJSON(map[string]any{"type": "hello", "protocol": 1, "heartbeatIntervalMs": 15000,
-			"heartbeatTimeoutMs": 5000, "limits": map[string]any{"maxFrameBytes": 65536, "maxTextLength": 8000}})
+		_ = conn.WriteJSON(map[string]any{"type": "hello", "protocol": 1, "heartbeatIntervalMs": heartbeatMs,
+			"heartbeatTimeoutMs": heartbeatMs, "limits": map[string]any{"maxFrameBytes": 65536, "maxTextLength": 8000}})
 		var auth map[string]any
 		if conn.ReadJSON(&auth) != nil {
 			return
@@ -179,5 +183,30 @@ func TestScriptedFailedResumeFailsTheSentMessageAndContinuesOnANewSession(t *tes
 	}
 	if final, err := c.Ask(ctx, "again"); err != nil || final.Text != "fresh" {
 		t.Fatalf("final %v err %v", final, err)
+	}
+}
+
+func TestScriptedSilentConnectionIsDetectedByTheReadDeadlineAndResumed(t *testing.T) {
+	// Heartbeat 200 ms: no frame and no ping for 2 intervals + timeout + 1 s means the path is dead.
+	g := newScriptedGatewayWithHeartbeat(t, 200, func(g *scriptedGateway, conn *websocket.Conn, n int) {
+		if n == 1 {
+			_ = conn.WriteJSON(session("s1", false, 0))
+			id := g.nextSend(conn)["id"]
+			_ = conn.WriteJSON(map[string]any{"type": "ack", "seq": 1, "id": id, "messageId": "m1", "duplicate": false})
+			time.Sleep(5 * time.Second) // the path goes silent without closing: no FIN, no RST, no pings
+			return
+		}
+		_ = conn.WriteJSON(session("s1", true, 2))
+		_ = conn.WriteJSON(map[string]any{"type": "reply.final", "seq": 2, "replyTo": "c9", "messageId": "m1", "text": "late"})
+		time.Sleep(time.Second)
+	})
+	c := scriptedDial(t, g.url)
+	final, err := c.Ask(testContext(t), "hi", WithID("c9"))
+	if err != nil || final.Text != "late" || c.Reconnects() != 1 {
+		t.Fatalf("final %v err %v reconnects %d", final, err, c.Reconnects())
+	}
+	auths, _ := g.snapshot()
+	if resume, _ := auths[1]["resume"].(map[string]any); resume["lastSeq"] != float64(1) {
+		t.Fatalf("resume %v", auths[1]["resume"])
 	}
 }

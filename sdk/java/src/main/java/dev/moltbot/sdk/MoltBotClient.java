@@ -725,7 +725,7 @@ public final class MoltBotClient implements AutoCloseable {
                 }
                 if (h.heartbeatIntervalMs() > 0) {
                     // The server pings every interval; silence for two intervals plus its timeout means a dead link.
-                    idleLimitNanos = TimeUnit.MILLISECONDS.toNanos(2 * h.heartbeatIntervalMs() + h.heartbeatTimeoutMs() + 5000);
+                    idleLimitNanos = TimeUnit.MILLISECONDS.toNanos(2 * h.heartbeatIntervalMs() + h.heartbeatTimeoutMs() + 1000);
                 }
                 send(Json.write(authFrame()));
             } else if ("error".equals(type)) {

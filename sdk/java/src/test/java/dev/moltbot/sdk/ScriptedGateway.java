@@ -35,9 +35,15 @@ final class ScriptedGateway implements AutoCloseable {
     final List<Map<String, Object>> sends = Collections.synchronizedList(new ArrayList<>());
     private final ServerSocket server;
     private final Script script;
+    private final String hello;
     final URI uri;
 
     ScriptedGateway(Script script) throws IOException {
+        this(HELLO, script);
+    }
+
+    ScriptedGateway(String hello, Script script) throws IOException {
+        this.hello = hello;
         this.script = script;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.uri = URI.create("ws://127.0.0.1:" + server.getLocalPort() + "/ws");
@@ -63,7 +69,7 @@ final class ScriptedGateway implements AutoCloseable {
         try (socket) {
             Conn conn = new Conn(socket);
             conn.handshake();
-            conn.send(HELLO);
+            conn.send(hello);
             Map<String, Object> auth = Json.parseObject(conn.read());
             int n;
             synchronized (auths) {

@@ -117,6 +117,28 @@ class ScriptedGatewayTest {
     }
 
     @Test
+    void aSilentConnectionIsDetectedByTheHeartbeatWatchdogAndResumed() throws Exception {
+        // Heartbeat 200 ms: no frame and no ping for 2 intervals + timeout + 1 s means the path is dead.
+        String hello = "{\"type\":\"hello\",\"protocol\":1,\"heartbeatIntervalMs\":200,\"heartbeatTimeoutMs\":200,\"limits\":{}}";
+        try (ScriptedGateway g = new ScriptedGateway(hello, (gw, conn, n) -> {
+            if (n == 1) {
+                conn.send(session("s1", false, 0));
+                Object id = conn.nextSend().get("id");
+                conn.send(frame("type", "ack", "seq", 1, "id", id, "messageId", "m1", "duplicate", false));
+                Thread.sleep(10_000); // the path goes silent without closing: no FIN, no RST, no pings
+                return;
+            }
+            conn.send(session("s1", true, 2));
+            conn.send(frame("type", "reply.final", "seq", 2, "replyTo", "c9", "messageId", "m1", "text", "late"));
+            Thread.sleep(1000);
+        }); MoltBotClient c = connect(g)) {
+            assertEquals("late", await(c.send("hi", "c9").finalReply()).text());
+            assertEquals(1, c.reconnects());
+            assertEquals(Map.of("session", "s1", "lastSeq", 1L), g.auths.get(1).get("resume"));
+        }
+    }
+
+    @Test
     void failedResumeFailsTheSentMessageAndContinuesOnANewSession() throws Exception {
         try (ScriptedGateway g = new ScriptedGateway((gw, conn, n) -> {
             if (n == 1) {
