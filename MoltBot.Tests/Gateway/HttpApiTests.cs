@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Inference;
 
 namespace MoltBot.Tests.Gateway;
@@ -282,5 +283,30 @@ public class HttpApiTests
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync(new Dictionary<string, string> { ["Gateway:MaxConnections"] = "many" }));
         var lines = MoltBot.Hosting.StartupErrors.Describe(ex);
         Assert.Contains(lines, l => l.Contains("Gateway:MaxConnections"));
+    }
+
+    [Fact]
+    public async Task History_falls_back_to_the_memory_modules_conversation_reader_when_the_gateway_holds_nothing()
+    {
+        var stored = new StoredMessage("m1", "http:old-talk", "http:ivy", "in", "from before the restart", 1000);
+        var (host, _) = await GatewayFixture.StartAsync(configure: b => b.Services.AddSingleton<IConversationReader>(new FixedReader([stored])));
+        await using var _h = host;
+        using var client = Authorized(host);
+        var messages = (await Json(await client.GetAsync("/v1/conversations/old-talk/messages")))["messages"]!.AsArray();
+        Assert.Equal("from before the restart", (string?)Assert.Single(messages)!["text"]);
+
+        // A conversation the gateway has seen since the start is answered from its own history.
+        await client.PostAsJsonAsync("/v1/messages", new { user = "ivy", text = "fresh", conversation = "new-talk" });
+        var fresh = (await Json(await client.GetAsync("/v1/conversations/new-talk/messages")))["messages"]!.AsArray();
+        Assert.Equal(["fresh", "echo: fresh"], fresh.Select(m => (string)m!["text"]!));
+    }
+
+    private sealed class FixedReader(IReadOnlyList<StoredMessage> messages) : IConversationReader
+    {
+        public Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<ConversationSummary>>([]);
+
+        public Task<IReadOnlyList<StoredMessage>> MessagesAsync(string conversationKey, int take, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<StoredMessage>>(messages.Where(m => m.ConversationKey == conversationKey).Take(take).ToList());
     }
 }

@@ -411,4 +411,40 @@ public class WebSocketProtocolTests
         }
         Assert.Equal(acked.ToHashSet(), finals);
     }
+
+    [Fact]
+    public async Task A_session_is_not_resumable_after_the_configured_window()
+    {
+        var (host, _) = await GatewayFixture.StartAsync(new Dictionary<string, string> { ["Gateway:ResumeWindowSeconds"] = "1" });
+        await using var _h = host;
+        var registry = host.Services.GetRequiredService<SessionRegistry>();
+        var uri = GatewayFixture.WebSocketUri(host);
+        var (first, _, session) = await WsClient.OpenSessionAsync(uri);
+        string sessionId = (string)session["session"]!;
+        await first.DisposeAsync();
+
+        var wait = Stopwatch.StartNew();
+        while (registry.Find(sessionId) is not null && wait.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
+        Assert.Null(registry.Find(sessionId));
+
+        await using var second = await WsClient.ConnectAsync(uri);
+        await second.ReceiveAsync();
+        await second.SendAsync(new { type = "auth", token = GatewayFixture.Token, resume = new { session = sessionId, lastSeq = 0 } });
+        Assert.Equal("resume_failed", (string?)(await second.ReceiveAsync())["code"]);
+        var fresh = await second.ReceiveAsync();
+        Assert.False((bool)fresh["resumed"]!);
+        Assert.NotEqual(sessionId, (string?)fresh["session"]);
+    }
+
+    [Fact]
+    public async Task Server_shutdown_closes_connections_with_1001()
+    {
+        var (host, _) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        var (client, _, _) = await WsClient.OpenSessionAsync(GatewayFixture.WebSocketUri(host));
+        await using var _c = client;
+        var closing = client.ReceiveCloseAsync();
+        await host.StopAsync();
+        Assert.Equal(1001, await closing);
+    }
 }
