@@ -7,6 +7,7 @@ internal static class Verbs
 {
     public static IEnumerable<Command> All()
     {
+        yield return AuditVerb.Create(); yield return CertVerb.Create(); yield return ApiKeyVerb.Create(); // security (issue 9)
         yield break;
     }
 }

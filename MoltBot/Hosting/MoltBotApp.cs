@@ -57,7 +57,9 @@ public static class MoltBotApp
         }
 
         var services = builder.Services;
-        services.AddSerilog((_, lc) => LoggingSetup.Configure(lc, log, paths));
+        // Security: log lines are redacted (configured secret values, personal data) before they reach console or file.
+        var redactor = MoltBot.Security.Logging.LogRedactor.FromConfiguration(config);
+        services.AddSerilog((_, lc) => LoggingSetup.Configure(lc, log, paths, redactor));
         services.AddSingleton(paths);
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
