@@ -51,7 +51,7 @@ public static class PiiChecksums
         }
         if (char.ToUpperInvariant(id[17]) != CnidCheck[sum % 11]) return false;
         if (id[0] == '0' || id[0] == '9') return false; // region codes start 1..8
-        return DateOnly.TryParseExact(id.AsSpan(6, 8), "yyyyMMdd", out var birth) && birth.Year >= 1900;
+        return DateOnly.TryParseExact(id.AsSpan(6, 8), "yyyyMMdd", out var birth) && birth.Year >= 1800;
     }
 
     /// <summary>ISO 13616: move the first four characters to the end, letters → 10..35, remainder mod 97 is 1.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
@@ -28,9 +30,56 @@ public sealed class PiiInboundFilter(IPiiMasker masker, IOptions<SecurityOptions
         return envelope with
         {
             Text = await masker.MaskAsync(key, envelope.Text, cancellationToken).ConfigureAwait(false),
-            Raw = envelope.Raw is null ? null : await masker.MaskAsync(key, envelope.Raw, cancellationToken).ConfigureAwait(false),
+            Raw = envelope.Raw is null ? null : await MaskRawAsync(key, envelope.Raw, cancellationToken).ConfigureAwait(false),
             UserDisplayName = envelope.UserDisplayName is null ? null : await masker.MaskAsync(key, envelope.UserDisplayName, cancellationToken).ConfigureAwait(false),
             Attachments = attachments,
         };
+    }
+
+    private static readonly JsonSerializerOptions RawJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// Platform payloads are usually JSON, where escapes (\u002B for "+", \u0040 for "@") would hide values from a
+    /// text scan: mask each decoded string value instead. Anything else is masked as plain text.
+    /// </summary>
+    private async ValueTask<string> MaskRawAsync(string key, string raw, CancellationToken cancellationToken)
+    {
+        JsonNode? root = null;
+        if (raw.Length > 0 && raw.TrimStart() is ['{', ..] or ['[', ..])
+        {
+            try
+            {
+                root = JsonNode.Parse(raw);
+            }
+            catch (JsonException)
+            {
+                root = null;
+            }
+        }
+        if (root is null) return await masker.MaskAsync(key, raw, cancellationToken).ConfigureAwait(false);
+        await MaskNodeAsync(key, root, cancellationToken).ConfigureAwait(false);
+        return root.ToJsonString(RawJson);
+    }
+
+    private async ValueTask MaskNodeAsync(string key, JsonNode node, CancellationToken cancellationToken)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, child) in obj.ToList())
+                {
+                    if (child is JsonValue v && v.TryGetValue<string>(out var s)) obj[name] = await masker.MaskAsync(key, s, cancellationToken).ConfigureAwait(false);
+                    else if (child is not null) await MaskNodeAsync(key, child, cancellationToken).ConfigureAwait(false);
+                }
+                break;
+            case JsonArray array:
+                for (int i = 0; i < array.Count; i++)
+                {
+                    var child = array[i];
+                    if (child is JsonValue v && v.TryGetValue<string>(out var s)) array[i] = await masker.MaskAsync(key, s, cancellationToken).ConfigureAwait(false);
+                    else if (child is not null) await MaskNodeAsync(key, child, cancellationToken).ConfigureAwait(false);
+                }
+                break;
+        }
     }
 }
