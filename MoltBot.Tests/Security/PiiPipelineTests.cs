@@ -148,7 +148,8 @@ public class PiiPipelineTests(ITestOutputHelper output)
         Assert.Contains(files, f => f.EndsWith("messages.jsonl", StringComparison.Ordinal));
         Assert.Contains(files, f => f.EndsWith(".vault", StringComparison.Ordinal));
         Assert.True(leaks.Count == 0, string.Join("\n", leaks.Take(50)));
-        Assert.Contains("⟦EMAIL_1⟧", await File.ReadAllTextAsync(Path.Combine(host.DataDirectory, "test-store", "messages.jsonl")));
+        string firstStored = (await File.ReadAllLinesAsync(Path.Combine(host.DataDirectory, "test-store", "messages.jsonl")))[0];
+        Assert.Contains("⟦EMAIL_1⟧", JsonDocument.Parse(firstStored).RootElement.GetProperty("Text").GetString());
         var verification = await AuditVerifier.VerifyAsync(Path.Combine(host.DataDirectory, "audit", "audit.jsonl"), default);
         Assert.True(verification.Ok, verification.Message);
         Assert.Equal(1000, verification.Records);

@@ -57,11 +57,14 @@ public sealed class PiiVaultTests : IDisposable
     }
 
     [Fact]
-    public async Task A_vault_written_with_another_key_is_kept_aside_not_deleted()
+    public async Task A_damaged_vault_file_is_kept_aside_not_deleted()
     {
         await Masker().MaskAsync("web:k", "x@example.com", default);
-        var other = Enumerable.Repeat((byte)7, 32).ToArray();
-        Assert.Equal("⟦EMAIL_1⟧", await Masker(other).UnmaskAsync("web:k", "⟦EMAIL_1⟧", default));
+        string file = Directory.GetFiles(_dir).Single();
+        var bytes = await File.ReadAllBytesAsync(file);
+        bytes[^1] ^= 0x55; // tampering breaks the AES-GCM tag
+        await File.WriteAllBytesAsync(file, bytes);
+        Assert.Equal("⟦EMAIL_1⟧", await Masker().UnmaskAsync("web:k", "⟦EMAIL_1⟧", default));
         Assert.Single(Directory.GetFiles(_dir, "*.unreadable-*"));
     }
 

@@ -28,7 +28,8 @@ public class SecretLoggingTests
             logger.LogInformation("Reach me at someone@example.com");
             await host.StopAsync();
 
-            var logs = Directory.GetFiles(Path.Combine(host.DataDirectory, "logs"));
+            var logs = Directory.GetFiles(host.Root, "*.clef", SearchOption.AllDirectories);
+            Assert.True(logs.Length > 0, string.Join("\n", Directory.GetFileSystemEntries(host.Root, "*", SearchOption.AllDirectories)));
             Assert.NotEmpty(logs);
             string all = string.Join("\n", logs.Select(File.ReadAllText));
             Assert.Contains("SecretLeakProbe", all);

@@ -21,7 +21,7 @@ public sealed partial class LogRedactor
     {
         // Longest first, so a secret containing another is masked whole; JSON-escaped forms too (log files are JSON).
         _secrets = secrets.Where(s => s.Length >= 6)
-            .SelectMany(s => new[] { s, JsonSerializer.Serialize(s)[1..^1] })
+            .SelectMany(s => new[] { s, JsonSerializer.Serialize(s)[1..^1], s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) })
             .Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length).ToArray();
     }
 

@@ -120,44 +120,44 @@ public static partial class PiiDetector
         }
     }
 
-    [GeneratedRegex(@"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![0-9A-Za-z_-])")]
     private static partial Regex EmailRegex();
 
     // Known key shapes: OpenAI/Anthropic sk-, GitHub, Slack, AWS, Google, JWT, Telegram bot tokens, MoltBot API keys, PEM private keys.
-    [GeneratedRegex(@"(?<![\w-])(?:sk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|\d{8,10}:[A-Za-z0-9_-]{35}|mb_[0-9a-f]{8}_[A-Za-z0-9_-]{20,})(?![\w-])|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_-])(?:sk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|\d{8,10}:[A-Za-z0-9_-]{35}|mb_[0-9a-f]{8}_[A-Za-z0-9_-]{20,})(?![0-9A-Za-z_-])|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----")]
     private static partial Regex KnownSecretRegex();
 
     [GeneratedRegex(@"(?i)(?:\b(?:api[_-]?key|apikey|secret|client[_-]?secret|access[_-]?token|auth[_-]?token|token|password|passwd|pwd)\b[""']?\s*[:=]\s*[""']?|\bbearer\s+)(?<value>[^\s""',;&]{8,})")]
     private static partial Regex AssignedSecretRegex();
 
-    [GeneratedRegex(@"(?<![\w-])[A-Za-z0-9_-]{32,}(?![\w-])")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_-])[A-Za-z0-9_-]{32,}(?![0-9A-Za-z_-])")]
     private static partial Regex HighEntropyRegex();
 
-    [GeneratedRegex(@"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![\w])")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![0-9A-Za-z_])")]
     private static partial Regex IbanRegex();
 
-    [GeneratedRegex(@"(?<![\w])[1-9]\d{16}[\dXx](?![\w])")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_])[1-9]\d{16}[\dXx](?![0-9A-Za-z_])")]
     private static partial Regex ChineseIdRegex();
 
     // 13..19 digits, optionally grouped by single spaces or dashes (4-4-4-4, 4-6-5).
-    [GeneratedRegex(@"(?<![\w.-])\d{4}(?:[ -]?\d{2,6}){2,4}(?![\w-]|\.\d)")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_.-])\d{4}(?:[ -]?\d{2,6}){2,4}(?![0-9A-Za-z_-]|\.\d)")]
     private static partial Regex CardRegex();
 
     // Chinese mobile: 1[3-9]x xxxx xxxx, optionally +86/0086.
-    [GeneratedRegex(@"(?<![\w+])(?:(?:\+|00)86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\w])")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_+])(?:(?:\+|00)86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![0-9A-Za-z_])")]
     private static partial Regex ChineseMobileRegex();
 
     // E.164-style with a leading +: +44 20 7946 0958, +1 (555) 123-4567, +4930123456.
-    [GeneratedRegex(@"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w])")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_+])\+\d{1,3}(?:[ .-]?(?:\(\d{1,5}\)|\d{1,5})){1,6}(?![0-9A-Za-z_])")]
     private static partial Regex InternationalPhoneRegex();
 
     // (555) 123-4567, 555-123-4567, 555.123.4567.
-    [GeneratedRegex(@"(?<![\w.-])(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-]|\.\d)")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_.-])(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4}(?![0-9A-Za-z_-]|\.\d)")]
     private static partial Regex NorthAmericanPhoneRegex();
 
-    [GeneratedRegex(@"(?<![\w.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w]|\.\d)")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![0-9A-Za-z_]|\.\d)")]
     private static partial Regex Ipv4Regex();
 
-    [GeneratedRegex(@"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![0-9A-Za-z_:])")]
     private static partial Regex Ipv6CandidateRegex();
 }
