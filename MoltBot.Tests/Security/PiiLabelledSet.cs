@@ -80,6 +80,25 @@ public static class PiiLabelledSet
         E("wifi name CMCC-5G, channel 36"),
     ];
 
+    /// <summary>
+    /// Cases the detector is known to get wrong, kept in the precision/recall numbers so they stay honest:
+    /// national phone formats without a country code, obfuscated emails, the old 15-digit Chinese ID, lower-case
+    /// IBANs, dotted card numbers, and four-part build numbers that are valid IPv4 addresses.
+    /// </summary>
+    public static readonly IReadOnlyList<Example> KnownHard =
+    [
+        E("London office 020 7946 0958", ("PHONE", "020 7946 0958")),
+        E("Handy 0171 2345678", ("PHONE", "0171 2345678")),
+        E("座机 010-62345678", ("PHONE", "010-62345678")),
+        E("write to john at example dot com", ("EMAIL", "john at example dot com")),
+        E("老身份证 110105491231002", ("CNID", "110105491231002")),
+        E("iban de89 3704 0044 0532 0130 00", ("IBAN", "de89 3704 0044 0532 0130 00")),
+        E("card 4111.1111.1111.1111", ("CARD", "4111.1111.1111.1111")),
+        E("build 4.12.0.1 released"),
+        E("firmware 10.2.0.15 is out"),
+        E("token: see-the-wiki-page for details"),
+    ];
+
     /// <summary>Generated positives in several sentence shapes, plus generated look-alike negatives.</summary>
     public static IReadOnlyList<Example> Generated(int count, int seed)
     {

@@ -12,7 +12,7 @@ public static class CertVerb
         var cert = new Command("cert", "TLS certificates.");
         var output = new Option<string?>("--out") { Description = "Folder for dev-cert.pem and dev-key.pem (default: data/certs)." };
         var days = new Option<int>("--days") { Description = "Validity in days (1..825).", DefaultValueFactory = _ => 365 };
-        var hosts = new Option<string[]>("--host") { Description = "Extra DNS name or IP for the certificate (repeatable); localhost, 127.0.0.1 and ::1 are always in.", AllowMultipleArgumentsPerToken = true };
+        var hosts = new Option<string[]>("--host") { Description = "Extra DNS name or IP for the certificate (repeatable); localhost, 127.0.0.1 and ::1 are always in." };
         var dev = new Command("dev", "Create a self-signed certificate for local use (not for production).") { TreatUnmatchedTokensAsErrors = false };
         dev.Options.Add(output);
         dev.Options.Add(days);

@@ -19,6 +19,10 @@ public sealed class PiiInboundFilter(IPiiMasker masker, IOptions<SecurityOptions
     {
         if (!options.Value.Pii.Enabled) return envelope;
         string key = ConversationKey(envelope.Platform, envelope.ConversationId);
+        // The text first, so token numbers follow the order a reader sees them in.
+        string text = await masker.MaskAsync(key, envelope.Text, cancellationToken).ConfigureAwait(false);
+        string? name = envelope.UserDisplayName is null ? null : await masker.MaskAsync(key, envelope.UserDisplayName, cancellationToken).ConfigureAwait(false);
+        string? raw = envelope.Raw is null ? null : await MaskRawAsync(key, envelope.Raw, cancellationToken).ConfigureAwait(false);
         var attachments = envelope.Attachments;
         if (attachments.Any(a => a.FileName is not null))
         {
@@ -27,13 +31,7 @@ public sealed class PiiInboundFilter(IPiiMasker masker, IOptions<SecurityOptions
                 masked.Add(a.FileName is null ? a : a with { FileName = await masker.MaskAsync(key, a.FileName, cancellationToken).ConfigureAwait(false) });
             attachments = masked;
         }
-        return envelope with
-        {
-            Text = await masker.MaskAsync(key, envelope.Text, cancellationToken).ConfigureAwait(false),
-            Raw = envelope.Raw is null ? null : await MaskRawAsync(key, envelope.Raw, cancellationToken).ConfigureAwait(false),
-            UserDisplayName = envelope.UserDisplayName is null ? null : await masker.MaskAsync(key, envelope.UserDisplayName, cancellationToken).ConfigureAwait(false),
-            Attachments = attachments,
-        };
+        return envelope with { Text = text, UserDisplayName = name, Raw = raw, Attachments = attachments };
     }
 
     private static readonly JsonSerializerOptions RawJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -68,7 +66,7 @@ public sealed class PiiInboundFilter(IPiiMasker masker, IOptions<SecurityOptions
             case JsonObject obj:
                 foreach (var (name, child) in obj.ToList())
                 {
-                    if (child is JsonValue v && v.TryGetValue<string>(out var s)) obj[name] = await masker.MaskAsync(key, s, cancellationToken).ConfigureAwait(false);
+                    if (child is JsonValue v) obj[name] = await MaskValueAsync(key, v, cancellationToken).ConfigureAwait(false);
                     else if (child is not null) await MaskNodeAsync(key, child, cancellationToken).ConfigureAwait(false);
                 }
                 break;
@@ -76,10 +74,20 @@ public sealed class PiiInboundFilter(IPiiMasker masker, IOptions<SecurityOptions
                 for (int i = 0; i < array.Count; i++)
                 {
                     var child = array[i];
-                    if (child is JsonValue v && v.TryGetValue<string>(out var s)) array[i] = await masker.MaskAsync(key, s, cancellationToken).ConfigureAwait(false);
+                    if (child is JsonValue v) array[i] = await MaskValueAsync(key, v, cancellationToken).ConfigureAwait(false);
                     else if (child is not null) await MaskNodeAsync(key, child, cancellationToken).ConfigureAwait(false);
                 }
                 break;
         }
+    }
+
+    /// <summary>Strings are masked; a number that is personal data (a phone or card sent as a JSON number) becomes its token string.</summary>
+    private async ValueTask<JsonNode?> MaskValueAsync(string key, JsonValue value, CancellationToken cancellationToken)
+    {
+        if (value.TryGetValue<string>(out var s)) return await masker.MaskAsync(key, s, cancellationToken).ConfigureAwait(false);
+        if (value.GetValueKind() != JsonValueKind.Number) return value.DeepClone();
+        string text = value.ToJsonString();
+        string masked = await masker.MaskAsync(key, text, cancellationToken).ConfigureAwait(false);
+        return masked == text ? value.DeepClone() : JsonValue.Create(masked);
     }
 }
