@@ -161,6 +161,23 @@ public class AdminRbacTests
     }
 
     [Fact]
+    public async Task Deleting_a_user_also_erases_the_pii_vaults_of_their_conversations()
+    {
+        await using var host = await SecurityTestHost.StartAsync();
+        var masker = host.Services.GetRequiredService<MoltBot.Contracts.Security.IPiiMasker>();
+        var vaults = host.Services.GetRequiredService<MoltBot.Security.Pii.PiiVaultStore>();
+        await masker.MaskAsync("telegram:c1", "mail me at gone@example.com", default); // the fake reader's conversation of telegram:u1
+        Assert.True(File.Exists(vaults.FileFor("telegram:c1")));
+        using var client = host.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await SecurityTestHost.CreateKeyAsync(host, "admin"));
+        var body = await (await client.DeleteAsync("/admin/users/telegram:u1")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(3, body.GetProperty("removed").GetInt32());
+        Assert.Equal(1, body.GetProperty("vaultsRemoved").GetInt32());
+        Assert.False(File.Exists(vaults.FileFor("telegram:c1")));
+        Assert.Equal("⟦EMAIL_1⟧", await masker.UnmaskAsync("telegram:c1", "⟦EMAIL_1⟧", default));
+    }
+
+    [Fact]
     public async Task Failed_authentications_are_rate_limited_per_client_ip()
     {
         await using var host = await SecurityTestHost.StartAsync(new Dictionary<string, string>

@@ -72,11 +72,24 @@ public static class AdminEndpoints
                 ? Results.Content(await rights.ExportJsonAsync(userKey, ct), "application/json; charset=utf-8")
                 : AdminResults.NotAvailable(nameof(IUserDataRights)))
             .Rule("admin.users.export", AdminPermissions.UsersExport);
-        admin.MapDelete("/users/{userKey}", async (string userKey, IServiceProvider sp, CancellationToken ct) =>
-            sp.GetService<IUserDataRights>() is { } rights
-                ? Results.Ok(new { userKey, removed = await rights.DeleteAsync(userKey, ct) })
-                : AdminResults.NotAvailable(nameof(IUserDataRights)))
-            .Rule("admin.users.delete", AdminPermissions.UsersDelete);
+        admin.MapDelete("/users/{userKey}", async (string userKey, IServiceProvider sp, PiiVaultStore vaults, CancellationToken ct) =>
+        {
+            if (sp.GetService<IUserDataRights>() is not { } rights) return AdminResults.NotAvailable(nameof(IUserDataRights));
+            // The PII vaults of the user's conversations hold the original values: erase them too (before the
+            // memory module forgets which conversations were the user's).
+            int vaultsRemoved = 0;
+            if (sp.GetService<IConversationReader>() is { } reader)
+            {
+                for (int skip = 0; ; skip += 500)
+                {
+                    var page = await reader.ListAsync(skip, 500, ct);
+                    foreach (var c in page.Where(c => c.UserKey == userKey))
+                        if (vaults.Delete(c.ConversationKey)) vaultsRemoved++;
+                    if (page.Count < 500) break;
+                }
+            }
+            return Results.Ok(new { userKey, removed = await rights.DeleteAsync(userKey, ct), vaultsRemoved });
+        }).Rule("admin.users.delete", AdminPermissions.UsersDelete);
 
         admin.MapGet("/api-keys", async (ApiKeyStore keys, CancellationToken ct) =>
             Results.Ok((await keys.ListAsync(ct)).Select(k => new { k.Id, k.Name, k.Role, k.CreatedMs, k.CreatedBy, k.RevokedMs, k.Active })))

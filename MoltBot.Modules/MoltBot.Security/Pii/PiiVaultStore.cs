@@ -49,6 +49,16 @@ public sealed class PiiVaultStore : IDisposable
         return Path.Combine(_directory, Convert.ToHexStringLower(mac.AsSpan(0, 16)) + ".vault");
     }
 
+    /// <summary>Forgets a conversation's vault (memory and disk), e.g. when its user's data is erased. Returns whether a file existed.</summary>
+    public bool Delete(string conversationKey)
+    {
+        _cache.TryRemove(conversationKey, out _);
+        string file = FileFor(conversationKey);
+        if (!File.Exists(file)) return false;
+        File.Delete(file);
+        return true;
+    }
+
     public async Task SaveAsync(ConversationVault vault, CancellationToken cancellationToken)
     {
         await vault.WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
