@@ -158,6 +158,9 @@ public class AdminRbacTests
         Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync("/admin/api-keys/" + id)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await auditor.GetAsync("/admin/audit/verify")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync("/admin/api-keys", new { role = "root" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/admin/api-keys", null)).StatusCode);
+        using var anonymous = host.CreateClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/admin/api-keys", null)).StatusCode);
     }
 
     [Fact]

@@ -94,9 +94,10 @@ public static class AdminEndpoints
         admin.MapGet("/api-keys", async (ApiKeyStore keys, CancellationToken ct) =>
             Results.Ok((await keys.ListAsync(ct)).Select(k => new { k.Id, k.Name, k.Role, k.CreatedMs, k.CreatedBy, k.RevokedMs, k.Active })))
             .Rule("admin.apikeys.list", AdminPermissions.ApiKeysRead);
-        admin.MapPost("/api-keys", async (CreateApiKeyRequest body, ApiKeyStore keys, IOptions<SecurityOptions> options, HttpContext http, CancellationToken ct) =>
+        // The body is optional for binding so that a caller without a key gets 401 (from the filter), not a binding 400.
+        admin.MapPost("/api-keys", async (CreateApiKeyRequest? body, ApiKeyStore keys, IOptions<SecurityOptions> options, HttpContext http, CancellationToken ct) =>
         {
-            if (string.IsNullOrWhiteSpace(body.Role) || !options.Value.Roles.ContainsKey(body.Role))
+            if (body is null || string.IsNullOrWhiteSpace(body.Role) || !options.Value.Roles.ContainsKey(body.Role))
                 return AdminResults.Error(400, $"role must be one of {string.Join(", ", options.Value.Roles.Keys)}");
             var who = (AdminPrincipal)http.Items[AdminAuthFilter.PrincipalItem]!;
             var created = await keys.CreateAsync(body.Role, body.Name ?? "", "apikey:" + who.KeyId, ct);

@@ -14,7 +14,7 @@ namespace MoltBot.Security.Tls;
 /// </summary>
 public static class TlsSetup
 {
-    public const SslProtocols Outbound = SslProtocols.Tls12 | SslProtocols.Tls13;
+    public const SslProtocols Outbound = MoltBot.Contracts.Security.TlsPolicy.Outbound;
 
     public static SslProtocols Inbound(SecurityOptions options) =>
         options.Tls.MinimumInbound == "Tls12" ? SslProtocols.Tls12 | SslProtocols.Tls13 : SslProtocols.Tls13;
