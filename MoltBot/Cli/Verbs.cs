@@ -11,5 +11,8 @@ internal static class Verbs
         yield return ReplayVerb.Create();
         yield return PerfVerb.Create();
         yield return TestStoriesVerb.Create();
+        yield return AuditVerb.Create();
+        yield return CertVerb.Create();
+        yield return ApiKeyVerb.Create();
     }
 }

@@ -1,7 +1,10 @@
 using MoltBot.Contracts.Configuration;
 using Serilog;
 using Serilog.Events;
+using Serilog.Formatting;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
+using MoltBot.Security.Logging;
 
 namespace MoltBot.Hosting;
 
@@ -41,7 +44,8 @@ internal static class LoggingSetup
             throw new StartupException($"Log:Console '{options.Console}' is not valid; use \"human\" or \"none\".");
     }
 
-    public static void Configure(LoggerConfiguration lc, LogOptions options, MoltBotPaths paths)
+    /// <param name="redactor">Security module: masks configured secret values and personal data in every rendered line.</param>
+    public static void Configure(LoggerConfiguration lc, LogOptions options, MoltBotPaths paths, LogRedactor redactor)
     {
         var level = ParseLevel(options.Level);
         lc.MinimumLevel.Is(level)
@@ -54,14 +58,29 @@ internal static class LoggingSetup
         if (options.Console == "human")
         {
             lc.WriteTo.Console(
-                outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                new RedactingFormatter(new MessageTemplateTextFormatter(
+                    "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"), redactor),
                 standardErrorFromLevel: LogEventLevel.Verbose);
         }
         if (options.File)
         {
-            lc.WriteTo.File(new CompactJsonFormatter(), paths.Data("logs", "moltbot-.clef"),
+            lc.WriteTo.File(new RedactingFormatter(new CompactJsonFormatter(), redactor), paths.Data("logs", "moltbot-.clef"),
                 rollingInterval: RollingInterval.Day, retainedFileCountLimit: options.RetainedFileCount,
                 buffered: false, shared: true);
         }
+    }
+}
+
+/// <summary>
+/// Security (issue 9): renders the event with the inner formatter, then masks secrets and personal data in the
+/// finished text, so exception messages and interpolated values are covered too, not just structured properties.
+/// </summary>
+internal sealed class RedactingFormatter(ITextFormatter inner, LogRedactor redactor) : ITextFormatter
+{
+    public void Format(Serilog.Events.LogEvent logEvent, TextWriter output)
+    {
+        using var buffer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        inner.Format(logEvent, buffer);
+        output.Write(redactor.Redact(buffer.ToString()));
     }
 }

@@ -57,7 +57,10 @@ public static class MoltBotApp
         }
 
         var services = builder.Services;
-        services.AddSerilog((_, lc) => LoggingSetup.Configure(lc, log, paths));
+        // Security: log lines are redacted (configured secret values, personal data) before they reach console or file.
+        var redactor = MoltBot.Security.Logging.LogRedactor.FromConfiguration(config);
+        // preserveStaticLogger: each host (several run in one test process) logs to its own files, not the static Log.Logger.
+        services.AddSerilog((_, lc) => LoggingSetup.Configure(lc, log, paths, redactor), preserveStaticLogger: true);
         services.AddSingleton(paths);
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
@@ -91,7 +94,7 @@ public static class MoltBotApp
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var started = Process.GetCurrentProcess().StartTime.ToUniversalTime();
-            Log.ForContext("SourceContext", "MoltBot").Information(
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MoltBot").LogInformation(
                 "MoltBot listening on {Urls}; {Elapsed:F0} ms since process start; data in {Data}",
                 string.Join(", ", app.Urls), (DateTime.UtcNow - started).TotalMilliseconds, paths.DataDirectory);
         });

@@ -1,0 +1,178 @@
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MoltBot.Contracts.Configuration;
+using MoltBot.Contracts.Security;
+using MoltBot.Security.Pii;
+
+namespace MoltBot.Security.Audit;
+
+/// <summary>
+/// The append-only audit log: JSON lines in {DataDirectory}/audit/audit.jsonl, hash-chained. Appenders from any
+/// thread go through one bounded channel to one writer, which assigns sequence numbers and the chain; each
+/// append completes once its line is on disk. Actor, target and outcome pass the PII detector first. A head file
+/// (audit.head) remembers the last sequence number and hash, so removing records at the end shows too.
+/// </summary>
+public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
+{
+    private readonly Channel<Pending> _queue;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<AuditLog> _logger;
+    private readonly Task _writer;
+
+    public AuditLog(string filePath, int capacity, TimeProvider clock, ILogger<AuditLog> logger)
+    {
+        FilePath = filePath;
+        _clock = clock;
+        _logger = logger;
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(capacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    public string FilePath { get; }
+    public string HeadPath => HeadPathFor(FilePath);
+
+    public static string HeadPathFor(string filePath) => Path.ChangeExtension(filePath, ".head");
+
+    public static string PathFrom(SecurityOptions options, MoltBotPaths paths) => paths.Data(options.Audit.File);
+
+    public async ValueTask AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(entry, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        await pending.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the chain's tail at start, so a damaged log stops the host with a clear message instead of being extended.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        await using var file = await OpenLockedAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ReadTail(file);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new StartupException(ex.Message, ex);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var batch = new List<Pending>();
+            while (batch.Count < 256 && reader.TryRead(out var item)) batch.Add(item);
+            try
+            {
+                await WriteBatchAsync(batch).ConfigureAwait(false);
+                foreach (var item in batch) item.Done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "{Count} audit record(s) could not be written to {File}", batch.Count, FilePath);
+                foreach (var item in batch) item.Done.TrySetException(ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Under an exclusive file lock (the CLI may append while the server runs), reads the chain's tail from the file
+    /// itself, then appends the batch and updates the head file.
+    /// </summary>
+    private async Task WriteBatchAsync(List<Pending> batch)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        await using var file = await OpenLockedAsync(CancellationToken.None).ConfigureAwait(false);
+        var (seq, prev) = ReadTail(file);
+        var sb = new StringBuilder();
+        foreach (var item in batch)
+        {
+            var e = item.Entry;
+            var record = new AuditRecord
+            {
+                Seq = seq + 1,
+                Ts = e.TimestampMs > 0 ? e.TimestampMs : _clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                Actor = PiiMasker.MaskAnonymous(e.Actor),
+                Role = e.Role,
+                Action = e.Action,
+                Target = PiiMasker.MaskAnonymous(e.Target),
+                Model = e.Model,
+                LatencyMs = e.LatencyMs,
+                InputTokens = e.InputTokens,
+                OutputTokens = e.OutputTokens,
+                InputHash = e.InputHash,
+                OutputHash = e.OutputHash,
+                Outcome = e.Outcome is null ? null : PiiMasker.MaskAnonymous(e.Outcome),
+                Prev = prev,
+            };
+            record = record with { Hash = record.ComputeHash() };
+            sb.Append(record.ToJsonLine()).Append('\n');
+            seq = record.Seq;
+            prev = record.Hash!;
+        }
+        file.Seek(0, SeekOrigin.End);
+        await file.WriteAsync(Encoding.UTF8.GetBytes(sb.ToString())).ConfigureAwait(false);
+        file.Flush(flushToDisk: true);
+        await File.WriteAllTextAsync(HeadPath, $"{seq} {prev}\n").ConfigureAwait(false);
+    }
+
+    private async Task<FileStream> OpenLockedAsync(CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(FilePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 200 && File.Exists(FilePath))
+            {
+                // Another process (the CLI or the server) holds the lock for a moment.
+                await Task.Delay(25, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The last record's seq and hash (0 and the genesis hash for an empty log); a damaged tail is an error.</summary>
+    private (long Seq, string Hash) ReadTail(FileStream stream)
+    {
+        long length = stream.Length;
+        if (length == 0) return (0, AuditRecord.GenesisHash);
+        int chunk = (int)Math.Min(length, 1 << 20);
+        stream.Seek(length - chunk, SeekOrigin.Begin);
+        var buffer = new byte[chunk];
+        stream.ReadExactly(buffer);
+        string text = Encoding.UTF8.GetString(buffer).TrimEnd('\n', '\r');
+        int nl = text.LastIndexOf('\n');
+        string last = nl < 0 ? text : text[(nl + 1)..];
+        AuditRecord? record;
+        try
+        {
+            record = AuditRecord.Parse(last);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            record = null;
+        }
+        if (record?.Hash is null || record.ComputeHash() != record.Hash)
+            throw new InvalidDataException($"Audit log {FilePath} ends with a damaged record; run `moltbot audit verify` and move the file aside to start a new chain.");
+        return (record.Seq, record.Hash);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+    }
+
+    private sealed record Pending(AuditEntry Entry, TaskCompletionSource Done);
+}

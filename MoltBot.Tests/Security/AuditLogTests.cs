@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using MoltBot.Contracts.Security;
+using MoltBot.Security.Audit;
+
+namespace MoltBot.Tests.Security;
+
+public sealed class AuditLogTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("moltbot-audit").FullName;
+    private string FilePath => Path.Combine(_dir, "audit.jsonl");
+
+    private async Task WriteAsync(int count, long baseTs = 1_700_000_000_000)
+    {
+        await using var log = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance);
+        await log.StartAsync(default);
+        // Concurrent appenders: the bounded channel serializes them into one valid chain.
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            await log.AppendAsync(new AuditEntry("apikey:ab12cd34", "admin", "model.generate", "web:conv" + i)
+            {
+                TimestampMs = baseTs + i,
+                Model = "student-int8",
+                LatencyMs = 12.5,
+                InputTokens = 10 + i,
+                OutputTokens = 20,
+                InputHash = AuditRecord.HashText("in " + i),
+                OutputHash = AuditRecord.HashText("out " + i),
+            }, ct));
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_form_one_intact_chain_and_survive_a_restart()
+    {
+        await WriteAsync(200);
+        await WriteAsync(50, baseTs: 1_800_000_000_000);
+        var lines = await File.ReadAllLinesAsync(FilePath);
+        Assert.Equal(250, lines.Length);
+        Assert.Equal(Enumerable.Range(1, 250).Select(i => (long)i), lines.Select(l => AuditRecord.Parse(l)!.Seq));
+        var result = await AuditVerifier.VerifyAsync(FilePath, default);
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal(250, result.Records);
+    }
+
+    [Fact]
+    public async Task Altered_record_is_reported_at_its_line()
+    {
+        await WriteAsync(20);
+        var lines = await File.ReadAllLinesAsync(FilePath);
+        lines[6] = lines[6].Replace("\"inputTokens\":", "\"inputTokens\":1", StringComparison.Ordinal);
+        await File.WriteAllLinesAsync(FilePath, lines);
+        var result = await AuditVerifier.VerifyAsync(FilePath, default);
+        Assert.False(result.Ok);
+        Assert.Equal(7, result.BrokenLine);
+        Assert.Contains("altered", result.Message);
+    }
+
+    [Fact]
+    public async Task Removed_record_is_reported_at_the_next_line()
+    {
+        await WriteAsync(20);
+        var lines = (await File.ReadAllLinesAsync(FilePath)).ToList();
+        lines.RemoveAt(9);
+        await File.WriteAllLinesAsync(FilePath, lines);
+        var result = await AuditVerifier.VerifyAsync(FilePath, default);
+        Assert.False(result.Ok);
+        Assert.Equal(10, result.BrokenLine);
+        Assert.Contains("removed, inserted or reordered", result.Message);
+    }
+
+    [Fact]
+    public async Task Reordered_records_are_reported()
+    {
+        await WriteAsync(20);
+        var lines = await File.ReadAllLinesAsync(FilePath);
+        (lines[3], lines[4]) = (lines[4], lines[3]);
+        await File.WriteAllLinesAsync(FilePath, lines);
+        var result = await AuditVerifier.VerifyAsync(FilePath, default);
+        Assert.False(result.Ok);
+        Assert.Equal(4, result.BrokenLine);
+    }
+
+    [Fact]
+    public async Task Records_cut_from_the_end_disagree_with_the_head()
+    {
+        await WriteAsync(20);
+        var lines = await File.ReadAllLinesAsync(FilePath);
+        await File.WriteAllLinesAsync(FilePath, lines[..^2]);
+        var result = await AuditVerifier.VerifyAsync(FilePath, default);
+        Assert.False(result.Ok);
+        Assert.Contains("head file records seq 20", result.Message);
+    }
+
+    [Fact]
+    public async Task A_damaged_tail_stops_the_writer_with_a_clear_message()
+    {
+        await WriteAsync(3);
+        await File.AppendAllTextAsync(FilePath, "{\"seq\":4,\"broken\n");
+        await using var log = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance);
+        var ex = await Assert.ThrowsAsync<MoltBot.Contracts.Configuration.StartupException>(() => log.StartAsync(default));
+        Assert.Contains("audit verify", ex.Message);
+    }
+
+    [Fact]
+    public async Task Export_writes_the_range_as_json_lines_and_records_hold_no_raw_text()
+    {
+        await WriteAsync(100);
+        var writer = new StringWriter();
+        int n = await AuditVerifier.ExportAsync(FilePath, 1_700_000_000_010, 1_700_000_000_020, writer, default);
+        Assert.Equal(10, n);
+        var exported = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => AuditRecord.Parse(l)!).ToList();
+        Assert.Equal(Enumerable.Range(10, 10).Select(i => 1_700_000_000_000L + i), exported.Select(r => r.Ts).Order());
+        Assert.All(exported, r => Assert.Equal(64, r.InputHash!.Length));
+        Assert.DoesNotContain("in 1", await File.ReadAllTextAsync(FilePath));
+    }
+
+    [Fact]
+    public async Task Personal_data_in_audit_targets_is_masked()
+    {
+        await using (var log = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance))
+        {
+            await log.AppendAsync(new AuditEntry("system", "admin", "admin.users.delete", "userKey=whatsapp:+44 20 7946 0958"), default);
+        }
+        string text = await File.ReadAllTextAsync(FilePath);
+        Assert.DoesNotContain("7946", text);
+        Assert.Contains("⟦PHONE⟧", text);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+}
