@@ -42,6 +42,18 @@ internal sealed class BuiltInSkills(
             return new MemorySkill(host.Memory, memory.Value);
         });
         Add(entries, HelpSkill.Id, [], _ => new HelpSkill(() => registry.Manifests));
+
+        // Skills the host registered in DI (trusted, in-process code) get the same budget and containment.
+        foreach (var skill in services.GetServices<ISkill>())
+        {
+            var manifest = skill.Manifest;
+            if (entries.Any(e => string.Equals(e.Id, manifest.Id, StringComparison.OrdinalIgnoreCase)))
+                throw new MoltBot.Contracts.Configuration.StartupException($"Two skills use the id '{manifest.Id}'; skill ids must be unique.");
+            var config = configs.Read(manifest.Id);
+            if (!config.Enabled) continue;
+            entries.Add(new SkillEntry(skill, manifest, "host", TimeSpan.FromSeconds(config.TimeoutSeconds ?? skills.Value.DefaultTimeoutSeconds),
+                config.MaxConcurrency ?? skills.Value.DefaultMaxConcurrency, ownsSkill: false)); // the container disposes it
+        }
         return entries;
     }
 

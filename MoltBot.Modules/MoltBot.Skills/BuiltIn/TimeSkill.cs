@@ -23,7 +23,7 @@ internal sealed partial class TimeSkill(TimeProvider clock, SkillsOptions option
         {
             Intents = [Intents.TimeQuery],
             Keywords = ["what time", "the time", "time is it", "time in", "current time", "local time", "what's the date", "what date", "what day",
-                "today's date", "time difference", "time zone", "timezone", "几点", "时间", "几号", "日期", "星期几", "礼拜几", "时差", "时区"],
+                "today's date", "time difference", "time zone", "timezone", "几点", "时间", "几号", "日期", "星期几", "礼拜几", "时差", "时区", "差几个小时", "差几小时"],
         },
     };
 

@@ -12,13 +12,15 @@ internal sealed class SkillEntry
     private readonly SemaphoreSlim _gate;
     private readonly IReadOnlyList<IDisposable> _owned;
     private readonly Action? _onRetired;
+    private readonly bool _ownsSkill;
     private int _inFlight;
     private int _retired;
     private int _released;
 
     public SkillEntry(ISkill skill, SkillManifest manifest, string origin, TimeSpan timeout, int maxConcurrency,
-        IReadOnlyList<IDisposable>? owned = null, Action? onRetired = null)
+        IReadOnlyList<IDisposable>? owned = null, Action? onRetired = null, bool ownsSkill = true)
     {
+        _ownsSkill = ownsSkill;
         Skill = skill;
         Manifest = manifest;
         Origin = origin;
@@ -72,7 +74,7 @@ internal sealed class SkillEntry
     private void ReleaseResources()
     {
         if (Interlocked.Exchange(ref _released, 1) == 1) return;
-        if (Skill is IDisposable d)
+        if (_ownsSkill && Skill is IDisposable d)
         {
             try { d.Dispose(); } catch (Exception) { /* a plugin's Dispose must not break the reload */ }
         }

@@ -70,6 +70,7 @@ internal sealed partial class ReminderSkill(
         context.Slots.TryGetValue(EntityTypes.ReminderText, out var slotText);
 
         var parsed = ReminderTimeParser.Parse(text, now, zone);
+        var inText = parsed;
         if (parsed is null && !string.IsNullOrWhiteSpace(slotTime)) parsed = ReminderTimeParser.Parse(slotTime, now, zone);
         if (parsed is null && !string.IsNullOrWhiteSpace(slotDuration))
         {
@@ -77,7 +78,8 @@ internal sealed partial class ReminderSkill(
             if (d is { } dur) parsed = new ParsedTime(now + dur, [], true);
         }
 
-        string what = !string.IsNullOrWhiteSpace(slotText) ? slotText.Trim() : ExtractText(text, parsed);
+        // Only spans found in this text may be cut out of it.
+        string what = !string.IsNullOrWhiteSpace(slotText) ? slotText.Trim() : ExtractText(text, inText);
         if (parsed is null)
         {
             return SkillResult.Ask(EntityTypes.DateTime, zh ? "好的，什么时候提醒你？（例如“10分钟后”或“明天早上8点”）" : "Sure, when should I remind you? (e.g. \"in 10 minutes\" or \"tomorrow at 8am\")");

@@ -14,7 +14,8 @@ internal sealed record ParsedTime(DateTimeOffset DueUtc, IReadOnlyList<(int Star
 /// </summary>
 internal static partial class ReminderTimeParser
 {
-    private const string EnNum = @"\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty[- ]five|forty|fifty|sixty|ninety|half\s+an?|a\s+couple\s+of|couple\s+of|a\s+few|few";
+    // Word numbers end at a word boundary ("and" is not "an" + "d"); digits may touch their unit ("2h").
+    private const string EnNum = @"\d+(?:\.\d+)?|(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty[- ]five|forty|fifty|sixty|ninety|half\s+an?|a\s+couple\s+of|couple\s+of|a\s+few|few)\b";
     private const string EnUnit = @"seconds?|secs?|minutes?|mins?|hours?|hrs?|hr|days?|weeks?|[smhdw]";
     private const string EnChunk = @"(?<n>" + EnNum + @")\s*(?<u>" + EnUnit + @")\b";
     private const string EnSequence = EnChunk + @"(?:\s*(?:,\s*|and\s+|&\s*)?" + EnChunk + @")*(?:\s+and\s+a\s+half)?";
@@ -32,7 +33,7 @@ internal static partial class ReminderTimeParser
     private const string ZhUnit = @"秒钟?|分钟|分|小时|个?钟头|刻钟?|天|日|周|星期|礼拜";
     private const string ZhChunk = @"(?<n>" + ZhNum + @")\s*个?\s*(?<h2>半)?\s*(?<u>" + ZhUnit + @")(?<h1>半)?";
 
-    [GeneratedRegex(@"(?:再过|过)?\s*(?:" + ZhChunk + @"\s*(?:零|又)?\s*)+(?:之后|以后|后)")]
+    [GeneratedRegex(@"(?:再过|过)\s*(?:" + ZhChunk + @"\s*(?:零|又)?\s*)+(?:之后|以后|后)?|(?:" + ZhChunk + @"\s*(?:零|又)?\s*)+(?:之后|以后|后)")]
     private static partial Regex ZhRelative();
 
     [GeneratedRegex(ZhChunk)]
