@@ -123,6 +123,14 @@ public class PluginTests
             // Same id, same storage: the roll count carried over.
             Assert.Contains("roll number 2", after.Text);
 
+            // The old version's collectible load context goes away once nothing uses it.
+            await SkillIsolationTests.WaitUntilAsync(() =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                return System.Runtime.Loader.AssemblyLoadContext.All.Count(c => c.Name == "plugin:dice") == 1;
+            }, seconds: 20);
+
             // Removing the folder unloads the plugin.
             Directory.Delete(folder, recursive: true);
             await skills.Services.GetRequiredService<ISkillAdmin>().ReloadAsync(CancellationToken.None);
