@@ -35,16 +35,6 @@ internal static class TextMatch
 
     public static bool IsCjk(char c) => c is >= '\u3040' and <= '\u30ff' or >= '\u3400' and <= '\u9fff' or >= '\uf900' and <= '\ufaff';
 
-    public static bool HasCjk(string text) => text.Any(IsCjk);
-
-    /// <summary>"zh" when the context says so or the text contains Chinese characters; else "en".</summary>
-    public static string Language(string? hint, string text)
-    {
-        if (hint is not null && hint.StartsWith("zh", StringComparison.OrdinalIgnoreCase)) return "zh";
-        if (hint is not null && hint.StartsWith("en", StringComparison.OrdinalIgnoreCase)) return HasCjk(text) ? "zh" : "en";
-        return HasCjk(text) ? "zh" : "en";
-    }
-
     /// <summary>Normalizes curly apostrophes and full-width punctuation so phrase tables stay small.</summary>
     public static string Normalize(string text) =>
         text.Replace('’', '\'').Replace('‘', '\'').Replace('？', '?').Replace('，', ',').Replace('。', '.').Replace('：', ':').Replace('！', '!').Trim();

@@ -82,12 +82,16 @@ internal sealed class PluginManager(
                     manifest.Id, manifest.Version, name, string.Join(",", manifest.Permissions));
                 status.Add(new PluginStatus(name, manifest.Id, manifest.Version, true, null));
             }
-            catch (Exception ex) when (ex is PluginLoadException or IOException or UnauthorizedAccessException or MoltBot.Contracts.Configuration.StartupException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // Anything a plugin does wrong (even an unexpected exception type) rejects that plugin only.
+                string reason = ex is PluginLoadException or IOException or UnauthorizedAccessException or MoltBot.Contracts.Configuration.StartupException
+                    ? ex.Message
+                    : $"{ex.GetType().Name}: {ex.Message}";
                 bool keptOld = _loaded.ContainsKey(folder);
-                logger.LogError("Plugin in {Folder} rejected: {Reason}{Kept}", name, ex.Message,
+                logger.LogError("Plugin in {Folder} rejected: {Reason}{Kept}", name, reason,
                     keptOld ? " (the previously loaded version keeps running)" : "");
-                status.Add(new PluginStatus(name, manifest?.Id, manifest?.Version, keptOld, ex.Message));
+                status.Add(new PluginStatus(name, manifest?.Id, manifest?.Version, keptOld, reason));
             }
         }
 

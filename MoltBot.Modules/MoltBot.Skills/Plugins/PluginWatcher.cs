@@ -23,20 +23,41 @@ internal sealed class PluginWatcher : IDisposable
         _debounce = new Timer(_ => _ = FireAsync(), null, Timeout.Infinite, Timeout.Infinite);
         foreach (var dir in directories.Where(Directory.Exists))
         {
-            var w = new FileSystemWatcher(dir)
+            try
             {
-                IncludeSubdirectories = true,
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-            };
-            w.Changed += OnEvent;
-            w.Created += OnEvent;
-            w.Deleted += OnEvent;
-            w.Renamed += OnEvent;
-            w.Error += (_, e) => _logger.LogWarning(e.GetException(), "Plugin watcher lost events in {Directory}; rescanning", dir);
-            w.Error += OnEvent;
-            w.EnableRaisingEvents = true;
-            _watchers.Add(w);
+                _watchers.Add(Watch(dir));
+            }
+            catch (IOException ex)
+            {
+                // e.g. the inotify instance limit: MoltBot still runs, plugins reload via the admin API instead.
+                _logger.LogWarning("Cannot watch {Directory} for plugin changes ({Reason}); hot reload is off for it, use the admin reload", dir, ex.Message);
+            }
         }
+    }
+
+    private FileSystemWatcher Watch(string dir)
+    {
+        var w = new FileSystemWatcher(dir)
+        {
+            IncludeSubdirectories = true,
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+        };
+        w.Changed += OnEvent;
+        w.Created += OnEvent;
+        w.Deleted += OnEvent;
+        w.Renamed += OnEvent;
+        w.Error += (_, e) => _logger.LogWarning(e.GetException(), "Plugin watcher lost events in {Directory}; rescanning", dir);
+        w.Error += OnEvent;
+        try
+        {
+            w.EnableRaisingEvents = true;
+        }
+        catch
+        {
+            w.Dispose();
+            throw;
+        }
+        return w;
     }
 
     private void OnEvent(object sender, EventArgs e) => _debounce.Change(_quiet, Timeout.InfiniteTimeSpan);

@@ -47,7 +47,7 @@ public sealed class ReminderStore : IDisposable
             _reminders.EnsureIndex(r => r.UserKey);
             _reminders.EnsureIndex(r => r.DueMs);
         }
-        catch (LiteException ex)
+        catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
         {
             _db?.Dispose();
             throw new MoltBot.Contracts.Configuration.StartupException($"Reminder database {file} cannot be opened ({ex.Message}); restore it from a backup or move it away to start with no reminders.", ex);
