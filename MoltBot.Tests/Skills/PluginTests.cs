@@ -160,12 +160,8 @@ public class PluginTests
 
             // Replace the assembly in place, as an operator would.
             File.Copy(v2, Path.Combine(folder, "DiceRoller.dll"), overwrite: true);
-            string text = "";
-            await SkillIsolationTests.WaitUntilAsync(() =>
-            {
-                text = skills.SayAsync("roll 1d6").GetAwaiter().GetResult().Result.Text;
-                return text.EndsWith("[dice 2.0.0]", StringComparison.Ordinal);
-            }, seconds: 30);
+            await SkillIsolationTests.WaitUntilAsync(async () =>
+                (await skills.SayAsync("roll 1d6")).Result.Text.EndsWith("[dice 2.0.0]", StringComparison.Ordinal), seconds: 30);
 
             // A broken update (garbage instead of an assembly) is rejected; version 2 keeps serving.
             await File.WriteAllTextAsync(Path.Combine(folder, "DiceRoller.dll"), "not an assembly");
@@ -176,7 +172,7 @@ public class PluginTests
             Assert.EndsWith("[dice 2.0.0]", still.Text);
 
             // A new plugin folder appears while running.
-            PluginFiles.InstallDice(Path.Combine(root, "plugins"), "dice-copy", PluginFiles.DiceManifest("dice-copy").Replace("\"dice-copy\"", "\"dice-copy\""));
+            PluginFiles.InstallDice(Path.Combine(root, "plugins"), "dice-copy", PluginFiles.DiceManifest("dice-copy"));
             await SkillIsolationTests.WaitUntilAsync(() => manager.Status.Any(s => s.Folder == "dice-copy"), seconds: 30);
             // Its code says its id is "dice", so it is refused for not matching plugin.json.
             Assert.Contains("Manifest.Id 'dice' differs from plugin.json id 'dice-copy'", manager.Status.Single(s => s.Folder == "dice-copy").Error);

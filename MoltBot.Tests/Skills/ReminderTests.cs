@@ -33,8 +33,8 @@ public class ReminderTests
             Assert.InRange(fired.TimestampMs - dueMs, 0, 1000);
 
             // Fired once: it is marked fired (right after the queue accepted it) and nothing else is sent.
-            await SkillIsolationTests.WaitUntilAsync(() =>
-                skills.SayAsync("list my reminders", user: "alice").GetAwaiter().GetResult().Result.Text == "You have no pending reminders.");
+            await SkillIsolationTests.WaitUntilAsync(async () =>
+                (await skills.SayAsync("list my reminders", user: "alice")).Result.Text == "You have no pending reminders.");
             clock.Advance(TimeSpan.FromHours(1));
             Assert.Null(await skills.Outbound.NextAsync(TimeSpan.FromMilliseconds(300)));
         }
@@ -117,8 +117,8 @@ public class ReminderTests
             }
             clock.Advance(TimeSpan.FromHours(1));
             await using var second = await SkillsHarness.StartAsync(root, settings, clock);
-            await SkillIsolationTests.WaitUntilAsync(() =>
-                second.SayAsync("list my reminders").GetAwaiter().GetResult().Result.Text == "You have no pending reminders.");
+            await SkillIsolationTests.WaitUntilAsync(async () =>
+                (await second.SayAsync("list my reminders")).Result.Text == "You have no pending reminders.");
             Assert.Null(await second.Outbound.NextAsync(TimeSpan.FromMilliseconds(500)));
         }
         finally

@@ -116,10 +116,12 @@ public class SkillIsolationTests
         }
     }
 
-    internal static async Task WaitUntilAsync(Func<bool> condition, int seconds = 20)
+    internal static Task WaitUntilAsync(Func<bool> condition, int seconds = 20) => WaitUntilAsync(() => Task.FromResult(condition()), seconds);
+
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, int seconds = 20)
     {
         var end = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
+        while (!await condition())
         {
             Assert.True(DateTime.UtcNow < end, "condition not met in time");
             await Task.Delay(20);
