@@ -77,8 +77,9 @@ internal sealed class GenerationLoop
                 if (active.Count > 0) Step(active);
             }
         }
-        catch (Exception ex) when (ex is ExternalException or InvalidOperationException or ArgumentException)
+        catch (Exception ex)
         {
+            // Never leave callers hanging: every queued and running job gets the failure.
             logger.LogError(ex, "Generation loop {Model} failed", id);
             foreach (var j in active) j.Output.Writer.TryComplete(ex);
             while (queue.Reader.TryRead(out var j)) j.Output.Writer.TryComplete(ex);

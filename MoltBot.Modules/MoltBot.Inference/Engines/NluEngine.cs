@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MoltBot.Contracts.Configuration;
 using MoltBot.Contracts.Inference;
 using MoltBot.Inference.Models;
 using TorchSharp;
@@ -25,9 +26,12 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     private readonly TimeProvider time;
     private readonly ILogger<NluEngine> logger;
     private readonly Channel<NluWork> queue;
+    private readonly MoltBotPaths paths;
 
-    public NluEngine(ModelRegistry registry, IOptions<InferenceOptions> options, ModelAudit audit, TimeProvider time, ILogger<NluEngine> logger)
+    public NluEngine(ModelRegistry registry, IOptions<InferenceOptions> options, ModelAudit audit, TimeProvider time, ILogger<NluEngine> logger,
+        MoltBotPaths paths)
     {
+        this.paths = paths;
         this.registry = registry;
         this.options = options.Value;
         this.audit = audit;
@@ -40,8 +44,12 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     {
         get
         {
-            var set = registry.Current;
-            return Primary(set)?.Config.EmbeddingSize ?? throw new InvalidOperationException("no NLU model is loaded (see /readyz)");
+            if (Primary(registry.Current) is { } loaded) return loaded.Config.EmbeddingSize;
+            // Other modules may ask before the models are loaded (their start-up runs first): read the config.
+            string name = options.NluPolicy == "teacher" || string.IsNullOrEmpty(options.StudentNlu) ? options.TeacherNlu : options.StudentNlu;
+            string config = paths.Model(name, "config.json");
+            return File.Exists(config) ? NluEncoderConfig.Load(config).EmbeddingSize
+                : throw new InvalidOperationException($"no NLU model: {config} does not exist");
         }
     }
 
@@ -129,8 +137,9 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                     r.Escalated ? "escalated" : "ok");
             }
         }
-        catch (Exception ex) when (ex is ExternalException or InvalidOperationException or ArgumentException)
+        catch (Exception ex)
         {
+            // A failed batch fails its requests; the worker keeps serving the next ones.
             logger.LogError(ex, "NLU batch of {Count} failed", batch.Count);
             foreach (var w in batch) w.Result.TrySetException(ex);
         }

@@ -46,7 +46,7 @@ internal sealed class SpeculativeDecoder : IDisposable
         {
             await Task.Run(() => Run(job, modelId), CancellationToken.None);
         }
-        catch (Exception ex) when (ex is ExternalException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             job.Output.Writer.TryComplete(ex);
         }
