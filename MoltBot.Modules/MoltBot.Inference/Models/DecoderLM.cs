@@ -90,7 +90,8 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         public DecoderBody(DecoderConfig c) : base("model")
         {
             embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
-            using (torch.no_grad()) embed_tokens.weight!.normal_(0, 0.02);
+            if (ParameterInit.Enabled)
+                using (torch.no_grad()) embed_tokens.weight!.normal_(0, 0.02);
             for (int i = 0; i < c.NumHiddenLayers; i++)
                 layers.Add(new TransformerBlock(c.HiddenSize, c.IntermediateSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.AttentionBias, c.RmsNormEps));
             norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);

@@ -22,7 +22,9 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>
         OutFeatures = outFeatures;
         // Same initialisation as nn.Linear: U(-1/sqrt(in), 1/sqrt(in)).
         double bound = 1.0 / Math.Sqrt(inFeatures);
-        weight = new Parameter(torch.empty(outFeatures, inFeatures).uniform_(-bound, bound));
+        var w = torch.empty(outFeatures, inFeatures);
+        if (ParameterInit.Enabled) w.uniform_(-bound, bound);
+        weight = new Parameter(w);
         if (hasBias) bias = new Parameter(torch.zeros(outFeatures));
         RegisterComponents();
     }

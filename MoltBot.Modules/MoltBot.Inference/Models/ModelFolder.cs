@@ -62,7 +62,8 @@ public static class ModelFolder
         bool int8 = IsInt8(json);
         var tokenizer = TextTokenizer.Load(folder);
         var template = ChatTemplate.Detect(folder, config);
-        var model = new DecoderLM(config);
+        DecoderLM model;
+        using (ParameterInit.Skip()) model = new DecoderLM(config);
         try
         {
             using var reader = SafetensorsReader.OpenFolder(folder);
@@ -84,7 +85,8 @@ public static class ModelFolder
         var config = NluEncoderConfig.FromJson(json);
         bool int8 = IsInt8(json);
         var tokenizer = TextTokenizer.Load(folder);
-        var model = new NluEncoder(config);
+        NluEncoder model;
+        using (ParameterInit.Skip()) model = new NluEncoder(config);
         try
         {
             using var reader = SafetensorsReader.OpenFolder(folder);

@@ -73,7 +73,8 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         public EncoderBody(NluEncoderConfig c) : base("encoder")
         {
             embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
-            using (torch.no_grad()) embed_tokens.weight!.normal_(0, 0.02);
+            if (ParameterInit.Enabled)
+                using (torch.no_grad()) embed_tokens.weight!.normal_(0, 0.02);
             for (int i = 0; i < c.NumHiddenLayers; i++)
                 layers.Add(new TransformerBlock(c.HiddenSize, c.IntermediateSize, c.NumAttentionHeads, c.NumAttentionHeads, c.HeadDim, false, c.RmsNormEps));
             norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
