@@ -15,6 +15,9 @@ public sealed class ChannelStateTracker(string platform)
 
     public string Platform { get; } = platform;
 
+    /// <summary>Connection losses since start (a seamless refresh does not count).</summary>
+    public int ReconnectCount { get; private set; }
+
     public ChannelState State => _circuitOpen && _state != (int)ChannelState.Disabled ? ChannelState.CircuitOpen : (ChannelState)_state;
 
     public void Set(ChannelState state)
@@ -31,7 +34,11 @@ public sealed class ChannelStateTracker(string platform)
             {
                 _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
-            if (old != ChannelState.Reconnecting && state == ChannelState.Reconnecting) ChannelMetrics.Reconnects.WithLabels(Platform).Inc();
+            if (old != ChannelState.Reconnecting && state == ChannelState.Reconnecting)
+            {
+                ReconnectCount++;
+                ChannelMetrics.Reconnects.WithLabels(Platform).Inc();
+            }
         }
     }
 
