@@ -327,6 +327,11 @@ public abstract class ChannelAdapterBase : IChannelAdapter, IAsyncDisposable
 
     protected long NowMs => Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
+    private int _disposed;
+
+    /// <summary>True the first time only: DI hands out one instance under three service types and disposes each.</summary>
+    protected bool BeginDispose() => Interlocked.Exchange(ref _disposed, 1) == 0;
+
     public virtual async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);

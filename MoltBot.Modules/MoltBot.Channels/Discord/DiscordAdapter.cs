@@ -311,6 +311,7 @@ public sealed class DiscordAdapter : ChannelAdapterBase
 
     public override async ValueTask DisposeAsync()
     {
+        if (!BeginDispose()) return;
         await base.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
     }

@@ -92,6 +92,7 @@ public sealed class IMessageAdapter : ChannelAdapterBase
 
     public override async ValueTask DisposeAsync()
     {
+        if (!BeginDispose()) return;
         await base.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
     }

@@ -246,6 +246,7 @@ public sealed class SlackAdapter : ChannelAdapterBase
 
     public override async ValueTask DisposeAsync()
     {
+        if (!BeginDispose()) return;
         await base.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
     }

@@ -236,6 +236,7 @@ public sealed class TelegramAdapter : ChannelAdapterBase
 
     public override async ValueTask DisposeAsync()
     {
+        if (!BeginDispose()) return;
         await base.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
     }

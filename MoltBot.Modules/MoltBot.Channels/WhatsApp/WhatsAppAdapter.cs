@@ -186,6 +186,7 @@ public sealed class WhatsAppAdapter : ChannelAdapterBase
 
     public override async ValueTask DisposeAsync()
     {
+        if (!BeginDispose()) return;
         await base.DisposeAsync().ConfigureAwait(false);
         _window?.Dispose();
         _http.Dispose();
