@@ -120,7 +120,7 @@ public static partial class Markup
             var tokens = new List<string>();
             string t = SlackAngle().Replace(prose, m =>
             {
-                string target = m.Groups[1].Value, label = m.Groups[2].Value;
+                string target = Unescape(m.Groups[1].Value), label = Unescape(m.Groups[2].Value);
                 string token = target switch
                 {
                     _ when target.StartsWith("@", StringComparison.Ordinal) => "<@" + target[1..] + ">",
@@ -139,6 +139,8 @@ public static partial class Markup
         }, code => code.Replace("&lt;", "<").Replace("&gt;", ">").Replace("&amp;", "&"));
         return s;
     }
+
+    private static string Unescape(string s) => s.Replace("&lt;", "<").Replace("&gt;", ">").Replace("&amp;", "&");
 
     /// <summary>WhatsApp formatting → common markup.</summary>
     public static string FromWhatsApp(string text) => MapOutsideCode(text, prose =>

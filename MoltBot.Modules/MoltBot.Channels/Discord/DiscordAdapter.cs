@@ -273,7 +273,9 @@ public sealed class DiscordAdapter : ChannelAdapterBase
             Logger.LogWarning("Discord {Event} dispatch is malformed ({Error}); skipped", eventName, ex.Message);
             return;
         }
-        if (envelope is not null) await PublishAsync(envelope, cancellationToken).ConfigureAwait(false);
+        if (envelope is null) return;
+        if (envelope.TimestampMs == 0) envelope = envelope with { TimestampMs = NowMs }; // reactions carry no time
+        await PublishAsync(envelope, cancellationToken).ConfigureAwait(false);
     }
 
     protected override string Render(string text) => Markup.ToDiscordMarkdown(text);
