@@ -113,8 +113,8 @@ public class WhatsAppAdapterTests
             string body = FakeWhatsAppServer.TextWebhook("4915112345678", "wamid.OLD", "late", old);
             Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, body, FakeWhatsAppServer.Sign(body))).StatusCode);
             string deadLetter = Path.Combine(h.DataDirectory, "channels", "whatsapp-deadletter.jsonl");
-            await ChannelHarness.WaitUntilAsync(() => File.Exists(deadLetter), "dead-letter entry");
-            Assert.Contains("24 hours", File.ReadAllText(deadLetter));
+            await ChannelHarness.WaitUntilAsync(() => File.Exists(deadLetter) && File.ReadAllText(deadLetter).Contains("24 hours"), "dead-letter entry naming the 24-hour window");
+            Assert.Contains("re:late", File.ReadAllText(deadLetter)); // the reply is kept, not lost
             Assert.Empty(fake.Sent);
         }
 
