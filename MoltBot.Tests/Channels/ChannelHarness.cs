@@ -113,9 +113,18 @@ public sealed class EchoHandler : IMessageHandler
 {
     public ConcurrentQueue<Envelope> Seen { get; } = new();
 
+    /// <summary>Stream the answer: typing, two deltas ("re:" and the text), then the final reply.</summary>
+    public bool Stream { get; set; }
+
     public async Task HandleAsync(Envelope envelope, IReplyWriter reply, CancellationToken cancellationToken)
     {
         Seen.Enqueue(envelope);
+        if (Stream)
+        {
+            await reply.TypingAsync(cancellationToken);
+            await reply.DeltaAsync("re:", cancellationToken);
+            await reply.DeltaAsync(envelope.Text, cancellationToken);
+        }
         await reply.FinalAsync(new Reply("re:" + envelope.Text), cancellationToken);
     }
 }

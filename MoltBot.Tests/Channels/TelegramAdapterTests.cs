@@ -114,4 +114,22 @@ public class TelegramAdapterTests
         Assert.Single(fake.Sent);
         Assert.True(fake.SentAfterRateLimitAt!.Value - fake.RateLimitedAt!.Value >= TimeSpan.FromMilliseconds(900));
     }
+
+    [Fact]
+    public async Task Streamed_reply_is_one_message_edited_into_the_final_text_after_a_typing_action()
+    {
+        await using var fake = new FakeTelegramServer();
+        await fake.StartAsync();
+        await using var h = await ChannelHarness.StartAsync(Polling(fake), handler: new EchoHandler { Stream = true });
+        fake.AddUpdate(FakeTelegramServer.TextUpdate(1, 42, 7, "stream **me**", 11));
+        await ChannelHarness.WaitUntilAsync(() => fake.Edits.Any(e => e["text"]!.GetValue<string>() == "re:stream <b>me</b>"), "final edit");
+        await Task.Delay(300);
+
+        Assert.Equal(1, fake.ChatActions);
+        var draft = Assert.Single(fake.Sent); // the first delta opened the message; nothing else was sent
+        Assert.Equal("re:", draft["text"]!.GetValue<string>());
+        var final = fake.Edits.Last();
+        Assert.Equal("HTML", final["parse_mode"]!.GetValue<string>(), ignoreCase: true);
+        Assert.Equal(42, final["chat_id"]!.GetValue<long>());
+    }
 }
