@@ -116,9 +116,13 @@ public sealed class EchoHandler : IMessageHandler
     /// <summary>Stream the answer: typing, two deltas ("re:" and the text), then the final reply.</summary>
     public bool Stream { get; set; }
 
+    /// <summary>When set, every message waits here before it is answered (to fill the queues).</summary>
+    public SemaphoreSlim? Gate { get; set; }
+
     public async Task HandleAsync(Envelope envelope, IReplyWriter reply, CancellationToken cancellationToken)
     {
         Seen.Enqueue(envelope);
+        if (Gate is not null) await Gate.WaitAsync(cancellationToken);
         if (Stream)
         {
             await reply.TypingAsync(cancellationToken);

@@ -57,4 +57,45 @@ public class IMessageAdapterTests
         Assert.Empty(h.Handler.Seen);
         Assert.Empty(fake.Sent);
     }
+
+    [Fact]
+    public async Task Full_inbound_queue_answers_503_with_Retry_After_and_the_platform_retry_is_answered()
+    {
+        await using var fake = new FakeBlueBubblesServer();
+        await fake.StartAsync();
+        var settings = Settings(fake);
+        settings["Pipeline:ShardCount"] = "1";
+        settings["Pipeline:ShardCapacity"] = "1";
+        settings["Pipeline:InboundCapacity"] = "1";
+        using var gate = new SemaphoreSlim(0);
+        await using var h = await ChannelHarness.StartAsync(settings, handler: new EchoHandler { Gate = gate });
+        using var client = h.CreateClient();
+        string Msg(int i) => FakeBlueBubblesServer.NewMessage("MSG-" + i, "iMessage;-;+1555", "+1555", "m" + i, 1700000000000 + i);
+
+        // The worker holds m0, the shard queue m1, the router m2 (still counted in the bounded inbound queue).
+        HttpResponseMessage? refused = null;
+        int accepted = 0;
+        for (; accepted < 10; accepted++)
+        {
+            var r = await PostAsync(client, Msg(accepted), "hook-secret");
+            if (r.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                refused = r;
+                break;
+            }
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            await Task.Delay(50);
+        }
+        Assert.NotNull(refused);
+        Assert.Equal(3, accepted); // bounded: worker + shard queue + inbound queue, then refusal
+        Assert.True(refused!.Headers.RetryAfter?.Delta > TimeSpan.Zero, "503 carries Retry-After");
+
+        gate.Release(100);
+        // BlueBubbles retries the refused event: now it fits.
+        string refusedBody = Msg(accepted);
+        await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count >= accepted, "queued messages answered");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, refusedBody, "hook-secret")).StatusCode);
+        await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count == accepted + 1, "retried message answered");
+        Assert.Equal(Enumerable.Range(0, accepted + 1).Select(i => "re:m" + i), fake.Sent.Select(s => s["message"]!.GetValue<string>()));
+    }
 }
