@@ -67,7 +67,17 @@ public sealed class ChannelHarness : IAsyncDisposable
         root ??= Directory.CreateTempSubdirectory("moltbot-channels").FullName;
         handler ??= new EchoHandler();
         var app = Build(settings, root, handler, clock);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // e.g. options validation failed: release the host and the temp folder before reporting.
+            await app.DisposeAsync();
+            if (owns) Directory.Delete(root, recursive: true);
+            throw;
+        }
         return new ChannelHarness(app, root, handler, owns);
     }
 
