@@ -43,7 +43,9 @@ internal sealed class OutboundDispatcher(
 
     private async Task DeliverAsync(QueuedOutbound item, CancellationToken abort)
     {
-        var message = item.Message;
+        // The undelivered file keeps the event as the pipeline made it: before outbound filters restore masked values.
+        var original = item.Message;
+        var message = original;
         if (!adapters.TryGetValue(message.Platform, out var adapter))
         {
             logger.LogWarning("No channel adapter for platform {Platform}; event for {ConversationId} kept in {File}",
@@ -64,7 +66,7 @@ internal sealed class OutboundDispatcher(
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            await undelivered.AppendAsync([message], "shutdown drain timeout").ConfigureAwait(false);
+            await undelivered.AppendAsync([original], "shutdown drain timeout").ConfigureAwait(false);
             throw;
         }
         catch (Exception ex)
@@ -74,7 +76,7 @@ internal sealed class OutboundDispatcher(
             {
                 logger.LogError(ex, "Adapter {Platform} failed to deliver the reply to {MessageId}; kept in {File}",
                     message.Platform, message.InReplyTo, undelivered.FilePath);
-                await undelivered.AppendAsync([message], ex.GetType().Name + ": " + ex.Message).ConfigureAwait(false);
+                await undelivered.AppendAsync([original], ex.GetType().Name + ": " + ex.Message).ConfigureAwait(false);
             }
             else
             {

@@ -129,6 +129,39 @@ public sealed class PipelineService(
         logger.LogInformation("Pipeline stopped");
     }
 
+    /// <summary>
+    /// Messages persisted for the next start have not been through the inbound filters yet (they run on the shard
+    /// worker): run them now, so personal data is masked before it touches the disk. The filters run again at the
+    /// next start; masking is idempotent (a token is never detected again).
+    /// </summary>
+    private async Task<IReadOnlyCollection<Envelope>> MaskForStorageAsync(List<Envelope> envelopes)
+    {
+        var filters = inboundFilters.ToArray();
+        if (filters.Length == 0) return envelopes;
+        var result = new List<Envelope>(envelopes.Count);
+        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        foreach (var original in envelopes)
+        {
+            Envelope? e = original;
+            try
+            {
+                foreach (var f in filters)
+                {
+                    e = await f.ApplyAsync(e, budget.Token).ConfigureAwait(false);
+                    if (e is null) break;
+                }
+            }
+            catch (Exception ex)
+            {
+                // Keeping the message beats losing it; say so loudly.
+                logger.LogError(ex, "Inbound filter failed while persisting message {MessageId}; kept unfiltered", original.Id);
+                e = original;
+            }
+            if (e is not null) result.Add(e);
+        }
+        return result;
+    }
+
     private async Task PersistLeftoversAsync()
     {
         var left = new List<Envelope>();
@@ -137,7 +170,7 @@ public sealed class PipelineService(
         {
             while (queues.Shard(i).Reader.TryRead(out var item)) left.Add(item.Envelope);
         }
-        await pending.AppendAsync(left, CancellationToken.None).ConfigureAwait(false);
+        await pending.AppendAsync(await MaskForStorageAsync(left).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
         if (left.Count > 0) logger.LogWarning("Drain time over: persisted {Count} unanswered message(s) to {File}", left.Count, pending.FilePath);
     }
 }

@@ -59,12 +59,13 @@ internal sealed class ShardWorker(
         });
 
         var reply = new ReplyWriter(queues, item, clock, trace);
+        Envelope? filtered = null;
         long start = Stopwatch.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
         timeout.CancelAfter(handlerTimeout);
         try
         {
-            Envelope? filtered = envelope;
+            filtered = envelope;
             foreach (var filter in filters)
             {
                 filtered = await filter.ApplyAsync(filtered, timeout.Token).ConfigureAwait(false);
@@ -91,7 +92,8 @@ internal sealed class ShardWorker(
             if (!reply.Completed)
             {
                 // Shutdown ran out of drain time mid-message: keep it for the next start rather than lose it.
-                await pending.AppendAsync([envelope], CancellationToken.None).ConfigureAwait(false);
+                // Persist the filtered (masked) form when the filters had run, so no raw personal data hits the disk.
+                await pending.AppendAsync([filtered ?? envelope], CancellationToken.None).ConfigureAwait(false);
                 logger.LogWarning("Shutdown interrupted message {MessageId}; persisted for the next start", envelope.Id);
             }
         }

@@ -199,4 +199,37 @@ public class PipelineTests
         await host.DisposeAsync();
         Assert.Equal(30, adapter.Finals.Count());
     }
+
+    /// <summary>Stands in for PII masking: what it rewrites must be what reaches the disk.</summary>
+    private sealed class RedactingFilter : IInboundFilter
+    {
+        public ValueTask<Envelope?> ApplyAsync(Envelope envelope, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<Envelope?>(envelope with { Text = envelope.Text.Replace("secret", "⟦X⟧"), Raw = null });
+    }
+
+    [Fact]
+    public async Task Messages_persisted_at_shutdown_went_through_the_inbound_filters()
+    {
+        var adapter = new RecordingAdapter();
+        var gate = new TaskCompletionSource();
+        var handler = new DelegateHandler(async (e, r, ct) =>
+        {
+            await gate.Task.WaitAsync(ct);
+            await r.FinalAsync(new Reply("ok"), ct);
+        });
+        var host = await TestHost.StartAsync(new Dictionary<string, string> { ["Pipeline:ShardCount"] = "1", ["Pipeline:DrainTimeoutSeconds"] = "0" },
+            b => { With(adapter, handler)(b); b.Services.AddSingleton<IInboundFilter, RedactingFilter>(); });
+        var queue = host.Services.GetRequiredService<IInboundQueue>();
+        for (int i = 0; i < 5; i++)
+            await queue.EnqueueAsync(RecordingAdapter.Message("u", $"my secret {i}") with { Raw = "{\"text\":\"my secret\"}" }, CancellationToken.None);
+        await Task.Delay(200);
+        await host.StopAsync();
+        await host.App.DisposeAsync();
+
+        string text = await File.ReadAllTextAsync(Path.Combine(host.DataDirectory, "pipeline", "pending-inbound.jsonl"));
+        Assert.Equal(5, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.DoesNotContain("secret", text);
+        Assert.All(text.Split('\n', StringSplitOptions.RemoveEmptyEntries),
+            line => Assert.StartsWith("my ⟦X⟧", JsonDocument.Parse(line).RootElement.GetProperty("text").GetString()));
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Builder;
 using MoltBot.Contracts.Admin;
 using MoltBot.Security.Admin;
@@ -23,6 +24,15 @@ public static class SecurityTestHost
                 builder.Services.AddSingleton<IModelAdmin, FakeModelAdmin>();
                 builder.Services.AddSingleton<IConversationReader, FakeConversationReader>();
                 builder.Services.AddSingleton<IUserDataRights, FakeUserDataRights>();
+            }
+            else
+            {
+                // The real modules register these ports; take them out to see the build without them.
+                builder.Services.RemoveAll<IChannelAdmin>();
+                builder.Services.RemoveAll<ISkillAdmin>();
+                builder.Services.RemoveAll<IModelAdmin>();
+                builder.Services.RemoveAll<IConversationReader>();
+                builder.Services.RemoveAll<IUserDataRights>();
             }
             configure?.Invoke(builder);
         }, root);
