@@ -274,8 +274,8 @@ public sealed class HnswIndex : IDisposable
         var visited = RentVisited();
         try
         {
-            var candidates = new PriorityQueue<int, float>();
-            var results = new PriorityQueue<int, float>(); // max-heap through negated distances
+            var candidates = visited.Candidates;
+            var results = visited.Results; // max-heap through negated distances
             visited.Mark(ep);
             candidates.Enqueue(ep, epDist);
             if (filter is null || filter(_ids[ep])) results.Enqueue(ep, -epDist);
@@ -436,14 +436,19 @@ public sealed class HnswIndex : IDisposable
 
     private readonly record struct Candidate(int Slot, float Distance);
 
-    /// <summary>Generation-stamped visited marks: O(1) reset between searches.</summary>
+    /// <summary>Per-search scratch space, pooled: generation-stamped visited marks (O(1) reset) and the two heaps.</summary>
     private sealed class VisitedSet
     {
         private int[] _marks = [];
         private int _generation;
 
+        public PriorityQueue<int, float> Candidates { get; } = new();
+        public PriorityQueue<int, float> Results { get; } = new();
+
         public void Reset(int size)
         {
+            Candidates.Clear();
+            Results.Clear();
             if (_marks.Length < size) _marks = new int[Math.Max(size, _marks.Length * 2)];
             if (++_generation == int.MaxValue)
             {
