@@ -21,7 +21,7 @@ public static class CrashChildProgram
             for (int i = 0; ; i++)
             {
                 string id = $"w{w}-{i}";
-                await log.AppendAsync(new LoggedEvent("web:crash" + w, "web:u" + w, EventKinds.MessageIn, 1000 + i, id), CancellationToken.None);
+                await log.AppendAsync(new LoggedEvent("web:crash" + w, "web:u" + w, EventKinds.MessageIn, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), id), CancellationToken.None);
                 lock (output) output.WriteLine("ACK " + id);
             }
         })));

@@ -116,10 +116,11 @@ public class MemoryStorageTests
         var harness = await MemoryHarness.StartAsync(settings: new Dictionary<string, string?> { ["Memory:ShortTermTurns"] = "5" });
         string root = harness.Root;
         var store = harness.Get<IConversationStore>();
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Assert.Empty(await harness.Get<IShortTermMemory>().RecentAsync("web:c1", 5, None));
         for (int i = 0; i < 8; i++)
         {
-            await store.RecordMessageAsync(new ConversationMessage("m" + i, "web:c1", "web:u1", i % 2 == 0 ? "in" : "out", "turn " + i, 1000 + i), None);
+            await store.RecordMessageAsync(new ConversationMessage("m" + i, "web:c1", "web:u1", i % 2 == 0 ? "in" : "out", "turn " + i, now + i), None);
         }
         var live = await harness.Get<IShortTermMemory>().RecentAsync("web:c1", 10, None);
         Assert.Equal(["turn 3", "turn 4", "turn 5", "turn 6", "turn 7"], live.Select(t => t.Text));
