@@ -56,6 +56,8 @@ public sealed class DialogManager(
         Observe(envelope, Stages.Nlu, nluStart);
 
         long now = NowMs();
+        // The context window is read before this message enters the short-term buffer; the message goes last on its own.
+        var recentTurns = await shortTerm.RecentAsync(conversationKey, _options.ContextTurns, cancellationToken).ConfigureAwait(false);
         var profile = await profiles.GetAsync(userKey, cancellationToken).ConfigureAwait(false);
         string language = PickLanguage(understood.Language, envelope.Language, profile.Language);
         float[]? embedding = await EmbeddingAsync(envelope.Text, understood, cancellationToken).ConfigureAwait(false);
@@ -64,7 +66,7 @@ public sealed class DialogManager(
             Intent = understood.Intent, Language = language, Embedding = embedding,
         }, cancellationToken).ConfigureAwait(false);
 
-        var turn = new TurnContext(envelope, understood, conversationKey, userKey, language, now, profile, reply);
+        var turn = new TurnContext(envelope, understood, conversationKey, userKey, language, now, profile, reply, recentTurns);
         await LearnProfileAsync(turn, cancellationToken).ConfigureAwait(false);
 
         long dialogStart = Stopwatch.GetTimestamp();
@@ -72,6 +74,8 @@ public sealed class DialogManager(
         state = ExpireIfStale(turn, state);
         var outcome = await DecideAsync(turn, state, dialogStart, cancellationToken).ConfigureAwait(false);
 
+        // Dialog events are queued in order and group-committed together, before the reply is recorded.
+        await Task.WhenAll(turn.Events.Select(e => events.AppendAsync(e, cancellationToken).AsTask())).ConfigureAwait(false);
         if (!reply.Completed)
         {
             await reply.FinalAsync(new Reply(outcome.Text) { CardJson = outcome.CardJson, Language = language, Source = outcome.Source }, cancellationToken)
@@ -85,7 +89,6 @@ public sealed class DialogManager(
         var finalState = outcome.State with { Language = language, LastActivityMs = sentAt };
         if (finalState != state) finalState = finalState with { UpdatedMs = sentAt };
         await states.SaveAsync(finalState, cancellationToken).ConfigureAwait(false);
-        foreach (var e in turn.Events) await events.AppendAsync(e, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Outcome> DecideAsync(TurnContext turn, DialogState state, long dialogStart, CancellationToken ct)
@@ -226,10 +229,7 @@ public sealed class DialogManager(
         var recalled = _options.RecallCount == 0
             ? []
             : (await facts.RecallAsync(turn.UserKey, current, _options.RecallCount + 1, ct).ConfigureAwait(false)).ToList();
-        var turns = (await shortTerm.RecentAsync(turn.ConversationKey, _options.ContextTurns + 1, ct).ConfigureAwait(false)).ToList();
-        // The current message is already in the short-term buffer (it was recorded first); it goes last on its own.
-        if (turns.Count > 0 && turns[^1].Role == "user" && turns[^1].Text == current) turns.RemoveAt(turns.Count - 1);
-        if (turns.Count > _options.ContextTurns) turns.RemoveRange(0, turns.Count - _options.ContextTurns);
+        var turns = turn.RecentTurns;
         var inWindow = turns.Select(t => t.Text).Append(current).ToHashSet();
         var memories = recalled.Where(r => r.Score >= _options.RecallMinScore && !inWindow.Contains(r.Text)).Take(_options.RecallCount).ToList();
 
@@ -354,8 +354,9 @@ public sealed class DialogManager(
 
     /// <summary>Everything about the turn being handled, plus the dialog events it produced (persisted after the reply).</summary>
     private sealed class TurnContext(Envelope envelope, NluResult understood, string conversationKey, string userKey, string language, long nowMs,
-        UserProfile profile, IReplyWriter reply)
+        UserProfile profile, IReplyWriter reply, IReadOnlyList<Turn> recentTurns)
     {
+        public IReadOnlyList<Turn> RecentTurns { get; } = recentTurns;
         public Envelope Envelope { get; } = envelope;
         public NluResult Nlu { get; } = understood;
         public string ConversationKey { get; } = conversationKey;

@@ -39,7 +39,8 @@ public sealed class EventLog(MemoryDatabase database, GroupCommitWriter writer, 
             ? events.Query().Where(Query.Between("Ts", fromMs, toMs)).OrderBy("Ts").Limit(limit).ToList()
             : events.Query().Where(Query.Between("ConvTime", EventDoc.ConvTimeKey(conversationKey, fromMs), EventDoc.ConvTimeKey(conversationKey, toMs)))
                 .OrderBy("ConvTime").Limit(limit).ToList();
-        IReadOnlyList<LoggedEvent> result = docs.Select(FromDoc).ToList();
+        // Same-millisecond events keep their append order (ObjectIds increase).
+        IReadOnlyList<LoggedEvent> result = docs.OrderBy(d => d.Ts).ThenBy(d => d.Id).Select(FromDoc).ToList();
         return Task.FromResult(result);
     }
 
