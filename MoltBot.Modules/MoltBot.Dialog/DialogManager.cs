@@ -1,13 +1,374 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MoltBot.Contracts.Inference;
+using MoltBot.Contracts.Memory;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
+using MoltBot.Contracts.Skills;
 
 namespace MoltBot.Dialog;
 
-/// <summary>Decides how to answer each message.</summary>
-public sealed class DialogManager : IMessageHandler
+/// <summary>
+/// The pipeline's message handler. Per turn: NLU → record the message (acknowledged once durable) → load the
+/// conversation's state and the user's profile → resolve a pending confirmation or clarification, or detect a
+/// topic switch → run a skill (asking for missing required slots first, and for a yes/no where configured) or
+/// generate a reply from the context window → persist state, reply and dialog events, all with ms UTC timestamps.
+/// </summary>
+public sealed class DialogManager(
+    INluEngine nlu,
+    ISkillDispatcher skills,
+    ITextGenerator generator,
+    ISentenceEmbedder embedder,
+    IFactMemory facts,
+    IUserProfileStore profiles,
+    IDialogStateStore states,
+    IConversationStore conversations,
+    IShortTermMemory shortTerm,
+    IEventLog events,
+    IEnumerable<IPipelineObserver> observers,
+    IOptions<DialogOptions> options,
+    TimeProvider clock,
+    ILogger<DialogManager> logger) : IMessageHandler
 {
+    /// <summary>The slot a skill gets set to "yes" once the user confirmed; a skill asking for it requests a confirmation.</summary>
+    public const string ConfirmationSlot = "confirmation";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly IPipelineObserver[] _observers = observers.ToArray();
+    private readonly DialogOptions _options = options.Value;
+    private readonly IReadOnlySet<string> _confirmIntents = options.Value.ConfirmIntentSet;
+
     public async Task HandleAsync(Envelope envelope, IReplyWriter reply, CancellationToken cancellationToken)
     {
-        await reply.FinalAsync(new Reply($"MoltBot received: {envelope.Text}") { Source = "dialog" }, cancellationToken);
+        string conversationKey = envelope.Platform + ":" + envelope.ConversationId;
+        string userKey = envelope.ShardKey;
+        using var scope = logger.BeginScope(new Dictionary<string, object>
+        {
+            ["ConversationId"] = envelope.ConversationId, ["Platform"] = envelope.Platform, ["MessageId"] = envelope.Id,
+        });
+        await reply.TypingAsync(cancellationToken).ConfigureAwait(false);
+
+        long nluStart = Stopwatch.GetTimestamp();
+        var understood = await nlu.ParseAsync(envelope.Text, cancellationToken).ConfigureAwait(false);
+        Observe(envelope, Stages.Nlu, nluStart);
+
+        long now = NowMs();
+        // The context window is read before this message enters the short-term buffer; the message goes last on its own.
+        var recentTurns = await shortTerm.RecentAsync(conversationKey, _options.ContextTurns, cancellationToken).ConfigureAwait(false);
+        var profile = await profiles.GetAsync(userKey, cancellationToken).ConfigureAwait(false);
+        string language = PickLanguage(understood.Language, envelope.Language, profile.Language);
+        float[]? embedding = await EmbeddingAsync(envelope.Text, understood, cancellationToken).ConfigureAwait(false);
+        await conversations.RecordMessageAsync(new ConversationMessage(envelope.Id, conversationKey, userKey, "in", envelope.Text, now)
+        {
+            Intent = understood.Intent, Language = language, Embedding = embedding,
+        }, cancellationToken).ConfigureAwait(false);
+
+        var turn = new TurnContext(envelope, understood, conversationKey, userKey, language, now, profile, reply, recentTurns);
+        await LearnProfileAsync(turn, cancellationToken).ConfigureAwait(false);
+
+        long dialogStart = Stopwatch.GetTimestamp();
+        var state = await states.GetAsync(conversationKey, cancellationToken).ConfigureAwait(false) ?? new DialogState(conversationKey, userKey);
+        state = ExpireIfStale(turn, state);
+        var outcome = await DecideAsync(turn, state, dialogStart, cancellationToken).ConfigureAwait(false);
+
+        // Dialog events are queued in order and group-committed together, before the reply is recorded.
+        await Task.WhenAll(turn.Events.Select(e => events.AppendAsync(e, cancellationToken).AsTask())).ConfigureAwait(false);
+        if (!reply.Completed)
+        {
+            await reply.FinalAsync(new Reply(outcome.Text) { CardJson = outcome.CardJson, Language = language, Source = outcome.Source }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        long sentAt = NowMs();
+        await conversations.RecordMessageAsync(new ConversationMessage(envelope.Id + ":out", conversationKey, userKey, "out", outcome.Text, sentAt)
+        {
+            Language = language,
+        }, cancellationToken).ConfigureAwait(false);
+        var finalState = outcome.State with { Language = language, LastActivityMs = sentAt };
+        if (finalState != state) finalState = finalState with { UpdatedMs = sentAt };
+        await states.SaveAsync(finalState, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Outcome> DecideAsync(TurnContext turn, DialogState state, long dialogStart, CancellationToken ct)
+    {
+        string intent = turn.Nlu.Intent;
+        var match = skills.Match(turn.Envelope.Text, turn.Nlu);
+
+        if (state.AwaitingConfirmation && state.SkillId is not null)
+        {
+            if (intent == Intents.Affirm)
+            {
+                turn.Log(state, "confirmed", new { skill = state.SkillId });
+                var slots = new Dictionary<string, string>(state.FilledSlots) { [ConfirmationSlot] = "yes" };
+                return await ExecuteAsync(turn, state, state.SkillId, state.ActiveIntent ?? intent, slots, dialogStart, ct).ConfigureAwait(false);
+            }
+            if (intent == Intents.Deny)
+            {
+                turn.Log(state, "denied", new { skill = state.SkillId });
+                return Done(turn, AfterFinished(turn, state), DialogTexts.Cancelled(turn.Language), "dialog:cancelled", dialogStart);
+            }
+            state = SwitchTopic(turn, state, intent);
+        }
+        else if (state.PendingSlot is { } pendingSlot && state.SkillId is not null)
+        {
+            bool answers = turn.Nlu.Entities.Any(e => e.Type == pendingSlot) || intent == state.ActiveIntent;
+            if (intent == Intents.Deny && !answers)
+            {
+                turn.Log(state, "cancelled", new { skill = state.SkillId, slot = pendingSlot });
+                return Done(turn, AfterFinished(turn, state), DialogTexts.Cancelled(turn.Language), "dialog:cancelled", dialogStart);
+            }
+            if (!answers && IsNewTopic(match, state, turn.Nlu))
+            {
+                state = SwitchTopic(turn, state, intent);
+            }
+            else
+            {
+                var manifest = skills.Skills.FirstOrDefault(s => s.Id == state.SkillId);
+                var slots = new Dictionary<string, string>(state.FilledSlots);
+                string value = turn.Nlu.Entities.FirstOrDefault(e => e.Type == pendingSlot)?.Value ?? turn.Envelope.Text.Trim();
+                slots[pendingSlot] = value;
+                AddEntities(slots, turn.Nlu, manifest);
+                turn.Log(state, "slot_filled", new { slot = pendingSlot, skill = state.SkillId });
+                if (manifest is null)
+                {
+                    // The skill disappeared (plugin unloaded) while we were asking: nothing left to run.
+                    return Done(turn, AfterFinished(turn, state), DialogTexts.NoAnswer(turn.Language), "dialog:skill_gone", dialogStart);
+                }
+                return await ContinueAsync(turn, state, manifest, state.ActiveIntent ?? intent, slots, dialogStart, ct).ConfigureAwait(false);
+            }
+        }
+
+        if (match is not null && intent is not (Intents.Affirm or Intents.Deny))
+        {
+            var slots = new Dictionary<string, string>();
+            AddEntities(slots, turn.Nlu, match);
+            return await ContinueAsync(turn, state, match, intent, slots, dialogStart, ct).ConfigureAwait(false);
+        }
+        if (intent == Intents.MemoryRemember)
+        {
+            string fact = turn.Nlu.Entities.FirstOrDefault(e => e.Type == EntityTypes.Fact)?.Value ?? turn.Envelope.Text.Trim();
+            await facts.RememberAsync(turn.UserKey, fact, ct).ConfigureAwait(false);
+            turn.Log(state, "remembered", null);
+            return Done(turn, state, DialogTexts.Remembered(turn.Language), "dialog:remember", dialogStart);
+        }
+        Observe(turn.Envelope, Stages.Dialog, dialogStart);
+        return await GenerateAsync(turn, state, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks for the first missing required slot, or for a confirmation, or runs the skill.</summary>
+    private async Task<Outcome> ContinueAsync(TurnContext turn, DialogState state, SkillManifest skill, string intent,
+        Dictionary<string, string> slots, long dialogStart, CancellationToken ct)
+    {
+        var missing = skill.RequiredSlots.Where(r => !slots.ContainsKey(r.Slot)).ToList();
+        if (missing.Count > 0)
+        {
+            string question = Question(missing[0], turn.Language);
+            var asking = state with
+            {
+                ActiveIntent = intent, SkillId = skill.Id, FilledSlots = slots, MissingSlots = missing.Select(m => m.Slot).ToList(),
+                PendingSlot = missing[0].Slot, PendingQuestion = question, AwaitingConfirmation = false,
+            };
+            turn.Log(asking, "clarify", new { skill = skill.Id, slot = missing[0].Slot });
+            return Done(turn, asking, question, "dialog:clarify", dialogStart);
+        }
+        if (_confirmIntents.Contains(intent) && !slots.ContainsKey(ConfirmationSlot))
+        {
+            string what = skill.Descriptions.TryGetValue(turn.Language, out var d) ? d : skill.Description.Length > 0 ? skill.Description : skill.Id;
+            string question = DialogTexts.Confirm(turn.Language, what, slots);
+            var confirming = state with
+            {
+                ActiveIntent = intent, SkillId = skill.Id, FilledSlots = slots, MissingSlots = [],
+                PendingSlot = null, PendingQuestion = question, AwaitingConfirmation = true,
+            };
+            turn.Log(confirming, "confirm", new { skill = skill.Id });
+            return Done(turn, confirming, question, "dialog:confirm", dialogStart);
+        }
+        return await ExecuteAsync(turn, state, skill.Id, intent, slots, dialogStart, ct).ConfigureAwait(false);
+    }
+
+    private async Task<Outcome> ExecuteAsync(TurnContext turn, DialogState state, string skillId, string intent,
+        Dictionary<string, string> slots, long dialogStart, CancellationToken ct)
+    {
+        Observe(turn.Envelope, Stages.Dialog, dialogStart);
+        var context = new SkillContext
+        {
+            Envelope = turn.Envelope, Nlu = turn.Nlu, Slots = slots, Language = turn.Language,
+            TimeZone = turn.Profile.TimeZone, City = turn.Profile.City, TraceId = turn.Envelope.Id,
+        };
+        long skillStart = Stopwatch.GetTimestamp();
+        var result = await skills.ExecuteAsync(skillId, context, ct).ConfigureAwait(false);
+        Observe(turn.Envelope, Stages.Skill, skillStart);
+        string source = "skill:" + skillId;
+
+        if (result.FollowUpQuestion is { } followUp && result.Succeeded)
+        {
+            bool confirm = result.MissingSlot == ConfirmationSlot;
+            var asking = state with
+            {
+                ActiveIntent = intent, SkillId = skillId, FilledSlots = slots,
+                MissingSlots = result.MissingSlot is null || confirm ? [] : [result.MissingSlot],
+                PendingSlot = confirm ? null : result.MissingSlot ?? "text", PendingQuestion = followUp, AwaitingConfirmation = confirm,
+            };
+            turn.Log(asking, confirm ? "confirm" : "clarify", new { skill = skillId, slot = result.MissingSlot });
+            return new Outcome(followUp, result.CardJson, source, asking);
+        }
+
+        turn.Log(state, "skill", new { skill = skillId, succeeded = result.Succeeded });
+        var next = AfterFinished(turn, state);
+        string text = result.Text;
+        if (next.PendingQuestion is { } resumed) text = text + "\n\n" + DialogTexts.Resume(turn.Language, resumed);
+        return new Outcome(text, result.CardJson, source, next);
+    }
+
+    private async Task<Outcome> GenerateAsync(TurnContext turn, DialogState state, CancellationToken ct)
+    {
+        long start = Stopwatch.GetTimestamp();
+        string current = turn.Envelope.Text;
+        var recalled = _options.RecallCount == 0
+            ? []
+            : (await facts.RecallAsync(turn.UserKey, current, _options.RecallCount + 1, ct).ConfigureAwait(false)).ToList();
+        var turns = turn.RecentTurns;
+        var inWindow = turns.Select(t => t.Text).Append(current).ToHashSet();
+        var memories = recalled.Where(r => r.Score >= _options.RecallMinScore && !inWindow.Contains(r.Text)).Take(_options.RecallCount).ToList();
+
+        string system = DialogTexts.SystemPrompt(turn.Language);
+        string profileText = DialogTexts.Profile(turn.Language, turn.Profile.DisplayName, turn.Profile.City, turn.Profile.TimeZone);
+        if (profileText.Length > 0) system += " " + profileText;
+        var window = ContextAssembler.Build(system, DialogTexts.MemoriesHeader(turn.Language), memories, turns, current,
+            _options.MaxContextTokens - _options.MaxNewTokens);
+        logger.LogDebug("Context window: {Turns} turns ({Trimmed} trimmed), {Memories} memories, ~{Tokens} tokens",
+            window.TurnsUsed, window.TurnsTrimmed, window.MemoriesUsed, window.EstimatedTokens);
+
+        var request = new GenerationRequest(window.Messages) { Sampling = new SamplingOptions { MaxNewTokens = _options.MaxNewTokens } };
+        var text = new StringBuilder();
+        string model = "";
+        await foreach (var token in generator.GenerateAsync(request, ct).ConfigureAwait(false))
+        {
+            if (token.Model.Length > 0) model = token.Model;
+            if (token.Text.Length == 0) continue;
+            text.Append(token.Text);
+            await turn.Reply.DeltaAsync(token.Text, ct).ConfigureAwait(false);
+        }
+        Observe(turn.Envelope, Stages.Generation, start);
+        string answer = text.ToString().Trim();
+        turn.Log(state, "generate", new { model, turns = window.TurnsUsed, trimmed = window.TurnsTrimmed, memories = window.MemoriesUsed });
+        return new Outcome(answer.Length > 0 ? answer : DialogTexts.NoAnswer(turn.Language), null, "lm:" + (model.Length > 0 ? model : "auto"), state);
+    }
+
+    private bool IsNewTopic(SkillManifest? match, DialogState state, NluResult understood) =>
+        match is not null && match.Id != state.SkillId && understood.Confidence >= _options.TopicSwitchMinConfidence
+        && understood.Intent is not (Intents.Affirm or Intents.Deny or Intents.Smalltalk or Intents.OutOfScope);
+
+    /// <summary>The new intent wins; the unfinished one is kept to resume afterwards or dropped (Dialog:TopicSwitch).</summary>
+    private DialogState SwitchTopic(TurnContext turn, DialogState state, string newIntent)
+    {
+        bool resume = _options.ResumeAfterTopicSwitch;
+        turn.Log(state, "topic_switch", new { from = state.ActiveIntent, to = newIntent, mode = resume ? "resume" : "drop" });
+        return Idle(state) with { Suspended = resume ? state with { Suspended = null } : null };
+    }
+
+    /// <summary>After a request is finished or cancelled: back to a suspended one if there is one, else idle.</summary>
+    private static DialogState AfterFinished(TurnContext turn, DialogState state)
+    {
+        if (state.Suspended is { } suspended)
+        {
+            turn.Log(suspended, "resume", new { intent = suspended.ActiveIntent });
+            return suspended with { ConversationKey = state.ConversationKey, UserKey = state.UserKey };
+        }
+        return Idle(state);
+    }
+
+    private static DialogState Idle(DialogState state) =>
+        new(state.ConversationKey, state.UserKey) { Language = state.Language, LastActivityMs = state.LastActivityMs, UpdatedMs = state.UpdatedMs };
+
+    private DialogState ExpireIfStale(TurnContext turn, DialogState state)
+    {
+        if (state.ActiveIntent is null && state.Suspended is null) return state;
+        if (turn.NowMs - state.LastActivityMs <= _options.PendingTimeoutMinutes * 60_000L) return state;
+        turn.Log(state, "expired", new { intent = state.ActiveIntent });
+        return Idle(state);
+    }
+
+    private Outcome Done(TurnContext turn, DialogState state, string text, string source, long dialogStart)
+    {
+        Observe(turn.Envelope, Stages.Dialog, dialogStart);
+        return new Outcome(text, null, source, state);
+    }
+
+    private static void AddEntities(Dictionary<string, string> slots, NluResult understood, SkillManifest? skill)
+    {
+        foreach (var e in understood.Entities)
+        {
+            if (skill is not null && skill.RequiredSlots.Count > 0 && !skill.RequiredSlots.Any(r => r.Slot == e.Type)) continue;
+            slots.TryAdd(e.Type, e.Value);
+        }
+    }
+
+    private static string Question(SlotRequirement slot, string language) =>
+        slot.Question.TryGetValue(language, out var q) ? q
+        : slot.Question.TryGetValue("en", out var en) ? en
+        : slot.Question.Values.FirstOrDefault() ?? DialogTexts.AskSlot(language, slot.Slot);
+
+    private async Task LearnProfileAsync(TurnContext turn, CancellationToken ct)
+    {
+        var p = turn.Profile;
+        var learned = p with
+        {
+            DisplayName = turn.Envelope.UserDisplayName ?? p.DisplayName,
+            Language = turn.Language,
+            City = turn.Nlu.Intent == Intents.WeatherQuery && turn.Nlu.Entities.FirstOrDefault(e => e.Type == EntityTypes.Location) is { } loc ? loc.Value : p.City,
+        };
+        if (learned == p) return;
+        turn.Profile = learned with { UpdatedMs = turn.NowMs };
+        await profiles.SaveAsync(turn.Profile, ct).ConfigureAwait(false);
+    }
+
+    private async Task<float[]?> EmbeddingAsync(string text, NluResult understood, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (understood.Embedding is { } e && e.Length == embedder.Dimension) return e;
+        return await embedder.EmbedAsync(text, ct).ConfigureAwait(false);
+    }
+
+    private static string PickLanguage(string? detected, string? hint, string? known)
+    {
+        foreach (var candidate in new[] { detected, hint, known })
+        {
+            if (string.IsNullOrWhiteSpace(candidate)) continue;
+            return candidate.StartsWith("zh", StringComparison.OrdinalIgnoreCase) ? "zh" : candidate.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? "en" : candidate;
+        }
+        return "en";
+    }
+
+    private long NowMs() => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private void Observe(Envelope envelope, string stage, long startTimestamp)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(startTimestamp);
+        foreach (var o in _observers) o.OnStage(envelope.Platform, envelope.ConversationId, stage, elapsed);
+    }
+
+    private sealed record Outcome(string Text, string? CardJson, string Source, DialogState State);
+
+    /// <summary>Everything about the turn being handled, plus the dialog events it produced (persisted after the reply).</summary>
+    private sealed class TurnContext(Envelope envelope, NluResult understood, string conversationKey, string userKey, string language, long nowMs,
+        UserProfile profile, IReplyWriter reply, IReadOnlyList<Turn> recentTurns)
+    {
+        public IReadOnlyList<Turn> RecentTurns { get; } = recentTurns;
+        public Envelope Envelope { get; } = envelope;
+        public NluResult Nlu { get; } = understood;
+        public string ConversationKey { get; } = conversationKey;
+        public string UserKey { get; } = userKey;
+        public string Language { get; } = language;
+        public long NowMs { get; } = nowMs;
+        public UserProfile Profile { get; set; } = profile;
+        public IReplyWriter Reply { get; } = reply;
+        public List<LoggedEvent> Events { get; } = new();
+
+        public void Log(DialogState state, string what, object? data) =>
+            Events.Add(new LoggedEvent(ConversationKey, UserKey, EventKinds.DialogPrefix + what, NowMs, state.ActiveIntent,
+                data is null ? null : JsonSerializer.Serialize(data, Json)));
     }
 }

@@ -7,9 +7,14 @@ namespace MoltBot.Dialog;
 
 public static class DialogModule
 {
-    /// <summary>Registers the dialog manager as the pipeline's message handler.</summary>
+    /// <summary>
+    /// Registers the dialog manager as the pipeline's message handler. It needs the NLU, generation and embedding
+    /// ports (inference module), the skill dispatcher (skills module) and the memory ports (memory module).
+    /// </summary>
     public static IServiceCollection AddMoltBotDialog(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<DialogOptions>().Bind(configuration.GetSection(DialogOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<IMessageHandler, DialogManager>();
         return services;
     }

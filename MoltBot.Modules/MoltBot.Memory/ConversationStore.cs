@@ -1,0 +1,63 @@
+using LiteDB;
+using Microsoft.Extensions.Options;
+using MoltBot.Contracts.Admin;
+using MoltBot.Contracts.Memory;
+using MoltBot.Memory.Storage;
+
+namespace MoltBot.Memory;
+
+/// <summary>
+/// Long-term conversation storage: a message goes into "messages", its conversation's counters and the event log in
+/// one group-committed transaction; then into the short-term buffer and (user messages) vector recall.
+/// </summary>
+public sealed class ConversationStore(
+    MemoryDatabase database, GroupCommitWriter writer, ShortTermMemory shortTerm, VectorMemory vectors, IOptions<MemoryOptions> options)
+    : IConversationStore, IConversationReader
+{
+    public async ValueTask RecordMessageAsync(ConversationMessage m, CancellationToken cancellationToken)
+    {
+        var message = new MessageDoc
+        {
+            Id = m.Id, Conv = m.ConversationKey, User = m.UserKey, Direction = m.Direction, Text = m.Text, Ts = m.TimestampMs,
+            Intent = m.Intent, Language = m.Language,
+        };
+        string kind = m.Direction == "in" ? EventKinds.MessageIn : EventKinds.MessageOut;
+        var evt = EventLog.ToDoc(new LoggedEvent(m.ConversationKey, m.UserKey, kind, m.TimestampMs, m.Text,
+            m.Intent is null ? null : System.Text.Json.JsonSerializer.Serialize(new { intent = m.Intent, language = m.Language })), m.Id);
+        await writer.WriteAsync(db =>
+        {
+            bool added = db.GetCollection<MessageDoc>(Collections.Messages).Upsert(message);
+            var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
+            var conv = conversations.FindById(m.ConversationKey) ?? new ConversationDoc { Id = m.ConversationKey, User = m.UserKey, StartedMs = m.TimestampMs };
+            if (added) conv.MessageCount++;
+            conv.LastActivityMs = Math.Max(conv.LastActivityMs, m.TimestampMs);
+            conversations.Upsert(conv);
+            db.GetCollection<EventDoc>(Collections.Events).Insert(evt);
+        }, cancellationToken).ConfigureAwait(false);
+
+        shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs));
+        if (m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text))
+        {
+            await vectors.AddAsync(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding, extraWrite: null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<ConversationSummary> list = database.Collection<ConversationDoc>(Collections.Conversations).Query()
+            .OrderByDescending(x => x.LastActivityMs).Skip(Math.Max(0, skip)).Limit(Math.Clamp(take, 0, 10_000)).ToList()
+            .Select(c => new ConversationSummary(c.Id, c.User, c.MessageCount, c.LastActivityMs)).ToList();
+        return Task.FromResult(list);
+    }
+
+    public Task<IReadOnlyList<StoredMessage>> MessagesAsync(string conversationKey, int take, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var docs = database.Collection<MessageDoc>(Collections.Messages).Query()
+            .Where(x => x.Conv == conversationKey).OrderByDescending(x => x.Ts).Limit(Math.Clamp(take, 0, 10_000)).ToList();
+        docs.Reverse();
+        IReadOnlyList<StoredMessage> list = docs.Select(d => new StoredMessage(d.Id, d.Conv, d.User, d.Direction, d.Text, d.Ts)).ToList();
+        return Task.FromResult(list);
+    }
+}

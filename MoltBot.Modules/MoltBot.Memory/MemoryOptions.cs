@@ -1,0 +1,61 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MoltBot.Memory;
+
+/// <summary>Configuration section "Memory": storage file, tier sizes, group commit, retention and the HNSW index.</summary>
+public sealed class MemoryOptions : IValidatableObject
+{
+    public const string Section = "Memory";
+
+    /// <summary>LiteDB file name under data/memory/ (the HNSW snapshot is written next to it as &lt;file&gt;.hnsw).</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Memory:DatabaseFile must be a file name (default \"moltbot.db\").")]
+    public string DatabaseFile { get; set; } = "moltbot.db";
+
+    [Range(1, 20, ErrorMessage = "Memory:ShortTermTurns must be between 1 and 20 (turns kept per conversation).")]
+    public int ShortTermTurns { get; set; } = 5;
+
+    [Range(1, 10_000_000, ErrorMessage = "Memory:ShortTermConversations must be between 1 and 10000000 (conversations kept in memory).")]
+    public int ShortTermConversations { get; set; } = 10_000;
+
+    [Range(1, 10_000_000, ErrorMessage = "Memory:ProfileCacheCapacity must be between 1 and 10000000 (profiles).")]
+    public int ProfileCacheCapacity { get; set; } = 1_000;
+
+    [Range(1, 10_000_000, ErrorMessage = "Memory:DialogStateCacheCapacity must be between 1 and 10000000 (conversations).")]
+    public int DialogStateCacheCapacity { get; set; } = 10_000;
+
+    /// <summary>Bound of the group-commit write queue; a full queue makes writers wait.</summary>
+    [Range(1, 10_000_000, ErrorMessage = "Memory:WriteQueueCapacity must be between 1 and 10000000 (writes).")]
+    public int WriteQueueCapacity { get; set; } = 16_384;
+
+    /// <summary>Most writes committed in one LiteDB transaction.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Memory:MaxBatchSize must be between 1 and 1000000 (writes per commit).")]
+    public int MaxBatchSize { get; set; } = 4_096;
+
+    /// <summary>Events older than this are deleted (checked at start and hourly); 0 keeps them forever.</summary>
+    [Range(0, 36_500, ErrorMessage = "Memory:EventRetentionDays must be between 0 (keep forever) and 36500.")]
+    public int EventRetentionDays { get; set; } = 90;
+
+    [Range(2, 128, ErrorMessage = "Memory:HnswM must be between 2 and 128 (links per node).")]
+    public int HnswM { get; set; } = 16;
+
+    [Range(8, 4_096, ErrorMessage = "Memory:HnswEfConstruction must be between 8 and 4096.")]
+    public int HnswEfConstruction { get; set; } = 200;
+
+    [Range(8, 4_096, ErrorMessage = "Memory:HnswEfSearch must be between 8 and 4096.")]
+    public int HnswEfSearch { get; set; } = 64;
+
+    /// <summary>How often a changed vector index is snapshotted to disk (also at shutdown and after a user deletion).</summary>
+    [Range(1, 86_400, ErrorMessage = "Memory:VectorSnapshotSeconds must be between 1 and 86400.")]
+    public int VectorSnapshotSeconds { get; set; } = 300;
+
+    /// <summary>Past user messages are indexed for vector recall too (not only explicit facts).</summary>
+    public bool RecallMessages { get; set; } = true;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(DatabaseFile) && (DatabaseFile.IndexOfAny(['/', '\\']) >= 0 || DatabaseFile is "." or ".."))
+        {
+            yield return new ValidationResult($"Memory:DatabaseFile '{DatabaseFile}' must be a plain file name (it lives under data/memory/).", [nameof(DatabaseFile)]);
+        }
+    }
+}

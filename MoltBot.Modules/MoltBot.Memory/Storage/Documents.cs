@@ -1,0 +1,97 @@
+using LiteDB;
+
+namespace MoltBot.Memory.Storage;
+
+// The LiteDB schema: one document class per collection. Field names are short because every event pays for them.
+
+/// <summary>"events": the time-series log. ConvTime = conversation + "|" + zero-padded ms, indexed for range queries.</summary>
+public sealed class EventDoc
+{
+    public ObjectId Id { get; set; } = ObjectId.Empty;
+    public string Conv { get; set; } = "";
+    public string User { get; set; } = "";
+    public string Kind { get; set; } = "";
+    public long Ts { get; set; }
+    public string ConvTime { get; set; } = "";
+    public string? Text { get; set; }
+    public string? Data { get; set; }
+
+    /// <summary>The message id for message events (short-term rebuild de-duplicates by it).</summary>
+    public string? Ref { get; set; }
+
+    public static string ConvTimeKey(string conversationKey, long ms) => conversationKey + "|" + Math.Max(0, ms).ToString("D15");
+}
+
+/// <summary>"messages".</summary>
+public sealed class MessageDoc
+{
+    [BsonId] public string Id { get; set; } = "";
+    public string Conv { get; set; } = "";
+    public string User { get; set; } = "";
+    public string Direction { get; set; } = "";
+    public string Text { get; set; } = "";
+    public long Ts { get; set; }
+    public string? Intent { get; set; }
+    public string? Language { get; set; }
+}
+
+/// <summary>"conversations": counters and the persisted dialog state.</summary>
+public sealed class ConversationDoc
+{
+    [BsonId] public string Id { get; set; } = "";
+    public string User { get; set; } = "";
+    public int MessageCount { get; set; }
+    public long StartedMs { get; set; }
+    public long LastActivityMs { get; set; }
+    public string? DialogState { get; set; }
+}
+
+/// <summary>"facts": what a user asked MoltBot to remember.</summary>
+public sealed class FactDoc
+{
+    [BsonId] public string Id { get; set; } = "";
+    public string User { get; set; } = "";
+    public string Text { get; set; } = "";
+    public long Ts { get; set; }
+    public long VectorId { get; set; }
+}
+
+/// <summary>"vectors": the source of truth the HNSW index is rebuilt/replayed from.</summary>
+public sealed class VectorDoc
+{
+    [BsonId] public long Id { get; set; }
+    public string User { get; set; } = "";
+    public string Kind { get; set; } = "";
+    public string RefId { get; set; } = "";
+    public string Text { get; set; } = "";
+    public long Ts { get; set; }
+    public byte[] Vector { get; set; } = [];
+
+    public static byte[] Pack(ReadOnlySpan<float> v) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(v).ToArray();
+
+    public static float[] Unpack(byte[] bytes) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+}
+
+/// <summary>"profiles".</summary>
+public sealed class ProfileDoc
+{
+    [BsonId] public string Id { get; set; } = "";
+    public string? DisplayName { get; set; }
+    public string? Language { get; set; }
+    public string? TimeZone { get; set; }
+    public string? City { get; set; }
+    public Dictionary<string, string> Preferences { get; set; } = new();
+    public long UpdatedMs { get; set; }
+}
+
+public static class Collections
+{
+    public const string Events = "events";
+    public const string Messages = "messages";
+    public const string Conversations = "conversations";
+    public const string Facts = "facts";
+    public const string Vectors = "vectors";
+    public const string Profiles = "profiles";
+
+    public static readonly IReadOnlyList<string> All = [Events, Messages, Conversations, Facts, Vectors, Profiles];
+}

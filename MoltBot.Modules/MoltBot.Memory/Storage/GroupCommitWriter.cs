@@ -1,0 +1,132 @@
+using System.Threading.Channels;
+using LiteDB;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MoltBot.Memory.Storage;
+
+/// <summary>
+/// Group commit: every write goes through one bounded channel to a single writer, which applies whatever has queued
+/// up (up to Memory:MaxBatchSize) in one LiteDB transaction. A write's task completes only after its transaction
+/// committed, so "acknowledged" means durable. One failing write does not fail its batch: the batch is rolled back
+/// and replayed one write per transaction, so only the faulty one reports its error.
+/// </summary>
+public sealed class GroupCommitWriter : IAsyncDisposable
+{
+    private readonly MemoryDatabase _database;
+    private readonly ILogger<GroupCommitWriter> _logger;
+    private readonly Channel<WriteRequest> _queue;
+    private readonly int _maxBatch;
+    private Task? _loop;
+
+    public GroupCommitWriter(MemoryDatabase database, IOptions<MemoryOptions> options, ILogger<GroupCommitWriter> logger)
+    {
+        _database = database;
+        _logger = logger;
+        _maxBatch = options.Value.MaxBatchSize;
+        _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Commits so far (for tests and benchmarks: how well writes are grouped).</summary>
+    public long Commits { get; private set; }
+
+    public int Depth => _queue.Reader.Count;
+
+    public void Start() => _loop ??= Task.Run(RunAsync);
+
+    /// <summary>Queues a write (waits while the queue is full) and completes once it is committed.</summary>
+    public async ValueTask WriteAsync(Action<LiteDatabase> apply, CancellationToken cancellationToken)
+    {
+        var request = new WriteRequest(apply);
+        try
+        {
+            await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new InvalidOperationException("Memory storage is shut down; the write was not accepted.", ex);
+        }
+        // Once queued the write will be committed even if the caller stops waiting.
+        await request.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<WriteRequest>(_maxBatch);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && reader.TryRead(out var request)) batch.Add(request);
+            if (batch.Count > 0) Commit(batch);
+        }
+    }
+
+    // Synchronous on purpose: LiteDB transactions belong to the thread that began them.
+    private void Commit(List<WriteRequest> batch)
+    {
+        var db = _database.Db;
+        try
+        {
+            db.BeginTrans();
+            foreach (var r in batch) r.Apply(db);
+            db.Commit();
+            Commits++;
+            foreach (var r in batch) r.Done.TrySetResult();
+            return;
+        }
+        catch (Exception ex) when (batch.Count > 1)
+        {
+            SafeRollback(db);
+            _logger.LogWarning(ex, "A group commit of {Count} writes failed; retrying them one by one", batch.Count);
+        }
+        catch (Exception ex)
+        {
+            SafeRollback(db);
+            batch[0].Done.TrySetException(ex);
+            return;
+        }
+
+        foreach (var r in batch)
+        {
+            try
+            {
+                db.BeginTrans();
+                r.Apply(db);
+                db.Commit();
+                Commits++;
+                r.Done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                SafeRollback(db);
+                r.Done.TrySetException(ex);
+            }
+        }
+    }
+
+    private void SafeRollback(LiteDatabase db)
+    {
+        try { db.Rollback(); }
+        catch (Exception ex) { _logger.LogError(ex, "LiteDB rollback failed"); }
+    }
+
+    /// <summary>Stops intake and commits everything already queued.</summary>
+    public async Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (_loop is not null) await _loop.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private sealed class WriteRequest(Action<LiteDatabase> apply)
+    {
+        public Action<LiteDatabase> Apply { get; } = apply;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text;
+using LiteDB;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MoltBot.Contracts.Configuration;
+
+namespace MoltBot.Memory.Storage;
+
+/// <summary>
+/// The LiteDB file under data/memory/. Opened once at start: a lock file keeps a second process away (LiteDB's own
+/// locking is advisory on Linux), and a file whose header is not LiteDB's is refused before LiteDB can touch it,
+/// so a corrupt file is reported and never overwritten.
+/// </summary>
+public sealed class MemoryDatabase : IDisposable
+{
+    // LiteDB 5 data files carry this text at offset 32 of the first page.
+    private static readonly byte[] HeaderInfo = Encoding.ASCII.GetBytes("** This is a LiteDB file **");
+    private const int HeaderInfoOffset = 32;
+
+    private readonly ILogger<MemoryDatabase> _logger;
+    private LiteDatabase? _db;
+    private FileStream? _lock;
+
+    public MemoryDatabase(MoltBotPaths paths, IOptions<MemoryOptions> options, ILogger<MemoryDatabase> logger)
+    {
+        _logger = logger;
+        FilePath = paths.Data("memory", options.Value.DatabaseFile);
+    }
+
+    public string FilePath { get; }
+
+    /// <summary>The HNSW snapshot lives next to the LiteDB file.</summary>
+    public string VectorSnapshotPath => FilePath + ".hnsw";
+
+    public bool IsOpen => _db is not null;
+
+    public LiteDatabase Db => _db ?? throw new InvalidOperationException("Memory storage is not open yet.");
+
+    public ILiteCollection<T> Collection<T>(string name) => Db.GetCollection<T>(name);
+
+    public void Open()
+    {
+        if (_db is not null) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        string lockPath = FilePath + ".lock";
+        try
+        {
+            _lock = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new StartupException($"Memory: the LiteDB file {FilePath} is locked by another process (lock file {lockPath}); stop the other MoltBot instance or use another Storage:DataDirectory.", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            _lock?.Dispose();
+            throw new StartupException($"Memory: no permission to open {lockPath} next to the LiteDB file {FilePath}.", ex);
+        }
+
+        try
+        {
+            CheckHeader();
+            var db = new LiteDatabase(new ConnectionString
+            {
+                Filename = FilePath,
+                Connection = ConnectionType.Direct,
+                AutoRebuild = false,
+            });
+            try
+            {
+                EnsureSchema(db);
+            }
+            catch
+            {
+                db.Dispose();
+                throw;
+            }
+            _db = db;
+            _logger.LogInformation("Memory storage open: {File}", FilePath);
+        }
+        catch (StartupException)
+        {
+            ReleaseLock();
+            throw;
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or InvalidDataException or InvalidCastException or IndexOutOfRangeException or ArgumentException or UnauthorizedAccessException)
+        {
+            ReleaseLock();
+            throw Corrupt(ex.Message, ex);
+        }
+    }
+
+    private void CheckHeader()
+    {
+        if (!File.Exists(FilePath)) return;
+        using var f = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (f.Length == 0) throw Corrupt("the file is empty", null);
+        var head = new byte[HeaderInfoOffset + HeaderInfo.Length];
+        int read = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (read < head.Length || !head.AsSpan(HeaderInfoOffset).SequenceEqual(HeaderInfo)) throw Corrupt("it does not start with a LiteDB header", null);
+    }
+
+    private StartupException Corrupt(string why, Exception? inner) =>
+        new($"Memory: the LiteDB file {FilePath} is corrupt or unreadable ({why}); it was left untouched: restore it from a backup, or move it away to start with empty memory.", inner);
+
+    private static void EnsureSchema(LiteDatabase db)
+    {
+        var events = db.GetCollection<EventDoc>(Collections.Events);
+        events.EnsureIndex(x => x.ConvTime);
+        events.EnsureIndex(x => x.Ts);
+        var messages = db.GetCollection<MessageDoc>(Collections.Messages);
+        messages.EnsureIndex(x => x.Conv);
+        messages.EnsureIndex(x => x.User);
+        messages.EnsureIndex(x => x.Ts);
+        var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
+        conversations.EnsureIndex(x => x.User);
+        conversations.EnsureIndex(x => x.LastActivityMs);
+        db.GetCollection<FactDoc>(Collections.Facts).EnsureIndex(x => x.User);
+        db.GetCollection<VectorDoc>(Collections.Vectors).EnsureIndex(x => x.User);
+        db.GetCollection<ProfileDoc>(Collections.Profiles);
+    }
+
+    private void ReleaseLock()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    public void Dispose()
+    {
+        _db?.Dispose();
+        _db = null;
+        ReleaseLock();
+    }
+}

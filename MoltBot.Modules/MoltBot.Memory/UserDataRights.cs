@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using MoltBot.Contracts.Admin;
+using MoltBot.Memory.Storage;
+
+namespace MoltBot.Memory;
+
+/// <summary>Export of everything held about a user (JSON) and deletion from every tier: LiteDB, event log, vector index, caches.</summary>
+public sealed class UserDataRights(
+    MemoryDatabase database, GroupCommitWriter writer, VectorMemory vectors, UserProfileStore profiles, DialogStateStore dialogStates,
+    ShortTermMemory shortTerm, TimeProvider clock, ILogger<UserDataRights> logger) : IUserDataRights
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public Task<string> ExportJsonAsync(string userKey, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var profile = database.Collection<ProfileDoc>(Collections.Profiles).FindById(userKey);
+        var export = new
+        {
+            userKey,
+            exportedAtMs = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            profile = profile is null ? null : UserProfileStore.FromDoc(profile),
+            conversations = database.Collection<ConversationDoc>(Collections.Conversations).Find(x => x.User == userKey)
+                .Select(c => new { key = c.Id, c.MessageCount, c.StartedMs, c.LastActivityMs, dialogState = c.DialogState }).ToList(),
+            messages = database.Collection<MessageDoc>(Collections.Messages).Find(x => x.User == userKey).OrderBy(m => m.Ts)
+                .Select(m => new { m.Id, conversation = m.Conv, m.Direction, m.Text, timestampMs = m.Ts, m.Intent, m.Language }).ToList(),
+            facts = database.Collection<FactDoc>(Collections.Facts).Find(x => x.User == userKey)
+                .Select(f => new { f.Id, f.Text, timestampMs = f.Ts }).ToList(),
+            vectors = database.Collection<VectorDoc>(Collections.Vectors).Find(x => x.User == userKey)
+                .Select(v => new { v.Id, v.Kind, v.RefId, v.Text, timestampMs = v.Ts, embedding = VectorDoc.Unpack(v.Vector) }).ToList(),
+            events = database.Collection<EventDoc>(Collections.Events).Find(x => x.User == userKey).OrderBy(e => e.Ts)
+                .Select(e => new { conversation = e.Conv, e.Kind, timestampMs = e.Ts, e.Text, data = e.Data }).ToList(),
+        };
+        return Task.FromResult(JsonSerializer.Serialize(export, Json));
+    }
+
+    public async Task<int> DeleteAsync(string userKey, CancellationToken cancellationToken)
+    {
+        int removed = 0;
+        var conversations = new HashSet<string>();
+        await writer.WriteAsync(db =>
+        {
+            conversations.UnionWith(db.GetCollection<MessageDoc>(Collections.Messages).Find(x => x.User == userKey).Select(m => m.Conv));
+            conversations.UnionWith(db.GetCollection<ConversationDoc>(Collections.Conversations).Find(x => x.User == userKey).Select(c => c.Id));
+            removed += db.GetCollection<MessageDoc>(Collections.Messages).DeleteMany(x => x.User == userKey);
+            removed += db.GetCollection<EventDoc>(Collections.Events).DeleteMany(x => x.User == userKey);
+            removed += db.GetCollection<ConversationDoc>(Collections.Conversations).DeleteMany(x => x.User == userKey);
+            removed += db.GetCollection<FactDoc>(Collections.Facts).DeleteMany(x => x.User == userKey);
+            removed += db.GetCollection<VectorDoc>(Collections.Vectors).DeleteMany(x => x.User == userKey);
+            if (db.GetCollection<ProfileDoc>(Collections.Profiles).Delete(userKey)) removed++;
+        }, cancellationToken).ConfigureAwait(false);
+
+        vectors.RemoveUser(userKey);
+        profiles.Cache.Remove(userKey);
+        dialogStates.Cache.RemoveWhere((key, state) => state.UserKey == userKey || conversations.Contains(key));
+        foreach (var c in conversations) shortTerm.Forget(c);
+        // Merge the write-ahead log into the data file so the deleted documents are not left in the log.
+        database.Db.Checkpoint();
+        logger.LogInformation("Deleted user data: {Count} items across all tiers", removed);
+        return removed;
+    }
+}

@@ -1,0 +1,149 @@
+using MoltBot.Memory.Vectors;
+
+namespace MoltBot.Tests.Memory;
+
+public class HnswIndexTests
+{
+    private static HnswIndex Build(float[][] data, HnswParameters p)
+    {
+        var index = new HnswIndex(data[0].Length, p);
+        for (int i = 0; i < data.Length; i++) index.Add(i, data[i]);
+        return index;
+    }
+
+    [Fact]
+    public void Recall_at_10_on_5000_random_128d_vectors_is_at_least_095()
+    {
+        // Isotropic random vectors are the hardest case; 100,000 of them are measured in MoltBot.Bench (memory hnsw).
+        var data = VectorData.RandomGaussian(5_000, 128, seed: 1);
+        var queries = VectorData.RandomGaussian(100, 128, seed: 2);
+        using var index = Build(data, new HnswParameters(M: 24, EfConstruction: 200, EfSearch: 300));
+
+        double recall = VectorData.RecallAt(index, data, queries, k: 10, ef: 300);
+
+        Assert.True(recall >= 0.95, $"recall@10 = {recall:F3}");
+        Assert.Equal(5_000, index.Count);
+    }
+
+    [Fact]
+    public void Recall_at_10_on_sentence_embeddings_is_at_least_095()
+    {
+        var embedder = new HashEmbedder(256);
+        var (_, data) = VectorData.Sentences(8_000, seed: 3, embedder);
+        var (_, queries) = VectorData.Sentences(100, seed: 4, embedder);
+        using var index = Build(data, new HnswParameters(M: 16, EfConstruction: 200, EfSearch: 100));
+
+        double recall = VectorData.RecallAt(index, data, queries, k: 10, ef: 100);
+
+        Assert.True(recall >= 0.95, $"recall@10 = {recall:F3}");
+    }
+
+    [Fact]
+    public void A_vector_finds_itself_first()
+    {
+        var data = VectorData.RandomGaussian(2_000, 32, seed: 5);
+        using var index = Build(data, new HnswParameters(M: 8, EfConstruction: 100, EfSearch: 50));
+        int found = Enumerable.Range(0, 200).Count(i => index.Search(data[i], 1)[0].Id == i);
+        Assert.True(found >= 198, $"{found}/200 found themselves");
+    }
+
+    [Fact]
+    public void Insert_delete_persist_reload_round_trip()
+    {
+        var data = VectorData.RandomGaussian(3_000, 64, seed: 6);
+        var queries = VectorData.RandomGaussian(50, 64, seed: 7);
+        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 150, EfSearch: 100));
+        var deleted = Enumerable.Range(0, data.Length).Where(i => i % 3 == 0).Select(i => (long)i).ToHashSet();
+        foreach (long id in deleted) Assert.True(index.Remove(id));
+        Assert.False(index.Remove(0));
+        Assert.Equal(data.Length - deleted.Count, index.Count);
+
+        // Search never returns a deleted vector, and still finds the exact neighbours among the live ones.
+        foreach (var q in queries) Assert.DoesNotContain(index.Search(q, 20), h => deleted.Contains(h.Id));
+        double recall = RecallLive(index, data, queries, deleted);
+        Assert.True(recall >= 0.95, $"recall after deletions = {recall:F3}");
+
+        using var file = new MemoryStream();
+        index.Save(file, mark: 4242);
+        file.Position = 0;
+        var (reloaded, mark) = HnswIndex.Load(file, efSearch: 100);
+        using var _ = reloaded;
+
+        Assert.Equal(4242, mark);
+        Assert.Equal(index.Count, reloaded.Count);
+        Assert.All(deleted, id => Assert.False(reloaded.Contains(id)));
+        foreach (var q in queries)
+        {
+            Assert.Equal(index.Search(q, 10).Select(h => h.Id), reloaded.Search(q, 10).Select(h => h.Id));
+        }
+
+        // The reloaded index keeps accepting inserts and deletes.
+        reloaded.Add(100_000, data[0]);
+        Assert.Equal(100_000, reloaded.Search(data[0], 1)[0].Id);
+        Assert.True(reloaded.Remove(100_000));
+        Assert.Null(reloaded.GetVector(100_000));
+    }
+
+    [Fact]
+    public void Deleting_most_nodes_including_the_entry_point_keeps_the_graph_searchable()
+    {
+        var data = VectorData.RandomGaussian(2_000, 32, seed: 8);
+        var queries = VectorData.RandomGaussian(50, 32, seed: 9);
+        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 150, EfSearch: 100));
+        var deleted = Enumerable.Range(0, data.Length).Where(i => i % 10 != 0).Select(i => (long)i).ToHashSet();
+        foreach (long id in deleted) index.Remove(id);
+
+        Assert.Equal(200, index.Count);
+        double recall = RecallLive(index, data, queries, deleted);
+        Assert.True(recall >= 0.95, $"recall after deleting 90% = {recall:F3}");
+
+        foreach (long id in index.Ids().ToList()) index.Remove(id);
+        Assert.Equal(0, index.Count);
+        Assert.Empty(index.Search(data[0], 5));
+    }
+
+    [Fact]
+    public void A_filter_limits_results_without_losing_exact_neighbours()
+    {
+        var data = VectorData.RandomGaussian(3_000, 32, seed: 10);
+        var queries = VectorData.RandomGaussian(30, 32, seed: 11);
+        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 150, EfSearch: 100));
+        Func<long, bool> odd = id => id % 7 == 3;
+        int hit = 0, total = 0;
+        foreach (var q in queries)
+        {
+            var found = index.Search(q, 10, filter: odd);
+            Assert.All(found, h => Assert.True(odd(h.Id)));
+            var exact = VectorData.BruteForce(data, q, 10, odd).ToHashSet();
+            hit += found.Count(h => exact.Contains(h.Id));
+            total += exact.Count;
+        }
+        Assert.True((double)hit / total >= 0.95, $"filtered recall = {(double)hit / total:F3}");
+    }
+
+    [Fact]
+    public void A_damaged_snapshot_is_rejected()
+    {
+        using var index = Build(VectorData.RandomGaussian(100, 16, seed: 12), new HnswParameters(M: 8));
+        using var file = new MemoryStream();
+        index.Save(file, 0);
+        var bytes = file.ToArray();
+        bytes[bytes.Length / 2] ^= 0x5A;
+
+        Assert.Throws<InvalidDataException>(() => HnswIndex.Load(new MemoryStream(bytes), 0));
+        Assert.Throws<InvalidDataException>(() => HnswIndex.Load(new MemoryStream(bytes[..(bytes.Length / 3)]), 0));
+    }
+
+    [Fact]
+    public void Wrong_dimensions_and_zero_vectors_are_refused()
+    {
+        using var index = new HnswIndex(8, new HnswParameters());
+        Assert.Throws<ArgumentException>(() => index.Add(1, new float[7]));
+        Assert.Throws<ArgumentException>(() => index.Add(1, new float[8]));
+        Assert.Throws<ArgumentException>(() => index.Search(new float[9], 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HnswIndex(8, new HnswParameters(M: 1)));
+    }
+
+    private static double RecallLive(HnswIndex index, float[][] data, float[][] queries, HashSet<long> deleted) =>
+        VectorData.RecallAt(index, data, queries, 10, index.Parameters.EfSearch, id => !deleted.Contains(id));
+}
