@@ -1,0 +1,102 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace MoltBot.Inference.Models;
+
+/// <summary>
+/// Llama-family decoder-only language model (Llama 2/3, Qwen2, Mistral, SmolLM, TinyLlama):
+/// embed_tokens → N × TransformerBlock (causal GQA attention + SwiGLU) → RMSNorm → lm_head (or tied embedding).
+/// Parameter names equal the HF tensor names: model.embed_tokens.weight, model.layers.N.self_attn.q_proj.weight,
+/// model.layers.N.mlp.gate_proj.weight, model.layers.N.input_layernorm.weight, model.norm.weight, lm_head.weight.
+/// </summary>
+public sealed class DecoderLM : nn.Module<Tensor, Tensor>
+{
+    private readonly DecoderBody model;
+    private readonly LinearLayer? lm_head;
+    private readonly RotaryEmbedding rope;
+
+    public DecoderLM(DecoderConfig config) : base("DecoderLM")
+    {
+        config.Validate("DecoderConfig");
+        Config = config;
+        model = new DecoderBody(config);
+        if (!config.TieWordEmbeddings) lm_head = new LinearLayer(config.HiddenSize, config.VocabSize, false);
+        rope = new RotaryEmbedding(config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta);
+        RegisterComponents();
+    }
+
+    public DecoderConfig Config { get; }
+
+    /// <summary>Training / full-sequence forward. <paramref name="tokens"/> [B, T] int64 → logits [B, T, V] (causal).</summary>
+    public override Tensor forward(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        long b = tokens.shape[0], t = tokens.shape[1];
+        var positions = torch.arange(t, device: tokens.device).unsqueeze(0).expand(b, t);
+        var h = model.embed_tokens.forward(tokens);
+        foreach (var layer in model.layers) h = ((TransformerBlock)layer).Forward(h, positions, rope, null, causal: true);
+        return Head(model.norm.forward(h)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Incremental forward with a KV cache. Row b of <paramref name="tokens"/> [B, T] continues the sequence held
+    /// in cache slot <paramref name="slots"/>[b], whose first new position is <paramref name="starts"/>[b]
+    /// (the number of tokens already cached). Rows may have different histories (continuous batching).
+    /// Returns logits [B, T, V], or [B, 1, V] for the last position only when <paramref name="lastOnly"/>.
+    /// </summary>
+    public Tensor ForwardCached(Tensor tokens, KvCache cache, IReadOnlyList<int> slots, IReadOnlyList<int> starts, bool lastOnly = false)
+    {
+        using var scope = NewDisposeScope();
+        long b = tokens.shape[0], t = tokens.shape[1];
+        if (slots.Count != b || starts.Count != b) throw new ArgumentException("one slot and one start per row");
+        var device = tokens.device;
+        var start = torch.tensor(starts.Select(s => (long)s).ToArray(), device: device);          // [B]
+        var positions = start.unsqueeze(1) + torch.arange(t, device: device).unsqueeze(0);        // [B, T]
+        long length = starts.Max() + t;                                                            // keys to attend
+        // Key j is visible to query (b, i) when j ≤ start_b + i: causal within the step, full over the history.
+        var keyPos = torch.arange(length, device: device).view(1, 1, 1, length);                   // [1,1,1,L]
+        var mask = keyPos <= positions.view(b, 1, t, 1);                                           // [B,1,T,L]
+        var slotIndex = torch.tensor(slots.Select(s => (long)s).ToArray(), device: device);
+        var h = model.embed_tokens.forward(tokens);
+        int l = 0;
+        foreach (var layer in model.layers)
+            h = ((TransformerBlock)layer).ForwardCached(h, positions, rope, cache, l++, slots, starts, slotIndex, mask);
+        if (lastOnly) h = h.narrow(1, t - 1, 1);
+        return Head(model.norm.forward(h)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Every projection (attention, MLP, untied head) as (HF name prefix, layer), for quantization.</summary>
+    public IEnumerable<(string Name, LinearLayer Layer)> LinearLayers() =>
+        named_modules().Where(m => m.module is LinearLayer).Select(m => (m.name, (LinearLayer)m.module));
+
+    /// <summary>[.., D] → [.., V]; the tied head reuses the embedding matrix [V, D].</summary>
+    private Tensor Head(Tensor h) => lm_head is { } head ? head.forward(h) : F.linear(h, model.embed_tokens.weight!);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) rope.Dispose();
+        base.Dispose(disposing);
+    }
+
+    /// <summary>The "model." prefix of the HF names.</summary>
+    private sealed class DecoderBody : nn.Module<Tensor, Tensor>
+    {
+        public readonly Embedding embed_tokens;
+        public readonly ModuleList<nn.Module<Tensor, Tensor>> layers = new();
+        public readonly RmsNorm norm;
+
+        public DecoderBody(DecoderConfig c) : base("model")
+        {
+            embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
+            using (torch.no_grad()) embed_tokens.weight!.normal_(0, 0.02);
+            for (int i = 0; i < c.NumHiddenLayers; i++)
+                layers.Add(new TransformerBlock(c.HiddenSize, c.IntermediateSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.AttentionBias, c.RmsNormEps));
+            norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) => throw new InvalidOperationException("DecoderLM drives the body");
+    }
+}

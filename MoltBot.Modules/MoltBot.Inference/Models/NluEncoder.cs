@@ -1,0 +1,96 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace MoltBot.Inference.Models;
+
+/// <summary>
+/// Small bidirectional transformer for NLU: embed_tokens → N × TransformerBlock (no causal mask, padding masked)
+/// → RMSNorm, then three heads:
+/// intent_head (mean-pooled hidden → intent logits), tag_head (per-token BIO logits) and pooler
+/// (mean-pooled hidden → L2-normalized sentence embedding).
+/// Tensor names: encoder.embed_tokens.weight, encoder.layers.N.…, encoder.norm.weight, intent_head.{weight,bias},
+/// tag_head.{weight,bias}, pooler.{weight,bias}.
+/// </summary>
+public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
+{
+    private readonly EncoderBody encoder;
+    private readonly LinearLayer intent_head;
+    private readonly LinearLayer tag_head;
+    private readonly LinearLayer pooler;
+    private readonly RotaryEmbedding rope;
+
+    public NluEncoder(NluEncoderConfig config) : base("NluEncoder")
+    {
+        config.Validate("NluEncoderConfig");
+        Config = config;
+        encoder = new EncoderBody(config);
+        intent_head = new LinearLayer(config.HiddenSize, config.Intents.Count, true);
+        tag_head = new LinearLayer(config.HiddenSize, config.BioTags.Count, true);
+        pooler = new LinearLayer(config.HiddenSize, config.EmbeddingSize, true);
+        rope = new RotaryEmbedding(config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta);
+        RegisterComponents();
+    }
+
+    public NluEncoderConfig Config { get; }
+
+    /// <param name="tokens">[B, T] int64, right-padded with PadTokenId.</param>
+    /// <param name="attentionMask">[B, T] int64/bool, 1 for real tokens, 0 for padding.</param>
+    public override NluOutput forward(Tensor tokens, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        long b = tokens.shape[0], t = tokens.shape[1];
+        var valid = attentionMask.to(ScalarType.Bool);                                      // [B, T]
+        var positions = torch.arange(t, device: tokens.device).unsqueeze(0).expand(b, t);  // [B, T]
+        var mask = valid.view(b, 1, 1, t).expand(b, 1, t, t);                              // [B,1,T,T]: attend to real tokens
+        var h = encoder.embed_tokens.forward(tokens);                                      // [B, T, D]
+        foreach (var layer in encoder.layers) h = ((TransformerBlock)layer).Forward(h, positions, rope, mask, causal: false);
+        h = encoder.norm.forward(h);
+        var w = valid.to(h.dtype).unsqueeze(-1);                                           // [B, T, 1]
+        var pooled = (h * w).sum(1) / w.sum(1).clamp_min(1);                              // [B, D] mean over real tokens
+        var intent = intent_head.forward(pooled);                                          // [B, I]
+        var tags = tag_head.forward(h);                                                    // [B, T, G]
+        var embedding = F.normalize(pooler.forward(pooled), p: 2, dim: -1);               // [B, E]
+        return new NluOutput(intent.MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
+    }
+
+    public IEnumerable<(string Name, LinearLayer Layer)> LinearLayers() =>
+        named_modules().Where(m => m.module is LinearLayer).Select(m => (m.name, (LinearLayer)m.module));
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) rope.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private sealed class EncoderBody : nn.Module<Tensor, Tensor>
+    {
+        public readonly Embedding embed_tokens;
+        public readonly ModuleList<nn.Module<Tensor, Tensor>> layers = new();
+        public readonly RmsNorm norm;
+
+        public EncoderBody(NluEncoderConfig c) : base("encoder")
+        {
+            embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
+            using (torch.no_grad()) embed_tokens.weight!.normal_(0, 0.02);
+            for (int i = 0; i < c.NumHiddenLayers; i++)
+                layers.Add(new TransformerBlock(c.HiddenSize, c.IntermediateSize, c.NumAttentionHeads, c.NumAttentionHeads, c.HeadDim, false, c.RmsNormEps));
+            norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) => throw new InvalidOperationException("NluEncoder drives the body");
+    }
+}
+
+/// <summary>Outputs of <see cref="NluEncoder"/>: intent logits [B, I], BIO tag logits [B, T, G], embedding [B, E].</summary>
+public sealed record NluOutput(Tensor IntentLogits, Tensor TagLogits, Tensor Embedding) : IDisposable
+{
+    public void Dispose()
+    {
+        IntentLogits.Dispose();
+        TagLogits.Dispose();
+        Embedding.Dispose();
+    }
+}

@@ -1,0 +1,27 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MoltBot.Inference.Models;
+
+/// <summary>RMSNorm (Llama): x / sqrt(mean(x²) + eps) · weight. Parameter "weight" [dim].</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly double eps;
+
+    public RmsNorm(int dim, double eps, string name = "norm") : base(name)
+    {
+        this.eps = eps;
+        weight = new Parameter(torch.ones(dim));
+        RegisterComponents();
+    }
+
+    /// <param name="x">[..., dim]</param>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        var variance = x.pow(2).mean([-1], keepdim: true);
+        return (x * torch.rsqrt(variance + eps) * weight).MoveToOuterDisposeScope();
+    }
+}
