@@ -8,5 +8,8 @@ internal static class Verbs
     public static IEnumerable<Command> All()
     {
         yield return TrainVerb.Create();
+        yield return DistillVerb.Create();
+        yield return QuantizeVerb.Create();
+        yield return EvalVerb.Create();
     }
 }

@@ -16,7 +16,7 @@ public static class TrainerState
 
     public static bool Exists(string outDir) => File.Exists(Path.Combine(outDir, Folder, StateFile));
 
-    public static void Save(string outDir, long step, JsonObject options, torch.optim.Optimizer optimizer)
+    public static void Save(string outDir, long step, JsonObject options, TorchSharp.Modules.OptimizerHelper optimizer)
     {
         string dir = Path.Combine(outDir, Folder);
         Directory.CreateDirectory(dir);
@@ -26,7 +26,7 @@ public static class TrainerState
     }
 
     /// <summary>Returns the step to continue from and restores the optimiser moments.</summary>
-    public static long Load(string outDir, torch.optim.Optimizer optimizer)
+    public static long Load(string outDir, TorchSharp.Modules.OptimizerHelper optimizer)
     {
         string dir = Path.Combine(outDir, Folder);
         var state = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, StateFile)))!;

@@ -30,6 +30,7 @@ public static class NluTrainer
 
         var train = NluJsonlReader.Read(job.TrainFile, job.Policy);
         var dev = job.DevFile is null ? null : NluJsonlReader.Read(job.DevFile, job.Policy);
+        foreach (var s in train.Skipped.Concat(dev?.Skipped ?? [])) job.OnSkipped?.Invoke(s);
         Directory.CreateDirectory(job.OutDir);
 
         LoadedNlu? teacher = job.TeacherDir is null ? null : ModelFolder.LoadNlu(job.TeacherDir, new WeightOnlyKernel());
@@ -203,7 +204,7 @@ public static class NluTrainer
         return (double)correct / data.Count;
     }
 
-    private static void Save(NluTrainingJob job, NluEncoder model, TrainingCurve curve, long step, torch.optim.Optimizer optimizer, JsonObject options, bool final)
+    private static void Save(NluTrainingJob job, NluEncoder model, TrainingCurve curve, long step, TorchSharp.Modules.OptimizerHelper optimizer, JsonObject options, bool final)
     {
         ModelFolder.SaveNlu(job.OutDir, model, tokenizerFrom: job.OutDir);
         curve.Save(job.OutDir);

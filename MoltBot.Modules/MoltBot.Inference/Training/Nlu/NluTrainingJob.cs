@@ -22,4 +22,6 @@ public sealed record NluTrainingJob
     public MalformedLinePolicy Policy { get; init; } = MalformedLinePolicy.Fail;
     public string? TeacherDir { get; init; }
     public DistillationOptions Distillation { get; init; } = new();
+    /// <summary>Told about every line skipped under <see cref="MalformedLinePolicy.Skip"/> (file and line).</summary>
+    public Action<SkippedLine>? OnSkipped { get; init; }
 }
