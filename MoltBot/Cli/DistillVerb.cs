@@ -48,8 +48,9 @@ public static class DistillVerb
         var data = new Option<string>("--data") { Description = "Training JSONL.", DefaultValueFactory = _ => Path.Combine(TrainVerb.CorpusDir, "nlu", "train.jsonl") };
         var dev = new Option<string?>("--dev") { Description = "Held-out JSONL scored during training ('' = none).", DefaultValueFactory = _ => Path.Combine(TrainVerb.CorpusDir, "nlu", "dev.jsonl") };
         var outDir = new Option<string>("--out") { Description = "Output (FP32) student folder; run `quantize` on it for INT8.", DefaultValueFactory = _ => Path.Combine("models", "student-nlu") };
+        var dropout = new Option<double>("--token-dropout") { Description = "Augmentation: probability of deleting/replacing each training token.", DefaultValueFactory = _ => 0.0 };
         var run = new RunOptionSet(defaultSteps: 3000);
-        var cmd = new Command("nlu", "Distill an NLU encoder (intent and tag distributions).") { data, dev, outDir };
+        var cmd = new Command("nlu", "Distill an NLU encoder (intent and tag distributions).") { data, dev, outDir, dropout };
         kd.AddTo(cmd);
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
@@ -60,6 +61,7 @@ public static class DistillVerb
                 DevFile = string.IsNullOrEmpty(parse.GetValue(dev)) ? null : parse.GetValue(dev),
                 OutDir = parse.GetValue(outDir)!,
                 TeacherDir = parse.GetValue(kd.Teacher),
+                TokenDropout = parse.GetValue(dropout),
                 Architecture = NluArchitecture.FromJson(parse.GetValue(kd.StudentConfig)!, new NluArchitecture(Hidden: 96, Layers: 2, Heads: 4, Intermediate: 256)),
                 Distillation = kd.Read(parse),
                 Run = run.Read(parse),

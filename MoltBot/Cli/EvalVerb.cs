@@ -57,10 +57,11 @@ public static class EvalVerb
         foreach (var (intent, s) in r.PerIntent) t.AddRow(intent, $"{s.Precision:F3}", $"{s.Recall:F3}", $"{s.F1:F3}", s.Support.ToString());
         AnsiConsole.Write(t);
         var labels = r.Confusion.Keys.ToList();
-        var c = new Table().AddColumn("gold \\ predicted");
+        AnsiConsole.MarkupLine("confusion matrix (rows gold, columns predicted): " + Markup.Escape(string.Join(", ", labels.Select((l, i) => $"{i}={l}"))));
+        var c = new Table().AddColumn("#");
         for (int i = 0; i < labels.Count; i++) c.AddColumn(i.ToString());
         for (int i = 0; i < labels.Count; i++)
-            c.AddRow([$"{i} {labels[i]}", .. labels.Select(p => r.Confusion[labels[i]][p] is var n && n > 0 ? n.ToString() : ".")]);
+            c.AddRow([i.ToString(), .. labels.Select(p => r.Confusion[labels[i]][p] is var n && n > 0 ? n.ToString() : ".")]);
         AnsiConsole.Write(c);
     }
 

@@ -57,8 +57,9 @@ public static class TrainVerb
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Folder with vocab.json + merges.txt; default: train a byte-level BPE on the data." };
         var vocab = new Option<int>("--vocab-size") { Description = "Vocabulary size when a BPE tokenizer is trained.", DefaultValueFactory = _ => 3000 };
         var extra = new Option<string?>("--tokenizer-text") { Description = "Dialog JSONL whose text is added to BPE training.", DefaultValueFactory = _ => Path.Combine(CorpusDir, "dialog", "train.jsonl") };
+        var dropout = new Option<double>("--token-dropout") { Description = "Augmentation: probability of deleting/replacing each training token.", DefaultValueFactory = _ => 0.0 };
         var run = new RunOptionSet(defaultSteps: 3000);
-        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, tokenizer, vocab, extra };
+        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, tokenizer, vocab, extra, dropout };
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
         {
@@ -75,6 +76,7 @@ public static class TrainVerb
                 TokenizerDir = parse.GetValue(tokenizer),
                 VocabSize = parse.GetValue(vocab),
                 ExtraTokenizerText = extraText,
+                TokenDropout = parse.GetValue(dropout),
                 Architecture = configJson is null ? new NluArchitecture() : NluArchitecture.FromJson(configJson, new NluArchitecture()),
                 Run = run.Read(parse),
                 Policy = policy,

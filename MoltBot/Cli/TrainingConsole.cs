@@ -25,6 +25,12 @@ internal static class TrainingConsole
             cts.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (kill, systemd stop) also ends the run with a checkpoint instead of losing the progress.
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            cts.Cancel();
+        });
         try
         {
             TrainingResult result;

@@ -70,6 +70,7 @@ public static class NluTrainer
                     return new TrainingResult(TrainingOutcome.Interrupted, step, lastLoss, job.OutDir);
                 }
                 var batchItems = BatchAt(trainSet, step, stepsPerEpoch, job.Run);
+                if (job.TokenDropout > 0) batchItems = Augment(batchItems, job.TokenDropout, config.VocabSize, new Random(unchecked(job.Run.Seed * 31 + (int)step)));
                 double lr = LearningRateSchedule.At(step, job.Run);
                 foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
                 using (var scope = torch.NewDisposeScope())
@@ -167,6 +168,29 @@ public static class NluTrainer
         return order.Skip(k * run.BatchSize).Take(run.BatchSize).Select(i => data[i]).ToList();
     }
 
+    /// <summary>
+    /// Token dropout: each token is deleted (or, a third of the time, replaced by a random token) with probability
+    /// <paramref name="p"/>, so the classifier cannot hang on one cue word of the few phrasings it has seen.
+    /// </summary>
+    private static List<EncodedNluExample> Augment(List<EncodedNluExample> items, double p, int vocabSize, Random rng)
+    {
+        var result = new List<EncodedNluExample>(items.Count);
+        foreach (var e in items)
+        {
+            var ids = new List<int>(e.Ids.Length);
+            var tags = new List<int>(e.Tags.Length);
+            for (int i = 0; i < e.Ids.Length; i++)
+            {
+                double r = rng.NextDouble();
+                if (r < p * 2 / 3) continue;
+                ids.Add(r < p ? rng.Next(vocabSize) : e.Ids[i]);
+                tags.Add(e.Tags[i]);
+            }
+            result.Add(ids.Count == 0 ? e : e with { Ids = ids.ToArray(), Tags = tags.ToArray() });
+        }
+        return result;
+    }
+
     private static Tensor Loss(NluOutput output, NluBatch batch, LoadedNlu? teacher, DistillationOptions kd)
     {
         long tagCount = output.TagLogits.shape[2];
@@ -222,5 +246,6 @@ public static class NluTrainer
         ["lr"] = job.Run.LearningRate,
         ["alpha"] = job.Distillation.Alpha,
         ["temperature"] = job.Distillation.Temperature,
+        ["token_dropout"] = job.TokenDropout,
     };
 }

@@ -22,6 +22,8 @@ public sealed record NluTrainingJob
     public MalformedLinePolicy Policy { get; init; } = MalformedLinePolicy.Fail;
     public string? TeacherDir { get; init; }
     public DistillationOptions Distillation { get; init; } = new();
+    /// <summary>Probability of deleting or replacing each training token (augmentation; 0 = off).</summary>
+    public double TokenDropout { get; init; }
     /// <summary>Told about every line skipped under <see cref="MalformedLinePolicy.Skip"/> (file and line).</summary>
     public Action<SkippedLine>? OnSkipped { get; init; }
 }
