@@ -60,15 +60,16 @@ public static class TinyModels
         return m;
     }
 
+    /// <summary>Every parameter from a private generator: tests run in parallel, the global seed is shared.</summary>
     private static void Randomize(torch.nn.Module m, int seed)
     {
-        torch.manual_seed(seed);
+        var gen = new torch.Generator((ulong)seed);
         using var ng = torch.no_grad();
         foreach (var (name, p) in m.named_parameters())
         {
-            if (name.EndsWith("norm.weight") || name.EndsWith("layernorm.weight")) p.uniform_(0.8, 1.2);
-            else if (name.EndsWith(".bias")) p.uniform_(-0.1, 0.1);
-            else p.normal_(0, 0.2);
+            if (name.EndsWith("norm.weight") || name.EndsWith("layernorm.weight")) p.uniform_(0.8, 1.2, generator: gen);
+            else if (name.EndsWith(".bias")) p.uniform_(-0.1, 0.1, generator: gen);
+            else p.normal_(0, 0.2, generator: gen);
         }
     }
 

@@ -47,6 +47,8 @@ public sealed class TestHost : IAsyncDisposable
             ["Storage:DataDirectory"] = Path.Combine(root, "data"),
             ["Models:Directory"] = Path.Combine(RepoRoot.Path, "models"),
             ["Log:Console"] = "none",
+            // Host tests run without trained models; the inference module then reports "models" as degraded.
+            ["Inference:ContinueWithoutBrokenModel"] = "true",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
         var args = all.SelectMany(kv => new[] { "--" + kv.Key, kv.Value }).ToArray();

@@ -11,7 +11,7 @@ public sealed class WeightOnlyKernel : IInt8Kernel
 {
     public string Name => "weight-only-fp32";
 
-    public IInt8Linear Prepare(Tensor q, Tensor scale) => new Layer(Int8Quantizer.Dequantize(q, scale));
+    public IInt8Linear Prepare(Tensor q, Tensor scale) => new Layer(Int8Quantizer.Dequantize(q, scale).DetachFromDisposeScope());
 
     private sealed class Layer(Tensor weight) : IInt8Linear
     {

@@ -73,6 +73,14 @@ public sealed class TextTokenizer
 
     public IReadOnlyList<int> Encode(string text) => inner.EncodeToIds(text);
 
+    /// <summary>Token ids with their [Start, End) character offsets in <paramref name="text"/>.</summary>
+    public IReadOnlyList<(int Id, int Start, int End)> EncodeWithOffsets(string text) =>
+        inner.EncodeToTokens(text, out _).Select(t =>
+        {
+            int start = Math.Clamp(t.Offset.Start.GetOffset(text.Length), 0, text.Length);
+            return (t.Id, start, Math.Clamp(t.Offset.End.GetOffset(text.Length), start, text.Length));
+        }).ToList();
+
     public int CountTokens(string text) => inner.CountTokens(text);
 
     public string Decode(IEnumerable<int> ids) => inner.Decode(ids.Where(i => !specialById.ContainsKey(i))) ?? "";

@@ -1,0 +1,51 @@
+using MoltBot.Contracts.Inference;
+
+namespace MoltBot.Inference.Engines;
+
+/// <summary>Turns per-token BIO tags into character spans of the original text, and guesses the language.</summary>
+public static class BioDecoder
+{
+    /// <param name="tokens">Token ids with [Start, End) character offsets in <paramref name="text"/>.</param>
+    /// <param name="tagIds">Argmax tag per token (index into <paramref name="bioTags"/>).</param>
+    public static IReadOnlyList<EntitySpan> Decode(string text, IReadOnlyList<(int Id, int Start, int End)> tokens, ReadOnlySpan<long> tagIds,
+        IReadOnlyList<string> bioTags)
+    {
+        var spans = new List<EntitySpan>();
+        string? type = null;
+        int start = 0, end = 0;
+        void Close()
+        {
+            if (type is null) return;
+            int s = Math.Clamp(start, 0, text.Length), e = Math.Clamp(end, s, text.Length);
+            while (s < e && char.IsWhiteSpace(text[s])) s++; // byte-level tokens carry their leading space
+            while (e > s && char.IsWhiteSpace(text[e - 1])) e--;
+            if (e > s) spans.Add(new EntitySpan(type, text[s..e], s, e));
+            type = null;
+        }
+        for (int i = 0; i < tokens.Count && i < tagIds.Length; i++)
+        {
+            string tag = bioTags[(int)Math.Clamp(tagIds[i], 0, bioTags.Count - 1)];
+            if (tag.StartsWith("B-", StringComparison.Ordinal) || (tag.StartsWith("I-", StringComparison.Ordinal) && type != tag[2..]))
+            {
+                Close();
+                type = tag[2..];
+                start = tokens[i].Start;
+                end = tokens[i].End;
+            }
+            else if (tag.StartsWith("I-", StringComparison.Ordinal))
+            {
+                end = Math.Max(end, tokens[i].End);
+            }
+            else
+            {
+                Close();
+            }
+        }
+        Close();
+        return spans;
+    }
+
+    /// <summary>"zh" when the text contains CJK ideographs, else "en".</summary>
+    public static string Language(string text) =>
+        text.Any(c => c is >= '\u4e00' and <= '\u9fff' or >= '\u3400' and <= '\u4dbf') ? "zh" : "en";
+}

@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MoltBot.Inference;
+
+/// <summary>Configuration section "Inference": devices, model folders, dual-engine policy, batching.</summary>
+public sealed class InferenceOptions : IValidatableObject
+{
+    public const string Section = "Inference";
+
+    /// <summary>"cpu", "cuda" or "auto" (cuda when available).</summary>
+    [RegularExpression("^(cpu|cuda|auto)$", ErrorMessage = "Inference:Device must be cpu, cuda or auto.")]
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Torch intra-op threads; 0 = number of cores.</summary>
+    [Range(0, 256, ErrorMessage = "Inference:Threads must be between 0 (all cores) and 256.")]
+    public int Threads { get; set; }
+
+    /// <summary>Folder names under Models:Directory; an empty name disables that model.</summary>
+    public string TeacherNlu { get; set; } = "teacher-nlu";
+    public string StudentNlu { get; set; } = "student-nlu";
+    public string TeacherLm { get; set; } = "teacher-lm";
+    public string StudentLm { get; set; } = "student-lm";
+
+    /// <summary>"auto" (fbgemm when it works, else weight-only), "fbgemm" or "weight-only".</summary>
+    [RegularExpression("^(auto|fbgemm|weight-only)$", ErrorMessage = "Inference:Int8Kernel must be auto, fbgemm or weight-only.")]
+    public string Int8Kernel { get; set; } = "auto";
+
+    /// <summary>Keep serving with the remaining models when a folder is missing or corrupt (default: refuse to start).</summary>
+    public bool ContinueWithoutBrokenModel { get; set; }
+
+    /// <summary>"escalate" (student first, teacher below the threshold), "student" or "teacher".</summary>
+    [RegularExpression("^(escalate|student|teacher)$", ErrorMessage = "Inference:NluPolicy must be escalate, student or teacher.")]
+    public string NluPolicy { get; set; } = "escalate";
+
+    /// <summary>Student intent probability below which the teacher answers.</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Inference:NluEscalationThreshold must be between 0 and 1.")]
+    public double NluEscalationThreshold { get; set; } = 0.6;
+
+    /// <summary>"escalate", "speculative", "student" or "teacher".</summary>
+    [RegularExpression("^(escalate|speculative|student|teacher)$", ErrorMessage = "Inference:LmPolicy must be escalate, speculative, student or teacher.")]
+    public string LmPolicy { get; set; } = "escalate";
+
+    /// <summary>Mean token log-probability of the student's reply below which the teacher regenerates it.</summary>
+    [Range(-100.0, 0.0, ErrorMessage = "Inference:LmEscalationMeanLogProb must be between -100 and 0.")]
+    public double LmEscalationMeanLogProb { get; set; } = -2.5;
+
+    [Range(1, 16, ErrorMessage = "Inference:SpeculativeDraftTokens must be between 1 and 16.")]
+    public int SpeculativeDraftTokens { get; set; } = 4;
+
+    [Range(1, 1024, ErrorMessage = "Inference:NluMaxBatch must be between 1 and 1024.")]
+    public int NluMaxBatch { get; set; } = 64;
+
+    /// <summary>How long a forming batch waits for more requests (only under load; a lone request runs at once).</summary>
+    [Range(0, 1000, ErrorMessage = "Inference:NluMaxWaitMs must be between 0 and 1000.")]
+    public int NluMaxWaitMs { get; set; } = 2;
+
+    /// <summary>Sequences decoded together per model (= KV cache slots).</summary>
+    [Range(1, 256, ErrorMessage = "Inference:LmMaxBatch must be between 1 and 256.")]
+    public int LmMaxBatch { get; set; } = 8;
+
+    /// <summary>Prompt + reply tokens per sequence (KV cache length); capped by the model's max_position_embeddings.</summary>
+    [Range(16, 32768, ErrorMessage = "Inference:MaxSequenceLength must be between 16 and 32768.")]
+    public int MaxSequenceLength { get; set; } = 512;
+
+    [Range(1, 100_000, ErrorMessage = "Inference:QueueCapacity must be between 1 and 100000 (requests).")]
+    public int QueueCapacity { get; set; } = 1024;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (key, value) in new[] { ("TeacherNlu", TeacherNlu), ("StudentNlu", StudentNlu), ("TeacherLm", TeacherLm), ("StudentLm", StudentLm) })
+        {
+            if (value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || value.Contains(".."))
+                yield return new ValidationResult($"Inference:{key} must be a folder name under Models:Directory (got '{value}').");
+        }
+        if (string.IsNullOrEmpty(TeacherNlu) && string.IsNullOrEmpty(StudentNlu) && string.IsNullOrEmpty(TeacherLm) && string.IsNullOrEmpty(StudentLm))
+            yield return new ValidationResult("Inference: at least one of TeacherNlu, StudentNlu, TeacherLm, StudentLm must name a model folder.");
+    }
+}

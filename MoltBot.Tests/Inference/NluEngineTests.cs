@@ -1,0 +1,61 @@
+using MoltBot.Contracts.Inference;
+
+namespace MoltBot.Tests.Inference;
+
+public class NluEngineTests
+{
+    private static readonly string[] Utterances =
+    [
+        "hello", "what is the weather in Paris tomorrow", "bye", "remind me to call mom at 5pm", "thanks a lot",
+        "你好", "tell me a joke", "what time is it", "cancel my reminder", "who are you",
+    ];
+
+    /// <summary>
+    /// On the FP32 teacher batched equals single to float precision. (The INT8 student quantizes activations per
+    /// batch, so its numbers move slightly with the batch's content.)
+    /// </summary>
+    [Fact]
+    public async Task Concurrent_requests_are_micro_batched_and_equal_single_requests()
+    {
+        await using var host = await InferenceHost.StartAsync(new() { ["Inference:NluPolicy"] = "teacher", ["Inference:NluMaxWaitMs"] = "5" });
+        var nlu = host.Services.GetRequiredService<INluEngine>();
+        var single = new List<NluResult>();
+        foreach (var u in Utterances) single.Add(await nlu.ParseAsync(u, CancellationToken.None));
+        var batched = await Task.WhenAll(Utterances.Select(u => nlu.ParseAsync(u, CancellationToken.None)));
+        for (int i = 0; i < Utterances.Length; i++)
+        {
+            Assert.Equal(single[i].Intent, batched[i].Intent);
+            Assert.Equal(single[i].Confidence, batched[i].Confidence, 4);
+            Assert.Equal(single[i].Embedding!, batched[i].Embedding!, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(single[i].Entities, batched[i].Entities);
+            Assert.Contains(batched[i].Intent, TinyModels.Intents);
+            Assert.Equal("teacher-nlu", batched[i].Model);
+            Assert.Equal(1.0, Math.Sqrt(batched[i].Embedding!.Sum(v => (double)v * v)), 4);
+            foreach (var e in batched[i].Entities) Assert.Equal(Utterances[i][e.Start..e.End], e.Value);
+        }
+        Assert.Equal("zh", batched[5].Language);
+        Assert.Equal("en", batched[0].Language);
+        var embedder = host.Services.GetRequiredService<ISentenceEmbedder>();
+        Assert.Equal(16, embedder.Dimension);
+        Assert.Equal(batched[1].Embedding!, await embedder.EmbedAsync(Utterances[1], CancellationToken.None), (x, y) => Math.Abs(x - y) < 1e-4);
+    }
+
+    [Fact]
+    public async Task Low_confidence_student_answers_escalate_to_the_teacher()
+    {
+        await using var host = await InferenceHost.StartAsync(new() { ["Inference:NluPolicy"] = "escalate", ["Inference:NluEscalationThreshold"] = "1" });
+        var nlu = host.Services.GetRequiredService<INluEngine>();
+        var r = await nlu.ParseAsync("hello there", CancellationToken.None);
+        Assert.True(r.Escalated);
+        Assert.Equal("teacher-nlu", r.Model);
+        Assert.Contains(host.Audit, e => e.Action == "model.nlu" && e.Outcome == "escalated");
+        var catalog = host.Services.GetRequiredService<IModelCatalog>();
+        Assert.Equal(["teacher-nlu", "student-nlu", "teacher-lm", "student-lm"], catalog.Models.Select(m => m.Id));
+        Assert.Equal("int8", catalog.Models.Single(m => m.Id == "student-lm").Precision);
+        Assert.Equal("fbgemm-int8", catalog.Models.Single(m => m.Id == "student-lm").Kernel);
+        // Reload swaps in fresh models while serving.
+        await host.Services.GetRequiredService<MoltBot.Contracts.Admin.IModelAdmin>().ReloadAsync(CancellationToken.None);
+        Assert.Equal(4, catalog.Models.Count);
+        Assert.True((await nlu.ParseAsync("hello", CancellationToken.None)).Confidence > 0);
+    }
+}
