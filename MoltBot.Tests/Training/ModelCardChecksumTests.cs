@@ -6,7 +6,9 @@ namespace MoltBot.Tests.Training;
 /// <summary>Every file of every bundled model matches the size and sha256 its MODEL_CARD.md lists, and nothing is unlisted.</summary>
 public sealed partial class ModelCardChecksumTests
 {
-    public static TheoryData<string> Models => new() { "teacher-nlu", "student-nlu", "teacher-lm", "student-lm" };
+    private static readonly string[] Names = ["teacher-nlu", "student-nlu", "teacher-lm", "student-lm"];
+
+    public static TheoryData<string> Models => new(Names);
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -32,7 +34,7 @@ public sealed partial class ModelCardChecksumTests
     [Fact]
     public void Bundled_models_stay_under_60_MB()
     {
-        long total = Models.Sum(m => Directory.GetFiles(Path.Combine(RepoRoot.Path, "models", (string)m[0])).Sum(f => new FileInfo(f).Length));
+        long total = Names.Sum(m => Directory.GetFiles(Path.Combine(RepoRoot.Path, "models", m)).Sum(f => new FileInfo(f).Length));
         Assert.True(total < 60_000_000, $"bundled models take {total:N0} bytes");
     }
 

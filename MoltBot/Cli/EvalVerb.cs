@@ -40,7 +40,7 @@ public static class EvalVerb
             foreach (var s in set.Skipped) TrainingConsole.ReportSkipped(s);
             string which = parse.GetValue(model)!;
             string folder = which is "teacher" or "student" ? Path.Combine(parse.GetValue(ModelsDir)!, $"{which}-nlu") : which;
-            using var nlu = ModelFolder.LoadNlu(folder, new WeightOnlyKernel());
+            using var nlu = ModelFolder.LoadNlu(folder, Int8KernelSelector.Select("auto").Kernel);
             var report = NluEvaluator.Evaluate(nlu, set.Examples, which);
             if (parse.GetValue(json)) Console.Out.WriteLine(report.ToJson().ToJsonString());
             else Render(report, folder);
@@ -78,9 +78,9 @@ public static class EvalVerb
         {
             var (dialogs, skipped) = DialogJsonl.Read(parse.GetValue(data)!);
             string models = parse.GetValue(ModelsDir)!;
-            using var t = ModelFolder.LoadDecoder(parse.GetValue(teacher) ?? Path.Combine(models, "teacher-lm"), new WeightOnlyKernel());
+            using var t = ModelFolder.LoadDecoder(parse.GetValue(teacher) ?? Path.Combine(models, "teacher-lm"), Int8KernelSelector.Select("auto").Kernel);
             string studentDir = parse.GetValue(student) ?? Path.Combine(models, "student-lm");
-            using var s = studentDir == "none" ? null : ModelFolder.LoadDecoder(studentDir, new WeightOnlyKernel());
+            using var s = studentDir == "none" ? null : ModelFolder.LoadDecoder(studentDir, Int8KernelSelector.Select("auto").Kernel);
             var report = LmEvaluator.Evaluate(t, s, dialogs);
             int n = parse.GetValue(samples);
             var picked = n > 0 && s is not null ? LmEvaluator.Samples(s, Balanced(dialogs, n)) : [];
