@@ -102,7 +102,7 @@ public sealed class PipelineTests
         {
             TrainFile = train, HeldOutFile = train, OutDir = ours, VocabSize = 400, MaxLength = 96,
             Architecture = new LmArchitecture(Hidden: 32, Layers: 1, Heads: 2, KvHeads: 2, Intermediate: 64, Tied: true, MaxPositions: 96),
-            Run = Tiny(30) with { BatchSize = 8 },
+            Run = Tiny(80) with { BatchSize = 8, LearningRate = 1e-2 },
         }, null, CancellationToken.None);
         var curve = new TrainingCurve("t", "m");
         curve.LoadFrom(ours);
