@@ -122,8 +122,13 @@ public static class LmEvaluator
     }
 
     /// <summary>Parameters including those of INT8 projections (whose FP32 storage was released at load).</summary>
-    public static long ParameterCount(IEnumerable<TorchSharp.Modules.Parameter> parameters, IEnumerable<(string Name, LinearLayer Layer)> linears) =>
-        parameters.Sum(p => p.numel()) + linears.Where(l => l.Layer.Int8 is not null).Sum(l => (long)l.Layer.InFeatures * l.Layer.OutFeatures);
+    public static long ParameterCount(IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> parameters, IEnumerable<(string Name, LinearLayer Layer)> linears)
+    {
+        var int8 = linears.Where(l => l.Layer.Int8 is not null).ToList();
+        var int8Weights = int8.Select(l => l.Name + ".weight").ToHashSet();
+        return parameters.Where(p => !int8Weights.Contains(p.Name)).Sum(p => p.Parameter.numel())
+            + int8.Sum(l => (long)l.Layer.InFeatures * l.Layer.OutFeatures);
+    }
 
     private static int FirstReply(Dialog d)
     {
@@ -143,6 +148,6 @@ public static class LmEvaluator
         long bytes = Directory.GetFiles(model.Folder).Where(f => !f.EndsWith(".md") && !f.EndsWith(".png") && !f.EndsWith(".svg") && !f.EndsWith("metrics.json"))
             .Sum(f => new FileInfo(f).Length);
         return new LmModelScores(Path.GetFileName(Path.TrimEndingDirectorySeparator(model.Folder)), Math.Exp(ce),
-            generated / Math.Max(1e-9, sw.Elapsed.TotalSeconds), ParameterCount(model.Model.parameters(), model.Model.LinearLayers()), bytes);
+            generated / Math.Max(1e-9, sw.Elapsed.TotalSeconds), ParameterCount(model.Model.named_parameters(), model.Model.LinearLayers()), bytes);
     }
 }
