@@ -14,5 +14,9 @@ internal static class Verbs
         yield return AuditVerb.Create();
         yield return CertVerb.Create();
         yield return ApiKeyVerb.Create();
+        yield return TrainVerb.Create();
+        yield return DistillVerb.Create();
+        yield return QuantizeVerb.Create();
+        yield return EvalVerb.Create();
     }
 }

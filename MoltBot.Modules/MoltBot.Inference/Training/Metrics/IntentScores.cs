@@ -1,0 +1,3 @@
+namespace MoltBot.Inference.Training.Metrics;
+
+public sealed record IntentScores(double Precision, double Recall, double F1, int Support);

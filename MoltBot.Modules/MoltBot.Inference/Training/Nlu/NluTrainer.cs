@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using MoltBot.Contracts.Inference;
+using MoltBot.Inference.Kernels;
+using MoltBot.Inference.Models;
+using MoltBot.Inference.Tokenization;
+using MoltBot.Inference.Training.Corpus;
+using MoltBot.Inference.Training.Loop;
+using MoltBot.Inference.Training.Reporting;
+using MoltBot.Inference.Training.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace MoltBot.Inference.Training.Nlu;
+
+/// <summary>
+/// Trains an <see cref="NluEncoder"/> (intent head + BIO tag head) from scratch, from a checkpoint, or by
+/// distillation from a teacher encoder. The output folder is a loadable model folder after every checkpoint.
+/// </summary>
+public static class NluTrainer
+{
+    public static TrainingResult Run(NluTrainingJob job, Action<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        job.Run.Validate();
+        job.Distillation.Validate();
+        torch.set_num_threads(job.Run.Threads);
+        torch.manual_seed(job.Run.Seed);
+        using var grad = torch.enable_grad();
+
+        var train = NluJsonlReader.Read(job.TrainFile, job.Policy);
+        var dev = job.DevFile is null ? null : NluJsonlReader.Read(job.DevFile, job.Policy);
+        foreach (var s in train.Skipped.Concat(dev?.Skipped ?? [])) job.OnSkipped?.Invoke(s);
+        Directory.CreateDirectory(job.OutDir);
+
+        LoadedNlu? teacher = job.TeacherDir is null ? null : ModelFolder.LoadNlu(job.TeacherDir, new WeightOnlyKernel());
+        try
+        {
+            PrepareTokenizer(job, train.Examples, teacher);
+            var tokenizer = TextTokenizer.Load(job.OutDir);
+            var aligner = TokenAligner.Load(job.OutDir);
+            bool resume = job.Run.Resume && TrainerState.Exists(job.OutDir);
+            NluEncoderConfig config = resume ? NluEncoderConfig.Load(Path.Combine(job.OutDir, "config.json")) : MakeConfig(job, tokenizer, teacher);
+            if (teacher is not null && job.Distillation.HiddenAlignment > 0 && teacher.Config.EmbeddingSize != config.EmbeddingSize)
+                throw new InvalidDataException($"--align-hidden needs the student's embedding_size ({config.EmbeddingSize}) to equal the teacher's ({teacher.Config.EmbeddingSize})");
+
+            var trainSet = train.Examples.Select(e => EncodedNluExample.Encode(e, tokenizer, aligner, config)).ToList();
+            var devSet = dev?.Examples.Select(e => EncodedNluExample.Encode(e, tokenizer, aligner, config)).ToList();
+
+            using var loaded = resume ? ModelFolder.LoadNlu(job.OutDir, new WeightOnlyKernel()) : null;
+            using var fresh = resume ? null : new NluEncoder(config);
+            var model = loaded?.Model ?? fresh!;
+            model.train();
+            using var optimizer = torch.optim.AdamW(model.parameters(), lr: job.Run.LearningRate, weight_decay: job.Run.WeightDecay);
+            long step = resume ? TrainerState.Load(job.OutDir, optimizer) : 0;
+
+            string title = teacher is null ? "NLU teacher training" : "NLU distillation";
+            var curve = new TrainingCurve(title, "dev intent accuracy");
+            if (resume) curve.LoadFrom(job.OutDir);
+            var meter = new ThroughputMeter();
+            var optionsJson = OptionsJson(job);
+            int stepsPerEpoch = (trainSet.Count + job.Run.BatchSize - 1) / job.Run.BatchSize;
+            double lastLoss = double.NaN;
+
+            while (step < job.Run.Steps)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    Save(job, model, curve, step, optimizer, optionsJson, final: false);
+                    return new TrainingResult(TrainingOutcome.Interrupted, step, lastLoss, job.OutDir);
+                }
+                var batchItems = BatchAt(trainSet, step, stepsPerEpoch, job.Run);
+                if (job.TokenDropout > 0) batchItems = Augment(batchItems, job.TokenDropout, config.VocabSize, new Random(unchecked(job.Run.Seed * 31 + (int)step)));
+                double lr = LearningRateSchedule.At(step, job.Run);
+                foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+                using (var scope = torch.NewDisposeScope())
+                {
+                    using var batch = NluBatch.From(batchItems, config.PadTokenId);
+                    using var output = model.forward(batch.Ids, batch.Mask);
+                    var loss = Loss(output, batch, teacher, job.Distillation);
+                    optimizer.zero_grad();
+                    loss.backward();
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), job.Run.ClipNorm);
+                    optimizer.step();
+                    lastLoss = loss.item<float>();
+                }
+                step++;
+                meter.Record(step, batchItems.Count);
+                double? devAcc = null;
+                bool evalNow = devSet is not null && job.Run.EvalEvery > 0 && (step % job.Run.EvalEvery == 0 || step == job.Run.Steps);
+                if (evalNow)
+                {
+                    devAcc = IntentAccuracy(model, devSet!, config.PadTokenId);
+                    model.train();
+                }
+                if (step % 10 == 0 || evalNow || step == job.Run.Steps)
+                    curve.Add(new TrainingPoint(step, lastLoss, lr, meter.ItemsPerSecond, null, devAcc));
+                if (evalNow && step < job.Run.Steps) Save(job, model, curve, step, optimizer, optionsJson, final: false);
+                progress?.Invoke(new TrainingProgress(step, job.Run.Steps, lastLoss, meter.ItemsPerSecond, meter.Eta(step, job.Run.Steps),
+                    devAcc is { } a ? $"dev acc {a:P1}" : null));
+            }
+
+            var metrics = new Dictionary<string, double> { ["final_loss"] = lastLoss };
+            if (devSet is not null) metrics["dev_intent_accuracy"] = IntentAccuracy(model, devSet, config.PadTokenId);
+            foreach (var (k, v) in metrics) curve.Summary[k] = Math.Round(v, 6);
+            curve.Summary["examples"] = trainSet.Count;
+            curve.Summary["parameters"] = model.parameters().Sum(p => p.numel());
+            Save(job, model, curve, step, optimizer, optionsJson, final: true);
+            return new TrainingResult(TrainingOutcome.Completed, step, lastLoss, job.OutDir) { Metrics = metrics };
+        }
+        finally
+        {
+            teacher?.Dispose();
+        }
+    }
+
+    /// <summary>Teacher's tokenizer, a given one, the one already in the output folder, or a new BPE trained on the data.</summary>
+    private static void PrepareTokenizer(NluTrainingJob job, IReadOnlyList<NluExample> train, LoadedNlu? teacher)
+    {
+        string? from = teacher?.Folder ?? job.TokenizerDir;
+        if (from is not null)
+        {
+            foreach (var f in new[] { "vocab.json", "merges.txt", "tokenizer_config.json" })
+            {
+                string src = Path.Combine(from, f);
+                if (File.Exists(src) && Path.GetFullPath(src) != Path.GetFullPath(Path.Combine(job.OutDir, f))) File.Copy(src, Path.Combine(job.OutDir, f), overwrite: true);
+            }
+            return;
+        }
+        if (File.Exists(Path.Combine(job.OutDir, "vocab.json")) && File.Exists(Path.Combine(job.OutDir, "merges.txt"))) return;
+        BpeTrainer.Train(train.Select(e => e.Text).Concat(job.ExtraTokenizerText), new BpeTrainerOptions { VocabSize = job.VocabSize }, job.OutDir);
+    }
+
+    private static NluEncoderConfig MakeConfig(NluTrainingJob job, TextTokenizer tokenizer, LoadedNlu? teacher)
+    {
+        var a = job.Architecture;
+        int vocab = teacher?.Config.VocabSize ?? VocabSizeOf(job.OutDir);
+        int pad = teacher?.Config.PadTokenId ?? tokenizer.SpecialId(BpeTrainerOptions.Pad) ?? tokenizer.SpecialId(BpeTrainerOptions.EndOfText)
+            ?? throw new InvalidDataException("the tokenizer has no <|pad|> or <|endoftext|> token to pad with");
+        return new NluEncoderConfig
+        {
+            VocabSize = vocab,
+            HiddenSize = a.Hidden,
+            IntermediateSize = a.Intermediate,
+            NumHiddenLayers = a.Layers,
+            NumAttentionHeads = a.Heads,
+            MaxPositionEmbeddings = a.MaxPositions,
+            EmbeddingSize = a.Embedding,
+            PadTokenId = pad,
+            Intents = teacher?.Config.Intents ?? Intents.All,
+            BioTags = teacher?.Config.BioTags ?? NluEncoderConfig.BioTagsFor(EntityTypes.All),
+        };
+    }
+
+    internal static int VocabSizeOf(string folder)
+    {
+        var vocab = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(Path.Combine(folder, "vocab.json")))!;
+        return vocab.Values.Max() + 1;
+    }
+
+    private static List<EncodedNluExample> BatchAt(List<EncodedNluExample> data, long step, int stepsPerEpoch, TrainingRunOptions run)
+    {
+        long epoch = step / stepsPerEpoch;
+        int k = (int)(step % stepsPerEpoch);
+        // The epoch's order depends only on (seed, epoch): a resumed run sees exactly the batches it would have.
+        var rng = new Random(unchecked(run.Seed * 7919 + (int)epoch));
+        var order = Enumerable.Range(0, data.Count).OrderBy(_ => rng.Next()).ToArray();
+        return order.Skip(k * run.BatchSize).Take(run.BatchSize).Select(i => data[i]).ToList();
+    }
+
+    /// <summary>
+    /// Token dropout: each token is deleted (or, a third of the time, replaced by a random token) with probability
+    /// <paramref name="p"/>, so the classifier cannot hang on one cue word of the few phrasings it has seen.
+    /// </summary>
+    private static List<EncodedNluExample> Augment(List<EncodedNluExample> items, double p, int vocabSize, Random rng)
+    {
+        var result = new List<EncodedNluExample>(items.Count);
+        foreach (var e in items)
+        {
+            var ids = new List<int>(e.Ids.Length);
+            var tags = new List<int>(e.Tags.Length);
+            for (int i = 0; i < e.Ids.Length; i++)
+            {
+                double r = rng.NextDouble();
+                if (r < p * 2 / 3) continue;
+                ids.Add(r < p ? rng.Next(vocabSize) : e.Ids[i]);
+                tags.Add(e.Tags[i]);
+            }
+            result.Add(ids.Count == 0 ? e : e with { Ids = ids.ToArray(), Tags = tags.ToArray() });
+        }
+        return result;
+    }
+
+    private static Tensor Loss(NluOutput output, NluBatch batch, LoadedNlu? teacher, DistillationOptions kd)
+    {
+        long tagCount = output.TagLogits.shape[2];
+        var tagLogits = output.TagLogits.reshape(-1, tagCount);
+        var tagTargets = batch.Tags.reshape(-1);
+        var ce = F.cross_entropy(output.IntentLogits, batch.Intents) + F.cross_entropy(tagLogits, tagTargets, ignore_index: NluBatch.Ignore);
+        if (teacher is null) return ce;
+
+        NluOutput t;
+        using (torch.no_grad()) t = teacher.Model.forward(batch.Ids, batch.Mask);
+        using (t)
+        {
+            var valid = (tagTargets != NluBatch.Ignore).nonzero().squeeze(1);
+            var soft = Distillation.KlLoss(output.IntentLogits, t.IntentLogits, kd.Temperature)
+                + Distillation.KlLoss(tagLogits.index_select(0, valid), t.TagLogits.reshape(-1, tagCount).index_select(0, valid), kd.Temperature);
+            var loss = kd.Alpha * soft + (1 - kd.Alpha) * ce;
+            if (kd.HiddenAlignment > 0) loss = loss + kd.HiddenAlignment * F.mse_loss(output.Embedding, t.Embedding.detach());
+            return loss;
+        }
+    }
+
+    /// <summary>Intent accuracy on a set, batched, without gradients (leaves the model in eval mode).</summary>
+    public static double IntentAccuracy(NluEncoder model, IReadOnlyList<EncodedNluExample> data, int padId)
+    {
+        model.eval();
+        using var noGrad = torch.no_grad();
+        int correct = 0;
+        foreach (var chunk in data.Chunk(64))
+        {
+            using var scope = torch.NewDisposeScope();
+            using var batch = NluBatch.From(chunk, padId);
+            using var output = model.forward(batch.Ids, batch.Mask);
+            correct += (int)output.IntentLogits.argmax(1).eq(batch.Intents).sum().item<long>();
+        }
+        return (double)correct / data.Count;
+    }
+
+    private static void Save(NluTrainingJob job, NluEncoder model, TrainingCurve curve, long step, TorchSharp.Modules.OptimizerHelper optimizer, JsonObject options, bool final)
+    {
+        ModelFolder.SaveNlu(job.OutDir, model, tokenizerFrom: job.OutDir);
+        curve.Save(job.OutDir);
+        if (final) TrainerState.Clear(job.OutDir);
+        else TrainerState.Save(job.OutDir, step, options, optimizer);
+    }
+
+    private static JsonObject OptionsJson(NluTrainingJob job) => new()
+    {
+        ["train"] = job.TrainFile,
+        ["teacher"] = job.TeacherDir,
+        ["seed"] = job.Run.Seed,
+        ["steps"] = job.Run.Steps,
+        ["batch_size"] = job.Run.BatchSize,
+        ["lr"] = job.Run.LearningRate,
+        ["alpha"] = job.Distillation.Alpha,
+        ["temperature"] = job.Distillation.Temperature,
+        ["token_dropout"] = job.TokenDropout,
+    };
+}

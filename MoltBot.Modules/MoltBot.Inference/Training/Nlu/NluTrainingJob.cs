@@ -1,0 +1,29 @@
+using MoltBot.Inference.Training.Corpus;
+using MoltBot.Inference.Training.Loop;
+
+namespace MoltBot.Inference.Training.Nlu;
+
+/// <summary>
+/// What `train nlu` and `distill nlu` run. Without <see cref="TeacherDir"/> the encoder learns from the labels
+/// alone; with it, from the teacher's soft intent and tag distributions as well.
+/// </summary>
+public sealed record NluTrainingJob
+{
+    public required string TrainFile { get; init; }
+    public string? DevFile { get; init; }
+    public required string OutDir { get; init; }
+    /// <summary>Folder with vocab.json + merges.txt to use; null = the teacher's, or train a new BPE on the data.</summary>
+    public string? TokenizerDir { get; init; }
+    /// <summary>More text for BPE training (e.g. the dialog corpus) so NLU and LM share a vocabulary style.</summary>
+    public IReadOnlyList<string> ExtraTokenizerText { get; init; } = [];
+    public int VocabSize { get; init; } = 3000;
+    public NluArchitecture Architecture { get; init; } = new();
+    public TrainingRunOptions Run { get; init; } = new();
+    public MalformedLinePolicy Policy { get; init; } = MalformedLinePolicy.Fail;
+    public string? TeacherDir { get; init; }
+    public DistillationOptions Distillation { get; init; } = new();
+    /// <summary>Probability of deleting or replacing each training token (augmentation; 0 = off).</summary>
+    public double TokenDropout { get; init; }
+    /// <summary>Told about every line skipped under <see cref="MalformedLinePolicy.Skip"/> (file and line).</summary>
+    public Action<SkippedLine>? OnSkipped { get; init; }
+}

@@ -1,0 +1,44 @@
+using System.Text.Json.Nodes;
+using MoltBot.Inference.Kernels;
+using MoltBot.Inference.Models;
+
+namespace MoltBot.Inference.Training.Quantization;
+
+public sealed record QuantizationResult(string Kind, string OutDir, long BytesBefore, long BytesAfter, int QuantizedLayers);
+
+/// <summary>
+/// Post-training INT8 quantization of a model folder: every transformer projection (and an untied LM head) becomes
+/// symmetric per-output-channel int8 + an F32 scale per row, in the layout the INT8 loader reads
+/// (quantization_config.quant_method = moltbot_int8). Activations stay dynamic (quantized per call by the kernel),
+/// so no calibration pass is needed.
+/// </summary>
+public static class ModelQuantizer
+{
+    public static QuantizationResult Quantize(string inDir, string outDir)
+    {
+        string configFile = Path.Combine(inDir, "config.json");
+        if (!File.Exists(configFile)) throw new ModelFormatException(configFile, null, "no config.json: not a model folder");
+        if (JsonNode.Parse(File.ReadAllText(configFile))?["quantization_config"] is not null)
+            throw new ModelFormatException(configFile, null, "the model is already quantized");
+        long before = WeightBytes(inDir);
+        string kind = ModelFolder.KindOf(inDir);
+        int layers;
+        // The FP32 weights are copied into memory before the (possibly same) folder is rewritten.
+        if (kind == "nlu")
+        {
+            using var m = ModelFolder.LoadNlu(inDir, new WeightOnlyKernel());
+            layers = m.Model.LinearLayers().Count(l => ModelFolder.IsQuantizable(l.Name));
+            ModelFolder.SaveNlu(outDir, m.Model, tokenizerFrom: inDir, int8: true);
+        }
+        else
+        {
+            using var m = ModelFolder.LoadDecoder(inDir, new WeightOnlyKernel());
+            layers = m.Model.LinearLayers().Count(l => ModelFolder.IsQuantizable(l.Name));
+            ModelFolder.SaveDecoder(outDir, m.Model, tokenizerFrom: inDir, int8: true);
+        }
+        return new QuantizationResult(kind, outDir, before, WeightBytes(outDir), layers);
+    }
+
+    public static long WeightBytes(string dir) =>
+        Directory.GetFiles(dir, "*.safetensors").Sum(f => new FileInfo(f).Length);
+}
