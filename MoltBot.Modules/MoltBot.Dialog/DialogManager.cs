@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using System.Text.Json.Nodes;
+using MoltBot.Contracts.Diagnostics;
 using MoltBot.Contracts.Inference;
 using MoltBot.Contracts.Memory;
 using MoltBot.Contracts.Messaging;
@@ -29,6 +31,7 @@ public sealed class DialogManager(
     IShortTermMemory shortTerm,
     IEventLog events,
     IEnumerable<IPipelineObserver> observers,
+    IEnumerable<ITraceRecorder> traceRecorders,
     IOptions<DialogOptions> options,
     TimeProvider clock,
     ILogger<DialogManager> logger) : IMessageHandler
@@ -36,8 +39,17 @@ public sealed class DialogManager(
     /// <summary>The slot a skill gets set to "yes" once the user confirmed; a skill asking for it requests a confirmation.</summary>
     public const string ConfirmationSlot = "confirmation";
 
+    /// <summary>
+    /// Internal slot: the user's words for the request so far (first message plus slot answers). The confirmation
+    /// quotes it, and after "yes" the skill runs on it — the "yes" message itself says nothing about the request.
+    /// Slots starting with "_" are never passed to skills.
+    /// </summary>
+    public const string RequestSlot = "_request";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly IPipelineObserver[] _observers = observers.ToArray();
+    // Optional: the trace (Trace:Enabled) gets every decision so `replay` can compare them.
+    private readonly ITraceRecorder? _trace = traceRecorders.FirstOrDefault(t => t.Enabled);
     private readonly DialogOptions _options = options.Value;
     private readonly IReadOnlySet<string> _confirmIntents = options.Value.ConfirmIntentSet;
 
@@ -54,6 +66,12 @@ public sealed class DialogManager(
         long nluStart = Stopwatch.GetTimestamp();
         var understood = await nlu.ParseAsync(envelope.Text, cancellationToken).ConfigureAwait(false);
         Observe(envelope, Stages.Nlu, nluStart);
+        Trace(envelope, TraceStages.Nlu, nluStart, new JsonObject
+        {
+            ["intent"] = understood.Intent, ["confidence"] = Math.Round(understood.Confidence, 4), ["language"] = understood.Language,
+            ["model"] = understood.Model, ["escalated"] = understood.Escalated,
+            ["entities"] = new JsonArray(understood.Entities.Select(e => (JsonNode)new JsonObject { ["type"] = e.Type, ["value"] = e.Value }).ToArray()),
+        });
 
         long now = NowMs();
         // The context window is read before this message enters the short-term buffer; the message goes last on its own.
@@ -74,6 +92,14 @@ public sealed class DialogManager(
         state = ExpireIfStale(turn, state);
         var outcome = await DecideAsync(turn, state, dialogStart, cancellationToken).ConfigureAwait(false);
 
+        Trace(envelope, TraceStages.Dialog, dialogStart, new JsonObject
+        {
+            ["decisions"] = new JsonArray(turn.Events.Select(e => (JsonNode)new JsonObject
+            {
+                ["event"] = e.Kind, ["intent"] = e.Text, ["data"] = e.DataJson is null ? null : JsonNode.Parse(e.DataJson),
+            }).ToArray()),
+            ["source"] = outcome.Source,
+        });
         // Dialog events are queued in order and group-committed together, before the reply is recorded.
         await Task.WhenAll(turn.Events.Select(e => events.AppendAsync(e, cancellationToken).AsTask())).ConfigureAwait(false);
         if (!reply.Completed)
@@ -102,7 +128,8 @@ public sealed class DialogManager(
             {
                 turn.Log(state, "confirmed", new { skill = state.SkillId });
                 var slots = new Dictionary<string, string>(state.FilledSlots) { [ConfirmationSlot] = "yes" };
-                return await ExecuteAsync(turn, state, state.SkillId, state.ActiveIntent ?? intent, slots, dialogStart, ct).ConfigureAwait(false);
+                return await ExecuteAsync(turn, state, state.SkillId, state.ActiveIntent ?? intent, slots, dialogStart, ct,
+                    onRequestText: true).ConfigureAwait(false);
             }
             if (intent == Intents.Deny)
             {
@@ -129,6 +156,7 @@ public sealed class DialogManager(
                 var slots = new Dictionary<string, string>(state.FilledSlots);
                 string value = turn.Nlu.Entities.FirstOrDefault(e => e.Type == pendingSlot)?.Value ?? turn.Envelope.Text.Trim();
                 slots[pendingSlot] = value;
+                slots[RequestSlot] = (state.FilledSlots.GetValueOrDefault(RequestSlot) + " " + turn.Envelope.Text).Trim();
                 AddEntities(slots, turn.Nlu, manifest);
                 turn.Log(state, "slot_filled", new { slot = pendingSlot, skill = state.SkillId });
                 if (manifest is null)
@@ -142,7 +170,7 @@ public sealed class DialogManager(
 
         if (match is not null && intent is not (Intents.Affirm or Intents.Deny))
         {
-            var slots = new Dictionary<string, string>();
+            var slots = new Dictionary<string, string> { [RequestSlot] = turn.Envelope.Text.Trim() };
             AddEntities(slots, turn.Nlu, match);
             return await ContinueAsync(turn, state, match, intent, slots, dialogStart, ct).ConfigureAwait(false);
         }
@@ -175,8 +203,7 @@ public sealed class DialogManager(
         }
         if (_confirmIntents.Contains(intent) && !slots.ContainsKey(ConfirmationSlot))
         {
-            string what = skill.Descriptions.TryGetValue(turn.Language, out var d) ? d : skill.Description.Length > 0 ? skill.Description : skill.Id;
-            string question = DialogTexts.Confirm(turn.Language, what, slots);
+            string question = DialogTexts.Confirm(turn.Language, slots.GetValueOrDefault(RequestSlot) ?? turn.Envelope.Text);
             var confirming = state with
             {
                 ActiveIntent = intent, SkillId = skill.Id, FilledSlots = slots, MissingSlots = [],
@@ -188,18 +215,26 @@ public sealed class DialogManager(
         return await ExecuteAsync(turn, state, skill.Id, intent, slots, dialogStart, ct).ConfigureAwait(false);
     }
 
+    /// <param name="onRequestText">Run the skill on the request's words (after a confirmation) instead of this message's.</param>
     private async Task<Outcome> ExecuteAsync(TurnContext turn, DialogState state, string skillId, string intent,
-        Dictionary<string, string> slots, long dialogStart, CancellationToken ct)
+        Dictionary<string, string> slots, long dialogStart, CancellationToken ct, bool onRequestText = false)
     {
         Observe(turn.Envelope, Stages.Dialog, dialogStart);
+        var envelope = onRequestText && slots.TryGetValue(RequestSlot, out var request) ? turn.Envelope with { Text = request } : turn.Envelope;
+        var skillSlots = slots.Where(kv => !kv.Key.StartsWith('_')).ToDictionary(kv => kv.Key, kv => kv.Value);
         var context = new SkillContext
         {
-            Envelope = turn.Envelope, Nlu = turn.Nlu, Slots = slots, Language = turn.Language,
+            Envelope = envelope, Nlu = turn.Nlu, Slots = skillSlots, Language = turn.Language,
             TimeZone = turn.Profile.TimeZone, City = turn.Profile.City, TraceId = turn.Envelope.Id,
         };
         long skillStart = Stopwatch.GetTimestamp();
         var result = await skills.ExecuteAsync(skillId, context, ct).ConfigureAwait(false);
         Observe(turn.Envelope, Stages.Skill, skillStart);
+        Trace(turn.Envelope, TraceStages.Skill, skillStart, new JsonObject
+        {
+            ["skill"] = skillId, ["succeeded"] = result.Succeeded, ["missingSlot"] = result.MissingSlot,
+            ["slots"] = new JsonObject(slots.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        });
         string source = "skill:" + skillId;
 
         if (result.FollowUpQuestion is { } followUp && result.Succeeded)
@@ -241,17 +276,26 @@ public sealed class DialogManager(
         logger.LogDebug("Context window: {Turns} turns ({Trimmed} trimmed), {Memories} memories, ~{Tokens} tokens",
             window.TurnsUsed, window.TurnsTrimmed, window.MemoriesUsed, window.EstimatedTokens);
 
-        var request = new GenerationRequest(window.Messages) { Sampling = new SamplingOptions { MaxNewTokens = _options.MaxNewTokens } };
+        // The seed derives from the message id, so `replay` of a trace reproduces sampled replies too.
+        long seed = (long)(ShardHash.Fnv1a64(turn.Envelope.Id) & long.MaxValue);
+        var request = new GenerationRequest(window.Messages) { Sampling = new SamplingOptions { MaxNewTokens = _options.MaxNewTokens, Seed = seed } };
+        var tokenIds = new List<int>();
         var text = new StringBuilder();
         string model = "";
         await foreach (var token in generator.GenerateAsync(request, ct).ConfigureAwait(false))
         {
             if (token.Model.Length > 0) model = token.Model;
+            tokenIds.Add(token.TokenId);
             if (token.Text.Length == 0) continue;
             text.Append(token.Text);
             await turn.Reply.DeltaAsync(token.Text, ct).ConfigureAwait(false);
         }
         Observe(turn.Envelope, Stages.Generation, start);
+        Trace(turn.Envelope, TraceStages.Generation, start, new JsonObject
+        {
+            ["model"] = model, ["seed"] = seed, ["promptHash"] = PromptHash(window.Messages),
+            ["tokens"] = new JsonArray(tokenIds.Select(id => (JsonNode)id).ToArray()),
+        });
         string answer = text.ToString().Trim();
         turn.Log(state, "generate", new { model, turns = window.TurnsUsed, trimmed = window.TurnsTrimmed, memories = window.MemoriesUsed });
         return new Outcome(answer.Length > 0 ? answer : DialogTexts.NoAnswer(turn.Language), null, "lm:" + (model.Length > 0 ? model : "auto"), state);
@@ -343,6 +387,19 @@ public sealed class DialogManager(
     }
 
     private long NowMs() => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private void Trace(Envelope envelope, string stage, long startTimestamp, JsonObject data)
+    {
+        if (_trace is null) return;
+        _trace.Record(new TraceEvent(envelope.Platform + ":" + envelope.ConversationId, envelope.Id, stage, NowMs(),
+            Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds, data));
+    }
+
+    private static string PromptHash(IReadOnlyList<ChatMessage> messages)
+    {
+        var bytes = Encoding.UTF8.GetBytes(string.Join("\u001e", messages.Select(m => m.Role + "\u001f" + m.Content)));
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes))[..16].ToLowerInvariant();
+    }
 
     private void Observe(Envelope envelope, string stage, long startTimestamp)
     {

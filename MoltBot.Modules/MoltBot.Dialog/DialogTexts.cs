@@ -15,11 +15,10 @@ internal static class DialogTexts
 
     public static string AskSlot(string lang, string slot) => IsChinese(lang) ? $"请提供{slot}。" : $"What {slot.Replace('_', ' ')} should I use?";
 
-    public static string Confirm(string lang, string what, IReadOnlyDictionary<string, string> slots)
-    {
-        string details = string.Join(IsChinese(lang) ? "，" : ", ", slots.Where(s => s.Key != DialogManager.ConfirmationSlot).Select(s => s.Value));
-        return IsChinese(lang) ? $"确认一下：{what}（{details}）。要继续吗？（是/否）" : $"Please confirm: {what} ({details}). Shall I go ahead? (yes/no)";
-    }
+    /// <summary>Quotes the user's own words for the request, which always read right (slot values alone often do not).</summary>
+    public static string Confirm(string lang, string request) => IsChinese(lang)
+        ? $"确认一下：“{request}”——要我去做吗？（是/否）"
+        : $"Just to confirm: \"{request}\" — shall I go ahead? (yes/no)";
 
     public static string SystemPrompt(string lang) => IsChinese(lang)
         ? "你是 MoltBot，一个乐于助人的助手。请用中文简洁地回答。"

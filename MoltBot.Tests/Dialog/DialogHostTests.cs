@@ -35,7 +35,7 @@ public class DialogHostTests
         Assert.Equal("When should I remind you?", first.Text);
 
         await inbound.EnqueueAsync(new Envelope { Id = "e2", Platform = CapturingAdapter.Name, ConversationId = "c1", UserId = "u1", Text = "at 5pm" }, CancellationToken.None);
-        Assert.Contains("Shall I go ahead?", (await adapter.NextFinalAsync()).Text);
+        Assert.Contains("shall I go ahead?", (await adapter.NextFinalAsync()).Text);
         Assert.True(File.Exists(Path.Combine(host.DataDirectory, "memory", "moltbot.db")));
     }
 

@@ -35,6 +35,9 @@ public class DialogManagerTests
         Assert.Equal("reminder", skill);
         Assert.Equal("yes", context.Slots[DialogManager.ConfirmationSlot]);
         Assert.Equal("at 5pm", context.Slots[EntityTypes.DateTime]);
+        // After "yes" the skill runs on the user's words for the request, not on "yes"; internal slots stay internal.
+        Assert.Equal("remind me to call mom at 5pm", context.Envelope.Text);
+        Assert.DoesNotContain(context.Slots.Keys, k => k.StartsWith('_'));
         var idle = await h.StateAsync();
         Assert.Null(idle!.ActiveIntent);
         Assert.False(idle.AwaitingConfirmation);
