@@ -174,6 +174,12 @@ public sealed class DialogManager(
             AddEntities(slots, turn.Nlu, match);
             return await ContinueAsync(turn, state, match, intent, slots, dialogStart, ct).ConfigureAwait(false);
         }
+        // Greetings, goodbyes and thanks have a right answer: say it, rather than sample one from the language model.
+        if (intent is Intents.Greet or Intents.Goodbye or Intents.Thanks && turn.Nlu.Confidence >= _options.CannedReplyMinConfidence)
+        {
+            turn.Log(state, "canned", new { intent });
+            return Done(turn, state, DialogTexts.Canned(turn.Language, intent, turn.Profile.DisplayName), "dialog:" + intent, dialogStart);
+        }
         if (intent == Intents.MemoryRemember)
         {
             string fact = turn.Nlu.Entities.FirstOrDefault(e => e.Type == EntityTypes.Fact)?.Value ?? turn.Envelope.Text.Trim();

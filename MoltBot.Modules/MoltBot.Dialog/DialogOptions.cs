@@ -25,6 +25,10 @@ public sealed class DialogOptions : IValidatableObject
     [Range(0.0, 1.0, ErrorMessage = "Dialog:TopicSwitchMinConfidence must be between 0 and 1.")]
     public double TopicSwitchMinConfidence { get; set; } = 0.6;
 
+    /// <summary>Greetings, goodbyes and thanks at or above this NLU confidence get a fixed reply instead of generation (1 turns it off).</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Dialog:CannedReplyMinConfidence must be between 0 and 1.")]
+    public double CannedReplyMinConfidence { get; set; } = 0.5;
+
     /// <summary>Intents whose skill runs only after a yes/no confirmation (comma-separated).</summary>
     public string ConfirmIntents { get; set; } = "reminder_create,reminder_cancel";
 

@@ -1,3 +1,4 @@
+using MoltBot.Contracts.Inference;
 namespace MoltBot.Dialog;
 
 /// <summary>The dialog manager's own sentences, in English and Chinese.</summary>
@@ -19,6 +20,19 @@ internal static class DialogTexts
     public static string Confirm(string lang, string request) => IsChinese(lang)
         ? $"确认一下：“{request}”——要我去做吗？（是/否）"
         : $"Just to confirm: \"{request}\" — shall I go ahead? (yes/no)";
+
+    public static string Canned(string lang, string intent, string? name)
+    {
+        bool zh = IsChinese(lang);
+        string who = string.IsNullOrWhiteSpace(name) ? "" : (zh ? name : " " + name);
+        return intent switch
+        {
+            Intents.Greet => zh ? $"你好{who}！我是 MoltBot，可以帮你查时间和天气、设置提醒、记住事情。有什么可以帮你？"
+                                : $"Hi{who}! I'm MoltBot. I can tell the time and weather, set reminders and remember things for you. What can I do for you?",
+            Intents.Goodbye => zh ? $"再见{who}，有需要随时找我！" : $"Goodbye{who}, talk to you soon!",
+            _ => zh ? "不客气！还有什么需要帮忙的吗？" : "You're welcome! Anything else I can help with?",
+        };
+    }
 
     public static string SystemPrompt(string lang) => IsChinese(lang)
         ? "你是 MoltBot，一个乐于助人的助手。请用中文简洁地回答。"

@@ -25,6 +25,8 @@ public sealed partial class FakeNlu(HashEmbedder embedder) : INluEngine
 
         string intent;
         if (t is "yes" or "yes please" or "sure" or "是" or "好的") intent = Intents.Affirm;
+        else if (t is "hello" or "你好") intent = Intents.Greet;
+        else if (t is "thanks") intent = Intents.Thanks;
         else if (t is "no" or "nope" or "否" or "不") intent = Intents.Deny;
         else if (t.StartsWith("remember that "))
         {

@@ -233,4 +233,17 @@ public class DialogManagerTests
         Assert.Equal(turns.TakeLast(kept.Count).Select(t => t.Text), kept);
         Assert.Equal("now", tight.Messages[^1].Content);
     }
+
+    [Fact]
+    public async Task Greetings_and_thanks_get_a_fixed_reply_in_the_users_language_not_a_generated_one()
+    {
+        await using var h = await DialogHarness.StartAsync();
+        var hi = await h.SayAsync("hello");
+        Assert.Equal("dialog:greet", hi.Final!.Source);
+        Assert.StartsWith("Hi Ann! I'm MoltBot", hi.Final.Text); // the profile knows the display name
+        var zh = await h.SayAsync("你好");
+        Assert.StartsWith("你好Ann！我是 MoltBot", zh.Final!.Text);
+        Assert.Equal("dialog:thanks", (await h.SayAsync("thanks")).Final!.Source);
+        Assert.Equal("lm:student", (await h.SayAsync("how is your day")).Final!.Source);
+    }
 }
