@@ -69,4 +69,14 @@ public class StoryRunnerTests
     }
 
     private static string[] Args() => ["--Models:Directory", Path.Combine(RepoRoot.Path, "models"), "--Log:Console", "none"];
+
+    [Fact]
+    public async Task The_bundled_stories_pass_with_the_bundled_models()
+    {
+        var stories = await StoryRunner.LoadAsync(Path.Combine(RepoRoot.Path, "stories"), CancellationToken.None);
+        var results = await new StoryRunner().RunAsync(stories, Args(), CancellationToken.None);
+        Assert.True(results.Count >= 8);
+        var failed = results.Where(r => !r.Passed).Select(r => $"{r.Story} #{r.Step}: {string.Join("; ", r.Failures)}").ToList();
+        Assert.True(failed.Count == 0, string.Join("\n", failed));
+    }
 }
