@@ -14,8 +14,8 @@ public static class LoadCommand
     {
         ["skill"] = "/time",
         ["nlu-skill"] = "what time is it in Tokyo?",
-        ["student"] = "tell me a little about yourself",
-        ["teacher"] = "tell me a little about yourself",
+        ["student"] = "how was your weekend?",
+        ["teacher"] = "how was your weekend?",
     };
 
     public static async Task<int> RunAsync(string[] args)
@@ -30,8 +30,15 @@ public static class LoadCommand
 
         string scenario = o.GetValueOrDefault("scenario") ?? "nlu-skill";
         // Simulated users send faster than a person: lift the per-connection rate limit, which protects real deployments.
-        string[] serverArgs = ["--Gateway:RatePerSecond", "1000000", "--Gateway:RateBurst", "1000000", "--Log:Level", "Warning",
-            .. o.GetValueOrDefault("server-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? []];
+        // The generation scenarios pin the engine: student only, or teacher only (Inference:LmPolicy).
+        string[] policy = scenario switch
+        {
+            "student" => ["--Inference:LmPolicy", "student"],
+            "teacher" => ["--Inference:LmPolicy", "teacher"],
+            _ => [],
+        };
+        string[] serverArgs = ["--Gateway:RatePerSecond", "10000", "--Gateway:RateBurst", "100000",
+            .. policy, .. o.GetValueOrDefault("server-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? []];
         var concurrency = (o.GetValueOrDefault("connections") ?? "100").Split(',').Select(int.Parse).ToArray();
         var results = new List<LoadResult>();
         foreach (int k in concurrency)
