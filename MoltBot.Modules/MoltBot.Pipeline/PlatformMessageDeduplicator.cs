@@ -16,7 +16,7 @@ internal sealed class PlatformMessageDeduplicator(int capacity)
     public bool TryRemember(Envelope envelope)
     {
         if (capacity == 0 || string.IsNullOrEmpty(envelope.PlatformMessageId)) return true;
-        string key = string.Join('\u001f', envelope.Platform, envelope.Account, envelope.ConversationId, envelope.PlatformMessageId);
+        string key = Key(envelope);
         lock (_gate)
         {
             if (!_seen.Add(key)) return false;
@@ -30,7 +30,10 @@ internal sealed class PlatformMessageDeduplicator(int capacity)
     public void Forget(Envelope envelope)
     {
         if (capacity == 0 || string.IsNullOrEmpty(envelope.PlatformMessageId)) return;
-        string key = string.Join('\u001f', envelope.Platform, envelope.Account, envelope.ConversationId, envelope.PlatformMessageId);
+        string key = Key(envelope);
         lock (_gate) _seen.Remove(key);
     }
+
+    private static string Key(Envelope envelope) =>
+        string.Join('\u001f', envelope.Platform, envelope.Account, envelope.ConversationId, envelope.PlatformMessageId);
 }

@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using MoltBot.Contracts.Inference;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
-using MoltBot.Hosting;
 
 namespace MoltBot.DevTools;
 
@@ -74,53 +73,40 @@ public sealed class StoryRunner
     public async Task<IReadOnlyList<StepResult>> RunAsync(IReadOnlyList<(string File, Story Story)> stories, string[] hostArgs,
         CancellationToken cancellationToken, Action<WebApplicationBuilder>? configure = null)
     {
-        string work = Directory.CreateTempSubdirectory("moltbot-stories").FullName;
-        try
+        var results = new List<StepResult>();
+        return await OfflineHost.RunAsync(hostArgs, null, configure, async services =>
         {
-            string[] args = [.. hostArgs, "--urls", "http://127.0.0.1:0", "--Storage:DataDirectory", Path.Combine(work, "data"), "--Log:File", "false"];
-            var app = MoltBotApp.Build(new MoltBotAppOptions { Args = args, Configure = configure });
-            await using (app.ConfigureAwait(false))
+            var handler = services.GetRequiredService<IMessageHandler>();
+            var nlu = services.GetService<INluEngine>();
+            var clock = services.GetRequiredService<TimeProvider>();
+            int storyIndex = 0;
+            foreach (var (_, story) in stories)
             {
-                await app.StartAsync(cancellationToken).ConfigureAwait(false);
-                var handler = app.Services.GetRequiredService<IMessageHandler>();
-                var nlu = app.Services.GetService<INluEngine>();
-                var clock = app.Services.GetRequiredService<TimeProvider>();
-                var results = new List<StepResult>();
-                int storyIndex = 0;
-                foreach (var (_, story) in stories)
+                string user = $"story-{++storyIndex}";
+                for (int i = 0; i < story.Steps.Count; i++)
                 {
-                    string user = $"story-{++storyIndex}";
-                    for (int i = 0; i < story.Steps.Count; i++)
+                    var step = story.Steps[i];
+                    var failures = new List<string>();
+                    if (step.Intent is not null || step.Slots is not null)
                     {
-                        var step = story.Steps[i];
-                        var failures = new List<string>();
-                        if (step.Intent is not null || step.Slots is not null)
-                        {
-                            if (nlu is null) failures.Add("no NLU engine is registered in this build");
-                            else CheckNlu(await nlu.ParseAsync(step.User, cancellationToken).ConfigureAwait(false), step, failures);
-                        }
-                        var envelope = new Envelope
-                        {
-                            Id = $"{user}-{i}", Platform = Platforms.Cli, ConversationId = user, UserId = user, Text = step.User,
-                            Language = story.Language, TimestampMs = clock.GetUtcNow().ToUnixTimeMilliseconds(),
-                        };
-                        var reply = new CollectingReplyWriter();
-                        await handler.HandleAsync(envelope, reply, cancellationToken).ConfigureAwait(false);
-                        string text = reply.Text ?? "";
-                        if (reply.Text is null) failures.Add("no final reply");
-                        else if (step.Reply is not null && !Regex.IsMatch(text, step.Reply))
-                            failures.Add($"reply \"{text}\" does not match /{step.Reply}/");
-                        results.Add(new StepResult(story.Name, i + 1, step.User, failures.Count == 0, failures, text));
+                        if (nlu is null) failures.Add("no NLU engine is registered in this build");
+                        else CheckNlu(await nlu.ParseAsync(step.User, cancellationToken).ConfigureAwait(false), step, failures);
                     }
+                    var envelope = new Envelope
+                    {
+                        Id = $"{user}-{i}", Platform = Platforms.Cli, ConversationId = user, UserId = user, Text = step.User,
+                        Language = story.Language, TimestampMs = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                    };
+                    var reply = new ReplyCollector();
+                    await handler.HandleAsync(envelope, reply, cancellationToken).ConfigureAwait(false);
+                    string text = reply.Final?.Text ?? "";
+                    if (reply.Final is null) failures.Add("no final reply");
+                    else if (step.Reply is not null && !Regex.IsMatch(text, step.Reply))
+                        failures.Add($"reply \"{text}\" does not match /{step.Reply}/");
+                    results.Add(new StepResult(story.Name, i + 1, step.User, failures.Count == 0, failures, text));
                 }
-                await app.StopAsync(cancellationToken).ConfigureAwait(false);
-                return results;
             }
-        }
-        finally
-        {
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
-        }
+        }, _ => Task.FromResult<IReadOnlyList<StepResult>>(results), cancellationToken).ConfigureAwait(false);
     }
 
     private static void CheckNlu(NluResult result, StoryStep step, List<string> failures)
@@ -135,18 +121,4 @@ public sealed class StoryRunner
     }
 
     private sealed record StoryFile(IReadOnlyList<Story> Stories);
-
-    private sealed class CollectingReplyWriter : IReplyWriter
-    {
-        public string? Text { get; private set; }
-        public bool Completed => Text is not null;
-        public ValueTask TypingAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-        public ValueTask DeltaAsync(string text, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public ValueTask FinalAsync(Reply reply, CancellationToken cancellationToken)
-        {
-            Text = reply.Text;
-            return ValueTask.CompletedTask;
-        }
-    }
 }

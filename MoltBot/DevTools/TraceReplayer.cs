@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using MoltBot.Contracts.Diagnostics;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
-using MoltBot.Hosting;
 
 namespace MoltBot.DevTools;
 
@@ -37,34 +36,22 @@ public sealed class TraceReplayer
             .ToList();
         if (inputs.Count == 0) throw new InvalidDataException("the trace holds no 'received' events: nothing to replay");
 
-        string work = Directory.CreateTempSubdirectory("moltbot-replay").FullName;
-        try
-        {
-            var clock = new ReplayClock(DateTimeOffset.FromUnixTimeMilliseconds(inputs[0].Envelope.TimestampMs));
-            string traceDir = Path.Combine(work, "traces");
-            string[] args =
-            [
-                .. hostArgs, "--urls", "http://127.0.0.1:0", "--Storage:DataDirectory", Path.Combine(work, "data"),
-                "--Trace:Enabled", "true", "--Trace:Directory", traceDir, "--Log:File", "false",
-            ];
-            var app = MoltBotApp.Build(new MoltBotAppOptions
+        var clock = new ReplayClock(DateTimeOffset.FromUnixTimeMilliseconds(inputs[0].Envelope.TimestampMs));
+        return await OfflineHost.RunAsync(hostArgs,
+            work => ["--Trace:Enabled", "true", "--Trace:Directory", Path.Combine(work, "traces")],
+            b =>
             {
-                Args = args,
-                Configure = b =>
-                {
-                    b.Services.AddSingleton<TimeProvider>(clock);
-                    configure?.Invoke(b);
-                },
-            });
-            await using (app.ConfigureAwait(false))
+                b.Services.AddSingleton<TimeProvider>(clock);
+                configure?.Invoke(b);
+            },
+            async services =>
             {
-                await app.StartAsync(cancellationToken).ConfigureAwait(false);
-                var handler = app.Services.GetRequiredService<IMessageHandler>();
-                var trace = app.Services.GetRequiredService<ITraceRecorder>();
+                var handler = services.GetRequiredService<IMessageHandler>();
+                var trace = services.GetRequiredService<ITraceRecorder>();
                 foreach (var (_, envelope) in inputs)
                 {
                     clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(envelope.TimestampMs));
-                    var reply = new CapturingReplyWriter(envelope.Language);
+                    var reply = new ReplyCollector();
                     try
                     {
                         await handler.HandleAsync(envelope, reply, cancellationToken).ConfigureAwait(false);
@@ -75,18 +62,26 @@ public sealed class TraceReplayer
                     }
                     // The replayed reply is recorded like the pipeline would, so it is compared like any other stage.
                     trace.Record(new TraceEvent(envelope.Platform + ":" + envelope.ConversationId, envelope.Id, TraceStages.Reply,
-                        clock.GetUtcNow().ToUnixTimeMilliseconds(), null, reply.ToTraceData()));
+                        clock.GetUtcNow().ToUnixTimeMilliseconds(), null, ReplyTraceData(reply, envelope.Language)));
                 }
-                await app.StopAsync(cancellationToken).ConfigureAwait(false);
-            }
-            var replayed = Directory.Exists(traceDir) ? await TraceFile.ReadAsync(traceDir, cancellationToken).ConfigureAwait(false) : [];
-            return new Result(inputs.Count, Compare(recorded, replayed, inputs.Select(i => i.Envelope.Id)));
-        }
-        finally
-        {
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
-        }
+            },
+            async work =>
+            {
+                // Read after the host stopped: stopping flushes the trace writer.
+                string traceDir = Path.Combine(work, "traces");
+                var replayed = Directory.Exists(traceDir) ? await TraceFile.ReadAsync(traceDir, cancellationToken).ConfigureAwait(false) : [];
+                return new Result(inputs.Count, Compare(recorded, replayed, inputs.Select(i => i.Envelope.Id)));
+            }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A reply in the shape the pipeline traces it (see Pipeline/ReplyWriter.cs).</summary>
+    private static JsonObject ReplyTraceData(ReplyCollector reply, string? envelopeLanguage) => reply.Final is not { } final || reply.Failed
+        ? new JsonObject { ["kind"] = OutboundKind.Error.ToString(), ["text"] = null, ["source"] = null, ["language"] = null }
+        : new JsonObject
+        {
+            ["kind"] = OutboundKind.Final.ToString(), ["text"] = final.Text, ["source"] = final.Source,
+            ["language"] = final.Language ?? envelopeLanguage,
+        };
 
     public static IReadOnlyList<Difference> Compare(IEnumerable<TraceEvent> expected, IEnumerable<TraceEvent> actual, IEnumerable<string> messageIds)
     {
@@ -132,30 +127,4 @@ public sealed class TraceReplayer
 
     /// <summary>Diffs are read by people: keep "&gt;", quotes and CJK as they are.</summary>
     private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>Collects what a handler writes, in the shape the pipeline traces replies.</summary>
-    private sealed class CapturingReplyWriter(string? envelopeLanguage) : IReplyWriter
-    {
-        private Reply? _final;
-        private bool _failed;
-
-        public void Fail() => _failed = true;
-        public bool Completed => _final is not null;
-        public ValueTask TypingAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-        public ValueTask DeltaAsync(string text, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public ValueTask FinalAsync(Reply reply, CancellationToken cancellationToken)
-        {
-            _final = reply;
-            return ValueTask.CompletedTask;
-        }
-
-        public JsonObject ToTraceData() => _final is null || _failed
-            ? new JsonObject { ["kind"] = OutboundKind.Error.ToString(), ["text"] = null, ["source"] = null, ["language"] = null }
-            : new JsonObject
-            {
-                ["kind"] = OutboundKind.Final.ToString(), ["text"] = _final.Text, ["source"] = _final.Source,
-                ["language"] = _final.Language ?? envelopeLanguage,
-            };
-    }
 }
