@@ -34,6 +34,8 @@ internal sealed class DiscordRateLimiter(TimeProvider clock)
         if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
     }
 
+    private static readonly TimeSpan ResetMargin = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Learns the bucket from the response headers; turns a 429 into a <see cref="RateLimitedException"/>.</summary>
     public void Observe(string route, string majorParameter, HttpResponseMessage response, string body)
     {
@@ -43,7 +45,9 @@ internal sealed class DiscordRateLimiter(TimeProvider clock)
             _routeToBucket[route] = bucket;
             int remaining = int.TryParse(Header(response, "X-RateLimit-Remaining"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int r) ? r : 1;
             double resetAfter = double.TryParse(Header(response, "X-RateLimit-Reset-After"), NumberStyles.Float, CultureInfo.InvariantCulture, out double ra) ? ra : 0;
-            _buckets[bucket + ":" + majorParameter] = new BucketState(remaining, now + TimeSpan.FromSeconds(resetAfter));
+            // A small margin: Reset-After is rounded to milliseconds and timers may fire a little early, and a request
+            // sent a hair before the reset draws a 429 (seen under load). Waiting 50 ms longer costs nothing.
+            _buckets[bucket + ":" + majorParameter] = new BucketState(remaining, now + TimeSpan.FromSeconds(resetAfter) + ResetMargin);
         }
         if ((int)response.StatusCode != 429) return;
         double retryAfter = 1;
