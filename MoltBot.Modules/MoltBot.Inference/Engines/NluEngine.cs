@@ -132,9 +132,10 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                 var r = teacherResults.TryGetValue(i, out var t)
                     ? t with { Model = options.TeacherNlu, Escalated = true, Embedding = results[i].Embedding }
                     : results[i] with { Model = primaryId };
-                batch[i].Result.TrySetResult(r);
+                // Audit first: once a caller holds its result, the audit entry for it already exists.
                 await audit.AppendAsync("model.nlu", r.Model, batch[i].Text, r.Intent, primary.Tokenizer.CountTokens(batch[i].Text), 0, ms / batch.Count,
                     r.Escalated ? "escalated" : "ok");
+                batch[i].Result.TrySetResult(r);
             }
         }
         catch (Exception ex)
