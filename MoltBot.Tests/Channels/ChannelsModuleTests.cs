@@ -7,7 +7,7 @@ using MoltBot.Channels.Slack;
 using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
-using MoltBot.Tests.Channels.Fakes;
+using MoltBot.DevTools.Sandbox.Platforms;
 
 namespace MoltBot.Tests.Channels;
 
@@ -64,7 +64,7 @@ public class ChannelsModuleTests
         await using var h = await ChannelHarness.StartAsync(new Dictionary<string, string?>
         {
             ["Channels:Discord:BaseUrl"] = fake.Url + "/api/v10",
-            ["Channels:Discord:Token"] = FakeDiscordServer.Token,
+            ["Channels:Discord:Token"] = FakeDiscordServer.DefaultToken,
         });
         var admin = h.App.Services.GetServices<IChannelAdmin>().OfType<ChannelRegistry>().Single();
         Assert.All(admin.List(), s => Assert.False(s.Enabled));
@@ -105,7 +105,7 @@ public class ChannelsModuleTests
         {
             ["Channels:Discord:Enabled"] = "true",
             ["Channels:Discord:BaseUrl"] = fake.Url + "/api/v10",
-            ["Channels:Discord:Token"] = FakeDiscordServer.Token,
+            ["Channels:Discord:Token"] = FakeDiscordServer.DefaultToken,
         });
         var adapter = h.Adapter<DiscordAdapter>();
         await adapter.SendAsync(new OutboundMessage { Kind = OutboundKind.Typing, Platform = Platforms.Discord, ConversationId = "C1", UserId = "U1", InReplyTo = "x" }, CancellationToken.None);

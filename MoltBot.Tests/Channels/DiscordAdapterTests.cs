@@ -1,6 +1,6 @@
 using MoltBot.Channels.Discord;
 using MoltBot.Contracts.Pipeline;
-using MoltBot.Tests.Channels.Fakes;
+using MoltBot.DevTools.Sandbox.Platforms;
 
 namespace MoltBot.Tests.Channels;
 
@@ -10,7 +10,7 @@ public class DiscordAdapterTests
     {
         ["Channels:Discord:Enabled"] = "true",
         ["Channels:Discord:BaseUrl"] = fake.Url + "/api/v10",
-        ["Channels:Discord:Token"] = FakeDiscordServer.Token,
+        ["Channels:Discord:Token"] = FakeDiscordServer.DefaultToken,
         ["Channels:Discord:RetryBaseDelayMilliseconds"] = "10",
     };
 
@@ -24,7 +24,7 @@ public class DiscordAdapterTests
         await ChannelHarness.WaitUntilAsync(() => adapter.State == ChannelState.Connected, "READY");
 
         var identify = fake.Identifies.Single()["d"]!.AsObject();
-        Assert.Equal(FakeDiscordServer.Token, identify["token"]!.GetValue<string>());
+        Assert.Equal(FakeDiscordServer.DefaultToken, identify["token"]!.GetValue<string>());
         Assert.Equal(DiscordOptions.DefaultIntents, identify["intents"]!.GetValue<int>());
         Assert.Matches(@"^/gateway/?\?v=10&encoding=json$", fake.ConnectPaths.Single());
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using MoltBot.Channels.IMessage;
 using MoltBot.Contracts.Pipeline;
-using MoltBot.Tests.Channels.Fakes;
+using MoltBot.DevTools.Sandbox.Platforms;
 
 namespace MoltBot.Tests.Channels;
 
@@ -12,7 +12,7 @@ public class IMessageAdapterTests
     {
         ["Channels:IMessage:Enabled"] = "true",
         ["Channels:IMessage:BaseUrl"] = fake.Url,
-        ["Channels:IMessage:Password"] = FakeBlueBubblesServer.Password,
+        ["Channels:IMessage:Password"] = FakeBlueBubblesServer.DefaultPassword,
         ["Channels:IMessage:WebhookSecret"] = "hook-secret",
         ["Channels:IMessage:RetryBaseDelayMilliseconds"] = "10",
     };

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using MoltBot.Channels.Slack;
 using MoltBot.Contracts.Pipeline;
-using MoltBot.Tests.Channels.Fakes;
+using MoltBot.DevTools.Sandbox.Platforms;
 
 namespace MoltBot.Tests.Channels;
 
@@ -11,8 +11,8 @@ public class SlackAdapterTests
     {
         ["Channels:Slack:Enabled"] = "true",
         ["Channels:Slack:BaseUrl"] = fake.Url + "/api",
-        ["Channels:Slack:AppToken"] = FakeSlackServer.AppToken,
-        ["Channels:Slack:BotToken"] = FakeSlackServer.BotToken,
+        ["Channels:Slack:AppToken"] = FakeSlackServer.DefaultAppToken,
+        ["Channels:Slack:BotToken"] = FakeSlackServer.DefaultBotToken,
         ["Channels:Slack:RetryBaseDelayMilliseconds"] = "10",
         ["Channels:Slack:MaxRetryAttempts"] = "10",
     };

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using MoltBot.Channels.Telegram;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
-using MoltBot.Tests.Channels.Fakes;
+using MoltBot.DevTools.Sandbox.Platforms;
 
 namespace MoltBot.Tests.Channels;
 
@@ -14,7 +14,7 @@ public class TelegramAdapterTests
     {
         ["Channels:Telegram:Enabled"] = "true",
         ["Channels:Telegram:BaseUrl"] = fake.Url,
-        ["Channels:Telegram:Token"] = FakeTelegramServer.Token,
+        ["Channels:Telegram:Token"] = FakeTelegramServer.DefaultToken,
         ["Channels:Telegram:PollTimeoutSeconds"] = "1",
         ["Channels:Telegram:RetryBaseDelayMilliseconds"] = "10",
     };

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using MoltBot.Channels.WhatsApp;
 using MoltBot.Contracts.Pipeline;
-using MoltBot.Tests.Channels.Fakes;
+using MoltBot.DevTools.Sandbox.Platforms;
 
 namespace MoltBot.Tests.Channels;
 
@@ -12,10 +12,10 @@ public class WhatsAppAdapterTests
     {
         ["Channels:WhatsApp:Enabled"] = "true",
         ["Channels:WhatsApp:BaseUrl"] = fake.Url,
-        ["Channels:WhatsApp:AccessToken"] = FakeWhatsAppServer.AccessToken,
-        ["Channels:WhatsApp:PhoneNumberId"] = FakeWhatsAppServer.PhoneNumberId,
-        ["Channels:WhatsApp:AppSecret"] = FakeWhatsAppServer.AppSecret,
-        ["Channels:WhatsApp:VerifyToken"] = FakeWhatsAppServer.VerifyToken,
+        ["Channels:WhatsApp:AccessToken"] = FakeWhatsAppServer.DefaultAccessToken,
+        ["Channels:WhatsApp:PhoneNumberId"] = FakeWhatsAppServer.DefaultPhoneNumberId,
+        ["Channels:WhatsApp:AppSecret"] = FakeWhatsAppServer.DefaultAppSecret,
+        ["Channels:WhatsApp:VerifyToken"] = FakeWhatsAppServer.DefaultVerifyToken,
         ["Channels:WhatsApp:RetryBaseDelayMilliseconds"] = "10",
         ["Channels:WhatsApp:MaxRetryAttempts"] = "3",
         ["Channels:WhatsApp:PingIntervalSeconds"] = "1",
@@ -38,7 +38,7 @@ public class WhatsAppAdapterTests
         await using var h = await ChannelHarness.StartAsync(Settings(fake));
         using var client = h.CreateClient();
 
-        var ok = await client.GetAsync($"/channels/whatsapp/webhook?hub.mode=subscribe&hub.verify_token={FakeWhatsAppServer.VerifyToken}&hub.challenge=1158201444");
+        var ok = await client.GetAsync($"/channels/whatsapp/webhook?hub.mode=subscribe&hub.verify_token={FakeWhatsAppServer.DefaultVerifyToken}&hub.challenge=1158201444");
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal("1158201444", await ok.Content.ReadAsStringAsync());
         var bad = await client.GetAsync("/channels/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1158201444");
@@ -78,7 +78,7 @@ public class WhatsAppAdapterTests
         await Task.Delay(300);
 
         var sent = fake.Sent.Single();
-        Assert.Equal(FakeWhatsAppServer.PhoneNumberId, sent["_phone"]!.GetValue<string>());
+        Assert.Equal(FakeWhatsAppServer.DefaultPhoneNumberId, sent["_phone"]!.GetValue<string>());
         Assert.Equal("whatsapp", sent["messaging_product"]!.GetValue<string>());
         Assert.Equal("4915112345678", sent["to"]!.GetValue<string>());
         Assert.Equal("text", sent["type"]!.GetValue<string>());

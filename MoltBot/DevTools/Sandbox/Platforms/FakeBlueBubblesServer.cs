@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace MoltBot.Tests.Channels.Fakes;
+namespace MoltBot.DevTools.Sandbox.Platforms;
 
 /// <summary>
 /// A BlueBubbles server's REST API: every call carries ?password=; GET /api/v1/ping → {"status":200,"data":"pong"};
@@ -11,7 +11,10 @@ namespace MoltBot.Tests.Channels.Fakes;
 /// </summary>
 public sealed class FakeBlueBubblesServer : FakeServer
 {
-    public const string Password = "bb-pass";
+    public const string DefaultPassword = "bb-pass";
+
+    /// <summary>The server password every call must carry as ?password=.</summary>
+    public string Password { get; init; } = DefaultPassword;
 
     public ConcurrentQueue<JsonObject> Sent { get; } = new();
     public int WrongPassword;
@@ -45,9 +48,10 @@ public sealed class FakeBlueBubblesServer : FakeServer
             }
             var body = (await JsonNode.ParseAsync(ctx.Request.Body))!.AsObject();
             Sent.Enqueue(body);
+            OnDelivered("message/text", body);
             return Results.Json(new { status = 200, message = "Message sent!", data = new { guid = "out-" + Sent.Count, text = body["message"]?.GetValue<string>() } });
         });
     }
 
-    private static bool Authorized(HttpContext ctx) => ctx.Request.Query["password"] == Password;
+    private bool Authorized(HttpContext ctx) => ctx.Request.Query["password"] == Password;
 }

@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace MoltBot.Tests.Channels.Fakes;
+namespace MoltBot.DevTools.Sandbox.Platforms;
 
 /// <summary>
 /// Discord Gateway v10 and REST as documented: GET /api/v10/gateway/bot → {"url"}; the socket sends HELLO (op 10),
@@ -18,7 +18,10 @@ namespace MoltBot.Tests.Channels.Fakes;
 /// </summary>
 public sealed class FakeDiscordServer : FakeServer
 {
-    public const string Token = "discord-bot-token";
+    public const string DefaultToken = "discord-bot-token";
+
+    /// <summary>The bot token REST calls must carry ("Authorization: Bot &lt;token&gt;").</summary>
+    public string Token { get; init; } = DefaultToken;
 
     private readonly Lock _gate = new();
     private readonly List<(long Seq, string Json)> _events = new();
@@ -118,6 +121,7 @@ public sealed class FakeDiscordServer : FakeServer
                 return Results.Json(new { message = "You are being rate limited.", retry_after = 0.5, global = false }, statusCode: 429);
             }
             Messages.Enqueue((id, body, now));
+            OnDelivered("channels/" + id + "/messages", body);
             return Results.Json(new { id = "reply-" + Messages.Count, channel_id = id, content = body["content"]?.GetValue<string>() });
         });
     }

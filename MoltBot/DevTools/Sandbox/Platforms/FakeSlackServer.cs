@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace MoltBot.Tests.Channels.Fakes;
+namespace MoltBot.DevTools.Sandbox.Platforms;
 
 /// <summary>
 /// Slack Socket Mode and Web API as documented: POST /api/apps.connections.open (Bearer xapp) → {"ok":true,"url"};
@@ -17,8 +17,14 @@ namespace MoltBot.Tests.Channels.Fakes;
 /// </summary>
 public sealed class FakeSlackServer : FakeServer
 {
-    public const string AppToken = "xapp-1-test";
-    public const string BotToken = "xoxb-test";
+    public const string DefaultAppToken = "xapp-1-test";
+    public const string DefaultBotToken = "xoxb-test";
+
+    /// <summary>App-level token apps.connections.open requires (Bearer).</summary>
+    public string AppToken { get; init; } = DefaultAppToken;
+
+    /// <summary>Bot token chat.postMessage requires (Bearer).</summary>
+    public string BotToken { get; init; } = DefaultBotToken;
 
     private readonly Lock _gate = new();
     private readonly List<(string Id, JsonObject Envelope)> _all = new();
@@ -122,6 +128,7 @@ public sealed class FakeSlackServer : FakeServer
             }
             if (FirstRateLimitedAt is not null) FirstPostAfterRateLimitAt ??= DateTimeOffset.UtcNow;
             Posts.Enqueue(body);
+            OnDelivered("chat.postMessage", body);
             return Results.Json(new { ok = true, channel = body["channel"]?.GetValue<string>(), ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 });
         });
         app.Map("/link", async (HttpContext ctx) =>

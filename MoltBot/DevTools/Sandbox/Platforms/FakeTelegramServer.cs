@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace MoltBot.Tests.Channels.Fakes;
+namespace MoltBot.DevTools.Sandbox.Platforms;
 
 /// <summary>
 /// The Telegram Bot API as documented: POST {root}/bot{token}/{method} with a JSON body, answers
@@ -13,7 +13,10 @@ namespace MoltBot.Tests.Channels.Fakes;
 /// </summary>
 public sealed class FakeTelegramServer : FakeServer
 {
-    public const string Token = "123456:TEST-token";
+    public const string DefaultToken = "123456:TEST-token";
+
+    /// <summary>The bot token requests must carry in the path (bot{token}).</summary>
+    public string Token { get; init; } = DefaultToken;
 
     private readonly Lock _gate = new();
     private readonly List<JsonObject> _updates = new();
@@ -69,9 +72,11 @@ public sealed class FakeTelegramServer : FakeServer
                     }
                     if (RateLimitedAt is not null) SentAfterRateLimitAt ??= DateTimeOffset.UtcNow;
                     Sent.Enqueue(body);
+                    OnDelivered(method, body);
                     return Ok(MessageResult(body));
                 case "editMessageText":
                     Edits.Enqueue(body);
+                    OnDelivered(method, body);
                     return Ok(MessageResult(body));
                 case "sendChatAction":
                     Interlocked.Increment(ref ChatActions);

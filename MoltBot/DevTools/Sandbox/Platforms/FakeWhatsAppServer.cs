@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace MoltBot.Tests.Channels.Fakes;
+namespace MoltBot.DevTools.Sandbox.Platforms;
 
 /// <summary>
 /// The Graph API side of the WhatsApp Cloud API: POST /{phone-number-id}/messages (Bearer token) answers
@@ -14,19 +14,31 @@ namespace MoltBot.Tests.Channels.Fakes;
 /// </summary>
 public sealed class FakeWhatsAppServer : FakeServer
 {
-    public const string PhoneNumberId = "109876543210";
-    public const string AccessToken = "EAAG-test";
-    public const string AppSecret = "app-secret";
-    public const string VerifyToken = "verify-me";
+    public const string DefaultPhoneNumberId = "109876543210";
+    public const string DefaultAccessToken = "EAAG-test";
+    public const string DefaultAppSecret = "app-secret";
+    public const string DefaultVerifyToken = "verify-me";
+
+    /// <summary>The business phone number id (path of the send endpoint, metadata of webhooks).</summary>
+    public string PhoneNumberId { get; init; } = DefaultPhoneNumberId;
+
+    /// <summary>The Graph API access token sends must carry (Bearer).</summary>
+    public string AccessToken { get; init; } = DefaultAccessToken;
+
+    /// <summary>The app secret that signs webhooks (X-Hub-Signature-256).</summary>
+    public string AppSecret { get; init; } = DefaultAppSecret;
+
+    /// <summary>The token of the GET verification handshake.</summary>
+    public string VerifyToken { get; init; } = DefaultVerifyToken;
 
     public ConcurrentQueue<JsonObject> Sent { get; } = new();
     public volatile bool Down;
     public int RefusedWhileDown;
 
-    public static string Sign(string body, string secret = AppSecret) =>
+    public static string Sign(string body, string secret = DefaultAppSecret) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(body)));
 
-    public static string TextWebhook(string from, string wamid, string text, long unixSeconds, string? contextId = null)
+    public static string TextWebhook(string from, string wamid, string text, long unixSeconds, string? contextId = null, string phoneNumberId = DefaultPhoneNumberId)
     {
         var message = new JsonObject
         {
@@ -36,11 +48,11 @@ public sealed class FakeWhatsAppServer : FakeServer
             ["type"] = "text",
             ["text"] = new JsonObject { ["body"] = text },
         };
-        if (contextId is not null) message["context"] = new JsonObject { ["from"] = PhoneNumberId, ["id"] = contextId };
+        if (contextId is not null) message["context"] = new JsonObject { ["from"] = phoneNumberId, ["id"] = contextId };
         return Wrap(new JsonObject
         {
             ["messaging_product"] = "whatsapp",
-            ["metadata"] = new JsonObject { ["display_phone_number"] = "15550000000", ["phone_number_id"] = PhoneNumberId },
+            ["metadata"] = new JsonObject { ["display_phone_number"] = "15550000000", ["phone_number_id"] = phoneNumberId },
             ["contacts"] = new JsonArray(new JsonObject { ["profile"] = new JsonObject { ["name"] = "Ada" }, ["wa_id"] = from }),
             ["messages"] = new JsonArray(message),
         });
@@ -74,6 +86,7 @@ public sealed class FakeWhatsAppServer : FakeServer
             var body = (await JsonNode.ParseAsync(ctx.Request.Body))!.AsObject();
             body["_phone"] = phone;
             Sent.Enqueue(body);
+            OnDelivered("messages", body);
             return Results.Json(new
             {
                 messaging_product = "whatsapp",
