@@ -11,6 +11,7 @@ internal static class Verbs
         yield return ReplayVerb.Create();
         yield return PerfVerb.Create();
         yield return TestStoriesVerb.Create();
+        yield return SandboxVerb.Create();
         yield return AuditVerb.Create();
         yield return CertVerb.Create();
         yield return ApiKeyVerb.Create();

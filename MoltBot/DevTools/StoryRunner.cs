@@ -45,29 +45,35 @@ public sealed class StoryRunner
         var stories = new List<(string, Story)>();
         foreach (var file in files)
         {
-            StoryFile? parsed;
-            try
-            {
-                await using var stream = File.OpenRead(file);
-                parsed = await JsonSerializer.DeserializeAsync<StoryFile>(stream, Json, cancellationToken);
-            }
-            catch (JsonException ex)
-            {
-                throw new InvalidDataException($"{file}: not a story file ({ex.Message})", ex);
-            }
-            if (parsed?.Stories is not { Count: > 0 }) throw new InvalidDataException($"{file}: no stories (expected {{\"stories\": [...]}})");
-            foreach (var s in parsed.Stories)
-            {
-                if (s.Steps.Count == 0) throw new InvalidDataException($"{file}: story '{s.Name}' has no steps");
-                foreach (var step in s.Steps.Where(st => st.Reply is not null))
-                {
-                    try { _ = new Regex(step.Reply!); }
-                    catch (ArgumentException ex) { throw new InvalidDataException($"{file}: story '{s.Name}': bad reply pattern '{step.Reply}': {ex.Message}", ex); }
-                }
-                stories.Add((file, s));
-            }
+            await using var stream = File.OpenRead(file);
+            foreach (var s in await ParseAsync(stream, file, cancellationToken)) stories.Add((file, s));
         }
         return stories;
+    }
+
+    /// <summary>One story file's stories, checked (steps present, reply patterns compile); <paramref name="file"/> names it in errors.</summary>
+    public static async Task<IReadOnlyList<Story>> ParseAsync(Stream stream, string file, CancellationToken cancellationToken)
+    {
+        StoryFile? parsed;
+        try
+        {
+            parsed = await JsonSerializer.DeserializeAsync<StoryFile>(stream, Json, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{file}: not a story file ({ex.Message})", ex);
+        }
+        if (parsed?.Stories is not { Count: > 0 }) throw new InvalidDataException($"{file}: no stories (expected {{\"stories\": [...]}})");
+        foreach (var s in parsed.Stories)
+        {
+            if (s.Steps.Count == 0) throw new InvalidDataException($"{file}: story '{s.Name}' has no steps");
+            foreach (var step in s.Steps.Where(st => st.Reply is not null))
+            {
+                try { _ = new Regex(step.Reply!); }
+                catch (ArgumentException ex) { throw new InvalidDataException($"{file}: story '{s.Name}': bad reply pattern '{step.Reply}': {ex.Message}", ex); }
+            }
+        }
+        return parsed.Stories;
     }
 
     public async Task<IReadOnlyList<StepResult>> RunAsync(IReadOnlyList<(string File, Story Story)> stories, string[] hostArgs,
@@ -109,7 +115,8 @@ public sealed class StoryRunner
         }, _ => Task.FromResult<IReadOnlyList<StepResult>>(results), cancellationToken).ConfigureAwait(false);
     }
 
-    private static void CheckNlu(NluResult result, StoryStep step, List<string> failures)
+    /// <summary>Adds a failure for each expectation of the step (intent, slots) the NLU result does not meet.</summary>
+    internal static void CheckNlu(NluResult result, StoryStep step, List<string> failures)
     {
         if (step.Intent is not null && result.Intent != step.Intent)
             failures.Add($"intent {result.Intent} ({result.Confidence:F2}), expected {step.Intent}");
