@@ -12,7 +12,7 @@ namespace MoltBot.Tests.DevTools;
 /// `moltbot sandbox` end to end: the five fake platforms and the web chat, MoltBot on the bundled models, the user
 /// simulator, the report and the exit code.
 /// </summary>
-public partial class SandboxTests
+public partial class SandboxTests : IDisposable
 {
     private static readonly string[] Platforms = ["whatsapp", "imessage", "telegram", "discord", "slack", "web"];
 
@@ -32,9 +32,17 @@ public partial class SandboxTests
         return (console, output);
     }
 
-    private static async Task<string> WriteScript(string json)
+    private readonly List<string> _scriptDirs = [];
+
+    public void Dispose()
+    {
+        foreach (var dir in _scriptDirs) Directory.Delete(dir, recursive: true);
+    }
+
+    private async Task<string> WriteScript(string json)
     {
         string dir = Directory.CreateTempSubdirectory("sandbox-script").FullName;
+        _scriptDirs.Add(dir);
         string file = Path.Combine(dir, "script.json");
         await File.WriteAllTextAsync(file, json);
         return file;
@@ -144,6 +152,23 @@ public partial class SandboxTests
         Assert.Contains("stopping", output.ToString());
         // the host is gone: its port no longer answers
         await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync("/healthz"));
+    }
+
+    [Fact]
+    public async Task Keep_running_process_shuts_down_gracefully_on_SIGTERM()
+    {
+        string script = await WriteScript("""{ "stories": [ { "name": "greeting", "steps": [ { "user": "hello", "reply": "^Hi" } ] } ] }""");
+        await using var p = MoltBotProcess.Start(["sandbox", "--script", script, "--keep-running", "--reply-timeout", "120"]);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
+        while (!p.Stdout.Contains("Press Ctrl+C to stop."))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "never reached keep-running: " + p.Stdout + p.Stderr);
+            await Task.Delay(100);
+        }
+        Assert.Matches(KeepRunningLine(), p.Stdout);
+        p.Terminate();
+        Assert.Equal(0, await p.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("stopping", p.Stdout);
     }
 
     private static Task SendAsync(ClientWebSocket ws, object frame) =>

@@ -11,7 +11,7 @@ namespace MoltBot.DevTools.Sandbox;
 /// duplicated replies per platform and checks each step's expectations (reply pattern; intent and slots through
 /// the NLU engine, as test-stories does).
 /// </summary>
-internal sealed class UserSimulator(IReadOnlyList<SimulatedPlatform> platforms, SandboxTranscript transcript, INluEngine? nlu, TimeSpan replyTimeout)
+public sealed class UserSimulator(IReadOnlyList<SimulatedPlatform> platforms, SandboxTranscript transcript, INluEngine? nlu, TimeSpan replyTimeout)
 {
     /// <summary>How long to keep listening after the last step, so late duplicates are counted.</summary>
     public TimeSpan SettleTime { get; init; } = TimeSpan.FromSeconds(1);
