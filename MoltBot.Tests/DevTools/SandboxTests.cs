@@ -86,6 +86,29 @@ public partial class SandboxTests : IDisposable
     }
 
     [Fact]
+    public async Task Back_pressure_slows_the_users_down_and_loses_nothing()
+    {
+        // An inbound queue of one message: webhooks get 503 + Retry-After (the simulated platform retries like the
+        // real one), the web chat gets queue_full (resent with the same id), socket/polling adapters wait.
+        string script = await WriteScript("""{ "stories": [ { "name": "greeting", "steps": [ { "user": "hello", "reply": "^Hi" } ] } ] }""");
+        double busyBefore = Busy();
+        var (console, output) = Capture();
+        var report = await new SandboxSession(new SandboxOptions
+        {
+            Script = script, Users = 4, ReplyTimeoutSeconds = 120, HostArgs = [.. HostArgs(), "--Pipeline:InboundCapacity", "1"],
+        }, console).RunAsync(CancellationToken.None);
+
+        Assert.True(report.Passed, output.ToString());
+        Assert.All(report.Platforms, p => Assert.Equal((4, 4, 0, 0), (p.Sent, p.Answered, p.Lost, p.Duplicated)));
+        // Metrics are process-wide: other tests may add to them too, but without 503s this run adds nothing.
+        Assert.True(Busy() > busyBefore, "no webhook was ever answered 503: the test did not exercise back-pressure");
+    }
+
+    private static double Busy() =>
+        MoltBot.Channels.Common.ChannelMetrics.Inbound.WithLabels("whatsapp", "busy").Value
+        + MoltBot.Channels.Common.ChannelMetrics.Inbound.WithLabels("imessage", "busy").Value;
+
+    [Fact]
     public async Task A_failing_expectation_exits_with_code_1_and_names_the_step()
     {
         string script = await WriteScript("""

@@ -14,7 +14,7 @@ internal static class SandboxVerb
     public static Command Create()
     {
         var script = new Option<string?>("--script") { Description = "Story .json file or folder (test-stories format). Default: the bundled stories/basics.json." };
-        var users = new Option<int>("--users") { Description = "Simulated users per platform (1..1000); each plays every story.", DefaultValueFactory = _ => 1 };
+        var users = new Option<int>("--users") { Description = "Simulated users per platform (1..100); each plays every story.", DefaultValueFactory = _ => 1 };
         var port = new Option<int>("--port") { Description = "MoltBot's HTTP port on 127.0.0.1 (web chat); 0 = a free port.", DefaultValueFactory = _ => 0 };
         var keep = new Option<bool>("--keep-running") { Description = "After the script, print the web chat and fake platform URLs and run until Ctrl+C." };
         var timeout = new Option<int>("--reply-timeout") { Description = "Seconds a user waits for each reply before it counts as lost (1..600).", DefaultValueFactory = _ => 30 };

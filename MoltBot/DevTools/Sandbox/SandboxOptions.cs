@@ -6,7 +6,7 @@ public sealed record SandboxOptions
     /// <summary>A story .json file or a folder of them; null plays the bundled default (stories/basics.json).</summary>
     public string? Script { get; init; }
 
-    /// <summary>Simulated users per platform (1..1000); each plays every story in its own conversation.</summary>
+    /// <summary>Simulated users per platform (1..100); each plays every story in its own conversation.</summary>
     public int Users { get; init; } = 1;
 
     /// <summary>MoltBot's HTTP port on 127.0.0.1 (web chat, gateway, webhooks); 0 picks a free one.</summary>
@@ -26,7 +26,7 @@ public sealed record SandboxOptions
 
     /// <summary>One-line errors for options out of range (null when all are valid).</summary>
     public string? Validate() =>
-        Users is < 1 or > 1000 ? $"--users must be between 1 and 1000; got {Users}."
+        Users is < 1 or > 100 ? $"--users must be between 1 and 100; got {Users}."
         : Port is < 0 or > 65535 ? $"--port must be between 0 and 65535; got {Port}."
         : ReplyTimeoutSeconds is < 1 or > 600 ? $"--reply-timeout must be between 1 and 600 (s); got {ReplyTimeoutSeconds}."
         : null;

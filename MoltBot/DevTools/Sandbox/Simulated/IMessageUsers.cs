@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using MoltBot.DevTools.Sandbox.Platforms;
 
@@ -8,7 +7,7 @@ namespace MoltBot.DevTools.Sandbox.Simulated;
 /// <summary>iMessage users behind BlueBubbles: new-message webhooks in, REST message/text sends out.</summary>
 public sealed class IMessageUsers() : FakePlatformUsers<FakeBlueBubblesServer>(new FakeBlueBubblesServer { Password = Secret() })
 {
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly WebhookSender _webhooks = new();
     private readonly string _webhookSecret = Secret();
     private Uri? _webhook;
 
@@ -34,9 +33,7 @@ public sealed class IMessageUsers() : FakePlatformUsers<FakeBlueBubblesServer>(n
     {
         string address = conversation[(conversation.LastIndexOf(';') + 1)..];
         string body = FakeBlueBubblesServer.NewMessage(messageId, conversation, address, text, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await _http.PostAsync(_webhook, content, cancellationToken).ConfigureAwait(false);
-        response.EnsureSuccessStatusCode();
+        await _webhooks.PostAsync(_webhook!, body, null, cancellationToken).ConfigureAwait(false);
     }
 
     protected override void OnDelivered(string method, JsonObject body)
@@ -46,7 +43,7 @@ public sealed class IMessageUsers() : FakePlatformUsers<FakeBlueBubblesServer>(n
 
     public override async ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        _webhooks.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }

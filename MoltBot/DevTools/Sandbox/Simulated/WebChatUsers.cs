@@ -40,7 +40,9 @@ public sealed class WebChatUsers : SimulatedPlatform
         var session = await _sessions.GetOrAdd(conversation, c => new Lazy<Task<Session>>(() => ConnectAsync(c, language, cancellationToken))).Value.ConfigureAwait(false);
         var frame = new JsonObject { ["type"] = "send", ["id"] = messageId, ["text"] = text };
         if (language is not null) frame["lang"] = language;
-        await session.SendAsync(frame.ToJsonString(), cancellationToken).ConfigureAwait(false);
+        string json = frame.ToJsonString();
+        session.Unacknowledged[messageId] = json;
+        await session.SendAsync(json, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Session> ConnectAsync(string conversation, string? language, CancellationToken cancellationToken)
@@ -79,8 +81,20 @@ public sealed class WebChatUsers : SimulatedPlatform
                         case "reply.final":
                             OnReplied(conversation, root.TryGetProperty("text", out var t) ? t.GetString() ?? "" : "");
                             break;
+                        case "ack":
+                            if (root.TryGetProperty("id", out var acked)) session.Unacknowledged.TryRemove(acked.GetString() ?? "", out _);
+                            break;
                         case "error":
-                            OnRefused(conversation, root.TryGetProperty("message", out var m) ? m.GetString() ?? "error" : "error");
+                            string code = root.TryGetProperty("code", out var c) ? c.GetString() ?? "" : "";
+                            string? id = root.TryGetProperty("id", out var i) ? i.GetString() : null;
+                            if (code is "queue_full" or "rate_limited" && id is not null && session.Unacknowledged.TryGetValue(id, out var unacked)
+                                && root.TryGetProperty("retryAfterMs", out var after))
+                            {
+                                // Not accepted: resend with the same id after the wait, as the protocol asks (the web chat page does too).
+                                _ = ResendAsync(session, unacked, TimeSpan.FromMilliseconds(after.GetInt32()), cancellationToken);
+                                break;
+                            }
+                            OnRefused(conversation, $"{code}: " + (root.TryGetProperty("message", out var m) ? m.GetString() : ""));
                             break;
                     }
                 }
@@ -89,6 +103,19 @@ public sealed class WebChatUsers : SimulatedPlatform
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
             // the session ends: sandbox stopping or MoltBot closed the connection
+        }
+    }
+
+    private static async Task ResendAsync(Session session, string frame, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            await session.SendAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            // the sandbox is stopping; the step times out and is reported
         }
     }
 
@@ -120,6 +147,9 @@ public sealed class WebChatUsers : SimulatedPlatform
         private readonly byte[] _buffer = new byte[64 * 1024];
 
         public Task Reading { get; set; } = Task.CompletedTask;
+
+        /// <summary>Sent frames not yet acknowledged, by client message id (resent after queue_full/rate_limited).</summary>
+        public ConcurrentDictionary<string, string> Unacknowledged { get; } = new();
 
         public async Task SendAsync(string json, CancellationToken cancellationToken)
         {

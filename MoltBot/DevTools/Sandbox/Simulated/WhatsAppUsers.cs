@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using MoltBot.Channels.Common;
 using MoltBot.DevTools.Sandbox.Platforms;
@@ -12,7 +11,7 @@ public sealed class WhatsAppUsers() : FakePlatformUsers<FakeWhatsAppServer>(new 
     AccessToken = "EAAG" + Secret(), AppSecret = Secret(), VerifyToken = Secret(8),
 })
 {
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly WebhookSender _webhooks = new();
     private Uri? _webhook;
 
     public override string Name => "whatsapp";
@@ -39,10 +38,8 @@ public sealed class WhatsAppUsers() : FakePlatformUsers<FakeWhatsAppServer>(new 
     {
         string body = FakeWhatsAppServer.TextWebhook(conversation, "wamid." + messageId, text, DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             phoneNumberId: Server.PhoneNumberId);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _webhook) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("X-Hub-Signature-256", FakeWhatsAppServer.Sign(body, Server.AppSecret));
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        response.EnsureSuccessStatusCode();
+        var signature = new Dictionary<string, string> { ["X-Hub-Signature-256"] = FakeWhatsAppServer.Sign(body, Server.AppSecret) };
+        await _webhooks.PostAsync(_webhook!, body, signature, cancellationToken).ConfigureAwait(false);
     }
 
     protected override void OnDelivered(string method, JsonObject body)
@@ -55,7 +52,7 @@ public sealed class WhatsAppUsers() : FakePlatformUsers<FakeWhatsAppServer>(new 
 
     public override async ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        _webhooks.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }
