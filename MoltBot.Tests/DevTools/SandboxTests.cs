@@ -178,6 +178,27 @@ public partial class SandboxTests : IDisposable
     }
 
     [Fact]
+    public async Task Stopping_during_the_script_ends_cleanly_and_does_not_pass()
+    {
+        var (console, output) = Capture();
+        using var stop = new CancellationTokenSource();
+        // 100 users × the bundled stories × 6 platforms: far from done when the stop comes.
+        var running = new SandboxSession(new SandboxOptions { Users = 100, ReplyTimeoutSeconds = 600, HostArgs = HostArgs() }, console).RunAsync(stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
+        while (!output.ToString().Contains("script: "))
+        {
+            Assert.False(running.IsCompleted, output.ToString());
+            Assert.True(DateTime.UtcNow < deadline, "the script never started: " + output);
+            await Task.Delay(100);
+        }
+        await stop.CancelAsync();
+        var report = await running.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.False(report.Passed);
+        Assert.Equal(1, report.ExitCode);
+        Assert.Contains("interrupted before the script finished", output.ToString());
+    }
+
+    [Fact]
     public async Task Keep_running_process_shuts_down_gracefully_on_SIGTERM()
     {
         string script = await WriteScript("""{ "stories": [ { "name": "greeting", "steps": [ { "user": "hello", "reply": "^Hi" } ] } ] }""");

@@ -82,7 +82,17 @@ public sealed class SandboxSession(SandboxOptions options, IAnsiConsole console)
         transcript.Line($"[bold]script[/]: {stories.Count} stor(ies) × {options.Users} user(s) × {platforms.Count} platforms " +
                         $"= {stories.Count * options.Users * platforms.Count} conversation(s), {stories.Sum(s => s.Steps.Count) * options.Users * platforms.Count} message(s)");
         var simulator = new UserSimulator(platforms, transcript, app.Services.GetService<INluEngine>(), TimeSpan.FromSeconds(options.ReplyTimeoutSeconds));
-        var report = await simulator.RunAsync(stories, options.Users, cancellationToken).ConfigureAwait(false);
+        SandboxReport report;
+        try
+        {
+            report = await simulator.RunAsync(stories, options.Users, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C during the script: stop cleanly; an unfinished script is not a pass.
+            transcript.Line("[yellow]interrupted[/] before the script finished; stopping…");
+            return new SandboxReport([], [new StepFailure("", "", "", 0, "", "interrupted before the script finished")]);
+        }
         transcript.Summary(report);
 
         if (options.KeepRunning)

@@ -96,9 +96,12 @@ public sealed class UserSimulator(IReadOnlyList<SimulatedPlatform> platforms, Sa
             {
                 conversation.OnRefused("not delivered to MoltBot: " + ex.Message);
             }
-            var finished = await Task.WhenAny(pending, Task.Delay(replyTimeout, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            if (finished != pending)
+            SimulatedReply reply;
+            try
+            {
+                reply = await pending.WaitAsync(replyTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
             {
                 conversation.TimedOut(pending);
                 transcript.Step(platform.Name, conversation.Id, step.User, null, null, [$"no reply within {replyTimeout.TotalSeconds:F0} s"]);
@@ -107,7 +110,6 @@ public sealed class UserSimulator(IReadOnlyList<SimulatedPlatform> platforms, Sa
                 conversation.Stats.Skipped(story.Steps.Count - i - 1);
                 return failures;
             }
-            var reply = await pending.ConfigureAwait(false);
             double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             if (reply.Error is { } error)
             {
