@@ -91,11 +91,29 @@ public sealed class EntitySpanAlignmentTests
         // "10分钟后": "1", "0", "分钟", "后".
         (int, int, int)[] zh = [(0, 0, 1), (0, 1, 2), (0, 2, 4), (0, 4, 5)];
         Assert.Equal([new EntitySpan("duration", "10分钟", 0, 4)], BioDecoder.Decode("10分钟后", zh, [1, 1, 2, 0], tags));
-        // A CJK character next to a digit is a word boundary: B on "分" starts a new entity there.
-        Assert.Equal(2, BioDecoder.Decode("10分钟后", zh, [1, 2, 1, 0], tags).Count);
+        // A CJK character next to a digit is a word boundary: another type on "分钟" starts a new entity there.
+        string[] two = ["O", "B-duration", "I-duration", "B-datetime"];
+        Assert.Equal([new EntitySpan("duration", "10", 0, 2), new EntitySpan("datetime", "分钟", 2, 4)], BioDecoder.Decode("10分钟后", zh, [1, 2, 3, 0], two));
         // Scattered B- on digits still make one number; the "!" after it (tagged O) stays outside.
         (int, int, int)[] code = [(0, 0, 2), (0, 2, 3), (0, 3, 4), (0, 4, 5), (0, 5, 6), (0, 6, 7), (0, 7, 8)];
         Assert.Equal([new EntitySpan("duration", "4711", 3, 7)], BioDecoder.Decode("is 4711!", code, [0, 0, 1, 1, 2, 1, 0], tags));
+    }
+
+    [Fact]
+    public void B_on_every_word_of_a_multi_word_entity_gives_one_entity_as_same_type_entities_never_touch()
+    {
+        string[] tags = ["O", "B-location", "I-location", "B-datetime", "I-datetime"];
+        // "is it windy in New York?": "is", " it", " windy", " in", " New", " York", "?"
+        (int, int, int)[] en = [(0, 0, 2), (0, 2, 5), (0, 5, 11), (0, 11, 14), (0, 14, 18), (0, 18, 23), (0, 23, 24)];
+        Assert.Equal([new EntitySpan("location", "New York", 15, 23)], BioDecoder.Decode("is it windy in New York?", en, [0, 0, 0, 0, 1, 1, 0], tags));
+        // "伦敦明天": B-location on each character, then a datetime.
+        (int, int, int)[] zh = [(0, 0, 1), (0, 1, 2), (0, 2, 3), (0, 3, 4)];
+        Assert.Equal([new EntitySpan("location", "伦敦", 0, 2), new EntitySpan("datetime", "明天", 2, 4)], BioDecoder.Decode("伦敦明天", zh, [1, 1, 3, 4], tags));
+        // An O in between still separates two entities.
+        Assert.Equal(2, BioDecoder.Decode("is it windy in New York?", en, [0, 1, 0, 0, 1, 1, 0], tags).Count);
+        // Same on the evaluation side (code-point spans).
+        TokenSpan[] spans = [new(0, 0, 1), new(1, 1, 2), new(2, 2, 3), new(3, 3, 4)];
+        Assert.Equal([new EntitySpan("location", "伦敦", 0, 2), new EntitySpan("datetime", "明天", 2, 4)], BioCodec.Decode("伦敦明天", spans, [1, 1, 3, 4], tags));
     }
 
     [Fact]

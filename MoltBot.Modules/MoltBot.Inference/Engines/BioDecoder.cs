@@ -30,14 +30,16 @@ public static class BioDecoder
         for (int i = 0; i < smoothed.Length; i++)
         {
             string tag = bioTags[smoothed[i]];
-            if (tag.StartsWith("B-", StringComparison.Ordinal) || (tag.StartsWith("I-", StringComparison.Ordinal) && type != tag[2..]))
+            // IO-style: B- right after an open entity of the same type continues it. The taggers often put B- on every
+            // word ("New" + "York", "伦" + "敦"), and two same-type entities never touch in MoltBot's data.
+            if (tag != "O" && type != tag[2..])
             {
                 Close();
                 type = tag[2..];
                 start = tokens[i].Start;
                 end = tokens[i].End;
             }
-            else if (tag.StartsWith("I-", StringComparison.Ordinal))
+            else if (tag != "O")
             {
                 end = Math.Max(end, tokens[i].End);
             }

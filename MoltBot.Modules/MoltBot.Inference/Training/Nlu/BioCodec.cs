@@ -57,7 +57,8 @@ public static class BioCodec
                 continue;
             }
             string tagType = tag[2..];
-            bool begins = tag.StartsWith("B-", StringComparison.Ordinal) || type != tagType;
+            // IO-style, as in serving (BioDecoder): B- right after an open entity of the same type continues it.
+            bool begins = type != tagType;
             if (begins)
             {
                 Close();
