@@ -35,7 +35,7 @@ public sealed class PipelineTests
         {
             TrainFile = train, DevFile = dev, OutDir = teacherDir, VocabSize = 400,
             Architecture = new NluArchitecture(Hidden: 32, Layers: 1, Heads: 2, Intermediate: 64, Embedding: 16, MaxPositions: 48),
-            Run = Tiny(40),
+            Run = Tiny(40), TokenDropout = 0.1, LabelSmoothing = 0.1, BalanceIntents = true,
         }, null, CancellationToken.None);
         Assert.Equal(TrainingOutcome.Completed, teacher.Outcome);
         var curve = new TrainingCurve("t", "m");
@@ -59,8 +59,10 @@ public sealed class PipelineTests
         Assert.Equal(ModelFolder.Int8Method, (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(studentDir, "config.json")))!["quantization_config"]!["quant_method"]);
         using var loaded = ModelFolder.LoadNlu(studentDir, new WeightOnlyKernel());
         Assert.Equal("int8", loaded.Precision);
-        var report = NluEvaluator.Evaluate(loaded, NluJsonlReader.Read(dev).Examples, "student", threads: 1);
+        int seen = 0;
+        var report = NluEvaluator.Evaluate(loaded, NluJsonlReader.Read(dev).Examples, "student", threads: 1, onPrediction: (_, _) => seen++);
         Assert.Equal(40, report.N);
+        Assert.Equal(40, seen);
         Assert.InRange(report.Accuracy, 0, 1);
         Assert.True(report.LatencyP99Ms >= report.LatencyP50Ms);
     }

@@ -49,8 +49,10 @@ public static class DistillVerb
         var dev = new Option<string?>("--dev") { Description = "Held-out JSONL scored during training ('' = none).", DefaultValueFactory = _ => Path.Combine(TrainVerb.CorpusDir, "nlu", "dev.jsonl") };
         var outDir = new Option<string>("--out") { Description = "Output (FP32) student folder; run `quantize` on it for INT8.", DefaultValueFactory = _ => Path.Combine("models", "student-nlu") };
         var dropout = new Option<double>("--token-dropout") { Description = "Augmentation: probability of deleting/replacing each training token.", DefaultValueFactory = _ => 0.0 };
+        var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the intent loss, in [0, 1).", DefaultValueFactory = _ => 0.0 };
+        var balance = new Option<bool>("--balance-intents") { Description = "Weight the intent loss by inverse intent frequency." };
         var run = new RunOptionSet(defaultSteps: 3000);
-        var cmd = new Command("nlu", "Distill an NLU encoder (intent and tag distributions).") { data, dev, outDir, dropout };
+        var cmd = new Command("nlu", "Distill an NLU encoder (intent and tag distributions).") { data, dev, outDir, dropout, smoothing, balance };
         kd.AddTo(cmd);
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
@@ -62,6 +64,8 @@ public static class DistillVerb
                 OutDir = parse.GetValue(outDir)!,
                 TeacherDir = parse.GetValue(kd.Teacher),
                 TokenDropout = parse.GetValue(dropout),
+                LabelSmoothing = parse.GetValue(smoothing),
+                BalanceIntents = parse.GetValue(balance),
                 Architecture = NluArchitecture.FromJson(parse.GetValue(kd.StudentConfig)!, new NluArchitecture(Hidden: 96, Layers: 2, Heads: 4, Intermediate: 256)),
                 Distillation = kd.Read(parse),
                 Run = run.Read(parse),

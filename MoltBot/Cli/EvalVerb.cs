@@ -32,7 +32,8 @@ public static class EvalVerb
         var model = new Option<string>("--model") { Description = "'teacher', 'student' or a model folder path.", DefaultValueFactory = _ => "student" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout." };
         var onMalformed = new Option<string>("--on-malformed") { Description = "'fail' (default) or 'skip' malformed lines (reported on stderr with file and line).", DefaultValueFactory = _ => "fail" };
-        var cmd = new Command("nlu", "Intent accuracy, macro-F1, per-intent precision/recall, confusion matrix, entity F1, latency p50/p99.") { data, model, json, onMalformed };
+        var errors = new Option<string?>("--errors") { Description = "Write every wrong intent or entity set to this JSONL file (text, gold, predicted)." };
+        var cmd = new Command("nlu", "Intent accuracy, macro-F1, per-intent precision/recall, confusion matrix, entity F1, latency p50/p99.") { data, model, json, onMalformed, errors };
         cmd.Options.Add(ModelsDir);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(() =>
         {
@@ -41,12 +42,29 @@ public static class EvalVerb
             string which = parse.GetValue(model)!;
             string folder = which is "teacher" or "student" ? Path.Combine(parse.GetValue(ModelsDir)!, $"{which}-nlu") : which;
             using var nlu = ModelFolder.LoadNlu(folder, Int8KernelSelector.Select("auto").Kernel);
-            var report = NluEvaluator.Evaluate(nlu, set.Examples, which);
+            string? errorsFile = parse.GetValue(errors);
+            using var errorWriter = errorsFile is null ? null : new StreamWriter(errorsFile);
+            var report = NluEvaluator.Evaluate(nlu, set.Examples, which, onPrediction: errorWriter is null ? null : (ex, p) => WriteError(errorWriter, ex, p));
             if (parse.GetValue(json)) Console.Out.WriteLine(report.ToJson().ToJsonString());
             else Render(report, folder);
             return Task.FromResult(0);
         })));
         return cmd;
+    }
+
+    /// <summary>One JSONL line per example whose intent or entity set (type, start, end) is wrong.</summary>
+    private static void WriteError(StreamWriter w, NluExample ex, NluPrediction p)
+    {
+        static JsonArray Spans(IEnumerable<MoltBot.Contracts.Inference.EntitySpan> spans) =>
+            new(spans.Select(e => (JsonNode)new JsonObject { ["type"] = e.Type, ["value"] = e.Value, ["start"] = e.Start, ["end"] = e.End }).ToArray());
+        bool entitiesRight = p.GoldEntities.Select(e => (e.Type, e.Start, e.End)).ToHashSet()
+            .SetEquals(p.PredictedEntities.Select(e => (e.Type, e.Start, e.End)));
+        if (p.GoldIntent == p.PredictedIntent && entitiesRight) return;
+        w.WriteLine(new JsonObject
+        {
+            ["text"] = ex.Text, ["lang"] = ex.Lang, ["intent"] = p.GoldIntent, ["predicted_intent"] = p.PredictedIntent,
+            ["entities"] = Spans(p.GoldEntities), ["predicted_entities"] = Spans(p.PredictedEntities),
+        }.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
     private static void Render(NluReport r, string folder)

@@ -58,8 +58,10 @@ public static class TrainVerb
         var vocab = new Option<int>("--vocab-size") { Description = "Vocabulary size when a BPE tokenizer is trained.", DefaultValueFactory = _ => 3000 };
         var extra = new Option<string?>("--tokenizer-text") { Description = "Dialog JSONL whose text is added to BPE training.", DefaultValueFactory = _ => Path.Combine(CorpusDir, "dialog", "train.jsonl") };
         var dropout = new Option<double>("--token-dropout") { Description = "Augmentation: probability of deleting/replacing each training token.", DefaultValueFactory = _ => 0.0 };
+        var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the intent loss, in [0, 1).", DefaultValueFactory = _ => 0.0 };
+        var balance = new Option<bool>("--balance-intents") { Description = "Weight the intent loss by inverse intent frequency." };
         var run = new RunOptionSet(defaultSteps: 3000);
-        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, tokenizer, vocab, extra, dropout };
+        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, tokenizer, vocab, extra, dropout, smoothing, balance };
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
         {
@@ -77,6 +79,8 @@ public static class TrainVerb
                 VocabSize = parse.GetValue(vocab),
                 ExtraTokenizerText = extraText,
                 TokenDropout = parse.GetValue(dropout),
+                LabelSmoothing = parse.GetValue(smoothing),
+                BalanceIntents = parse.GetValue(balance),
                 Architecture = configJson is null ? new NluArchitecture() : NluArchitecture.FromJson(configJson, new NluArchitecture()),
                 Run = run.Read(parse),
                 Policy = policy,

@@ -33,20 +33,23 @@ public static class BioCodec
 
     public static List<EntitySpan> Decode(string text, IReadOnlyList<TokenSpan> tokens, IReadOnlyList<int> tagIds, IReadOnlyList<string> bioTags)
     {
+        var runes = text.EnumerateRunes().ToArray();
+        var tags = tagIds.Take(tokens.Count).ToArray();
+        // One label per word, as in serving (BioDecoder): a piece inside a number or word cannot start or end an entity.
+        tags = Engines.WordTagSmoothing.Apply(tags, bioTags, t => ContinuesWord(runes, tokens[t - 1], tokens[t]));
         var result = new List<EntitySpan>();
         string? type = null;
         int start = 0, end = 0;
         void Close()
         {
             if (type is null) return;
-            var runes = text.EnumerateRunes().ToArray();
             while (end > start && Rune.IsWhiteSpace(runes[end - 1])) end--;
             if (end > start) result.Add(new EntitySpan(type, TextOffsets.Slice(text, start, end), start, end));
             type = null;
         }
-        for (int t = 0; t < tokens.Count && t < tagIds.Count; t++)
+        for (int t = 0; t < tags.Length; t++)
         {
-            string tag = bioTags[tagIds[t]];
+            string tag = bioTags[tags[t]];
             var s = tokens[t];
             if (tag == "O")
             {
@@ -54,7 +57,8 @@ public static class BioCodec
                 continue;
             }
             string tagType = tag[2..];
-            bool begins = tag.StartsWith("B-", StringComparison.Ordinal) || type != tagType;
+            // IO-style, as in serving (BioDecoder): B- right after an open entity of the same type continues it.
+            bool begins = type != tagType;
             if (begins)
             {
                 Close();
@@ -66,6 +70,13 @@ public static class BioCodec
         }
         Close();
         return result;
+    }
+
+    private static bool ContinuesWord(Rune[] runes, TokenSpan prev, TokenSpan next)
+    {
+        if (next.Start < prev.End) return true; // two pieces of one character's bytes
+        return next.Start == prev.End && next.ContentStart == next.Start && next.Start > 0 && next.Start < runes.Length
+            && Engines.WordTagSmoothing.Joins(runes[next.Start - 1], runes[next.Start]);
     }
 
     private static int IndexOf(IReadOnlyList<string> tags, string tag)

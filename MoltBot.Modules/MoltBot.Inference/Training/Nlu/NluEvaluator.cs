@@ -14,7 +14,9 @@ namespace MoltBot.Inference.Training.Nlu;
 /// </summary>
 public static class NluEvaluator
 {
-    public static NluReport Evaluate(LoadedNlu nlu, IReadOnlyList<NluExample> examples, string modelName, int threads = 2)
+    /// <param name="onPrediction">Told about every example with its prediction (e.g. to list the errors).</param>
+    public static NluReport Evaluate(LoadedNlu nlu, IReadOnlyList<NluExample> examples, string modelName, int threads = 2,
+        Action<NluExample, NluPrediction>? onPrediction = null)
     {
         torch.set_num_threads(threads);
         var aligner = TokenAligner.Load(nlu.Folder);
@@ -30,6 +32,7 @@ public static class NluEvaluator
             var (intent, entities) = Predict(nlu, aligner, ex.Text);
             sw.Stop();
             predictions.Add(new NluPrediction(ex.Intent, ex.Entities, intent, entities, sw.Elapsed.TotalMilliseconds));
+            onPrediction?.Invoke(ex, predictions[^1]);
         }
         return NluScorer.Score(modelName, predictions);
     }

@@ -45,6 +45,8 @@ public static class NluTrainer
                 throw new InvalidDataException($"--align-hidden needs the student's embedding_size ({config.EmbeddingSize}) to equal the teacher's ({teacher.Config.EmbeddingSize})");
 
             var trainSet = train.Examples.Select(e => EncodedNluExample.Encode(e, tokenizer, aligner, config)).ToList();
+            if (job.LabelSmoothing is < 0 or >= 1) throw new ArgumentException("--label-smoothing must be in [0, 1)");
+            using var intentWeights = job.BalanceIntents ? BalancedWeights(trainSet, config.Intents.Count) : null;
             var devSet = dev?.Examples.Select(e => EncodedNluExample.Encode(e, tokenizer, aligner, config)).ToList();
 
             using var loaded = resume ? ModelFolder.LoadNlu(job.OutDir, new WeightOnlyKernel()) : null;
@@ -70,14 +72,14 @@ public static class NluTrainer
                     return new TrainingResult(TrainingOutcome.Interrupted, step, lastLoss, job.OutDir);
                 }
                 var batchItems = BatchAt(trainSet, step, stepsPerEpoch, job.Run);
-                if (job.TokenDropout > 0) batchItems = Augment(batchItems, job.TokenDropout, config.VocabSize, new Random(unchecked(job.Run.Seed * 31 + (int)step)));
+                if (job.TokenDropout > 0) batchItems = Augment(batchItems, job.TokenDropout, config.VocabSize, config.BioTags, new Random(unchecked(job.Run.Seed * 31 + (int)step)));
                 double lr = LearningRateSchedule.At(step, job.Run);
                 foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
                 using (var scope = torch.NewDisposeScope())
                 {
                     using var batch = NluBatch.From(batchItems, config.PadTokenId);
                     using var output = model.forward(batch.Ids, batch.Mask);
-                    var loss = Loss(output, batch, teacher, job.Distillation);
+                    var loss = Loss(output, batch, teacher, job.Distillation, intentWeights, job.LabelSmoothing);
                     optimizer.zero_grad();
                     loss.backward();
                     torch.nn.utils.clip_grad_norm_(model.parameters(), job.Run.ClipNorm);
@@ -171,8 +173,10 @@ public static class NluTrainer
     /// <summary>
     /// Token dropout: each token is deleted (or, a third of the time, replaced by a random token) with probability
     /// <paramref name="p"/>, so the classifier cannot hang on one cue word of the few phrasings it has seen.
+    /// An entity whose first token was deleted starts again with B- on its first kept token, so the tagger never
+    /// learns I- after O.
     /// </summary>
-    private static List<EncodedNluExample> Augment(List<EncodedNluExample> items, double p, int vocabSize, Random rng)
+    internal static List<EncodedNluExample> Augment(List<EncodedNluExample> items, double p, int vocabSize, IReadOnlyList<string> bioTags, Random rng)
     {
         var result = new List<EncodedNluExample>(items.Count);
         foreach (var e in items)
@@ -186,17 +190,51 @@ public static class NluTrainer
                 ids.Add(r < p ? rng.Next(vocabSize) : e.Ids[i]);
                 tags.Add(e.Tags[i]);
             }
+            for (int i = 0; i < tags.Count; i++)
+            {
+                string tag = bioTags[tags[i]], previous = i == 0 ? "O" : bioTags[tags[i - 1]];
+                if (tag.StartsWith("I-", StringComparison.Ordinal) && (previous == "O" || previous[2..] != tag[2..]))
+                    tags[i] = IndexOfTag(bioTags, "B-" + tag[2..]);
+            }
             result.Add(ids.Count == 0 ? e : e with { Ids = ids.ToArray(), Tags = tags.ToArray() });
         }
         return result;
     }
 
-    private static Tensor Loss(NluOutput output, NluBatch batch, LoadedNlu? teacher, DistillationOptions kd)
+    private static int IndexOfTag(IReadOnlyList<string> tags, string tag)
+    {
+        for (int i = 0; i < tags.Count; i++)
+            if (tags[i] == tag) return i;
+        throw new ArgumentException($"the model has no tag \"{tag}\"");
+    }
+
+    /// <summary>Per-intent weights count/share⁻¹ normalised to a mean of 1 over the intents present (absent ones get 1).</summary>
+    internal static Tensor BalancedWeights(IReadOnlyList<EncodedNluExample> train, int intents)
+    {
+        var counts = new double[intents];
+        foreach (var e in train) counts[e.Intent]++;
+        int present = counts.Count(c => c > 0);
+        var weights = counts.Select(c => c > 0 ? (double)train.Count / (present * c) : 1.0).Select(w => (float)w).ToArray();
+        return torch.tensor(weights);
+    }
+
+    /// <summary>Intent cross-entropy with optional class weights and label smoothing ε: (1−ε)·NLL + ε·mean over classes of −log p.</summary>
+    internal static Tensor IntentLoss(Tensor logits, Tensor targets, Tensor? weights, double smoothing)
+    {
+        var logp = F.log_softmax(logits, 1);
+        var nll = -logp.gather(1, targets.unsqueeze(1)).squeeze(1);
+        var perExample = smoothing > 0 ? (1 - smoothing) * nll + smoothing * -logp.mean([1]) : nll;
+        if (weights is null) return perExample.mean();
+        var w = weights.index_select(0, targets);
+        return (perExample * w).sum() / w.sum();
+    }
+
+    private static Tensor Loss(NluOutput output, NluBatch batch, LoadedNlu? teacher, DistillationOptions kd, Tensor? intentWeights, double smoothing)
     {
         long tagCount = output.TagLogits.shape[2];
         var tagLogits = output.TagLogits.reshape(-1, tagCount);
         var tagTargets = batch.Tags.reshape(-1);
-        var ce = F.cross_entropy(output.IntentLogits, batch.Intents) + F.cross_entropy(tagLogits, tagTargets, ignore_index: NluBatch.Ignore);
+        var ce = IntentLoss(output.IntentLogits, batch.Intents, intentWeights, smoothing) + F.cross_entropy(tagLogits, tagTargets, ignore_index: NluBatch.Ignore);
         if (teacher is null) return ce;
 
         NluOutput t;
@@ -247,5 +285,7 @@ public static class NluTrainer
         ["alpha"] = job.Distillation.Alpha,
         ["temperature"] = job.Distillation.Temperature,
         ["token_dropout"] = job.TokenDropout,
+        ["label_smoothing"] = job.LabelSmoothing,
+        ["balance_intents"] = job.BalanceIntents,
     };
 }

@@ -24,6 +24,10 @@ public sealed record NluTrainingJob
     public DistillationOptions Distillation { get; init; } = new();
     /// <summary>Probability of deleting or replacing each training token (augmentation; 0 = off).</summary>
     public double TokenDropout { get; init; }
+    /// <summary>Label smoothing ε of the intent loss (0 = plain cross-entropy): softer targets for a model that sees few phrasings.</summary>
+    public double LabelSmoothing { get; init; }
+    /// <summary>Weight each intent's loss by the inverse of its share of the training set, so phrasing-poor intents count as much as slot-rich ones.</summary>
+    public bool BalanceIntents { get; init; }
     /// <summary>Told about every line skipped under <see cref="MalformedLinePolicy.Skip"/> (file and line).</summary>
     public Action<SkippedLine>? OnSkipped { get; init; }
 }
