@@ -49,7 +49,7 @@ public sealed class ShortTermMemory(EventLog eventLog, IOptions<MemoryOptions> o
         private readonly List<(string Id, Turn Turn)> _turns = new();
         private readonly int _capacity;
 
-        public RingBuffer(int capacity, Func<IReadOnlyList<EventDoc>> load)
+        public RingBuffer(int capacity, Func<IReadOnlyList<EventRecord>> load)
         {
             _capacity = capacity;
             Loaded = Task.Run(() => Merge(load()));
@@ -78,13 +78,13 @@ public sealed class ShortTermMemory(EventLog eventLog, IOptions<MemoryOptions> o
         }
 
         // Turns committed while the log was being read were added already; merge without duplicates, in time order.
-        private void Merge(IReadOnlyList<EventDoc> fromLog)
+        private void Merge(IReadOnlyList<EventRecord> fromLog)
         {
             lock (_lock)
             {
                 var known = _turns.Select(t => t.Id).ToHashSet();
                 var loaded = fromLog.Where(e => e.Ref is null || !known.Contains(e.Ref))
-                    .Select(e => (e.Ref ?? e.Id.ToString(), new Turn(e.Kind == EventKinds.MessageIn ? "user" : "assistant", e.Text ?? "", e.Ts)));
+                    .Select(e => (e.Ref ?? e.Kind + "@" + e.Ts + ":" + e.Text, new Turn(e.Kind == EventKinds.MessageIn ? "user" : "assistant", e.Text ?? "", e.Ts)));
                 var all = loaded.Concat(_turns).OrderBy(t => t.Item2.TimestampMs).ToList();
                 _turns.Clear();
                 _turns.AddRange(all.Skip(Math.Max(0, all.Count - _capacity)));
