@@ -25,6 +25,7 @@ public sealed class ConversationStore(
         string kind = m.Direction == "in" ? EventKinds.MessageIn : EventKinds.MessageOut;
         var evt = EventLog.ToRecord(new LoggedEvent(m.ConversationKey, m.UserKey, kind, m.TimestampMs, m.Text,
             m.Intent is null ? null : System.Text.Json.JsonSerializer.Serialize(new { intent = m.Intent, language = m.Language })), m.Id);
+        long order = shortTerm.NextOrder();
         var stored = writer.WriteAsync(db =>
         {
             bool added = db.GetCollection<MessageDoc>(Collections.Messages).Upsert(message);
@@ -34,14 +35,13 @@ public sealed class ConversationStore(
             conv.LastActivityMs = Math.Max(conv.LastActivityMs, m.TimestampMs);
             conversations.Upsert(conv);
         }, cancellationToken).AsTask();
-        // Acknowledged only once both stores have it.
-        await Task.WhenAll(stored, eventLog.AppendAsync(evt, cancellationToken).AsTask()).ConfigureAwait(false);
-
-        shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs));
-        if (m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text))
-        {
-            await vectors.AddAsync(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding, extraWrite: null, cancellationToken).ConfigureAwait(false);
-        }
+        // Acknowledged only once both stores have it (and, for a user message, vector recall): issued together, awaited once.
+        var logged = eventLog.AppendAsync(evt, cancellationToken).AsTask();
+        var recalled = m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text)
+            ? (Task)vectors.AddAsync(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding, extraWrite: null, cancellationToken)
+            : Task.CompletedTask;
+        await Task.WhenAll(stored, logged, recalled).ConfigureAwait(false);
+        shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), order);
     }
 
     public Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)
