@@ -70,6 +70,11 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
             _index.AddRange(loaded);
             MigrateFromLiteDb(segments);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            segments.Dispose();
+            throw new Contracts.Configuration.StartupException($"Memory: cannot open the event log under {DirectoryPath} ({ex.Message}); check its permissions and free disk space.", ex);
+        }
         catch
         {
             segments.Dispose();
@@ -175,7 +180,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         batch.Clear();
     }
 
-    /// <summary>Runs <paramref name="action"/> on the writer with files and index held exclusively.</summary>
+    /// <summary>Rewrites segments on the writer, between commits, with files and index held exclusively.</summary>
     private async Task<int> RewriteAsync(Func<EventSegments.SegmentInfo, bool> mayContain, Func<EventRecord, bool> keep, CancellationToken cancellationToken)
     {
         var request = new MaintenanceRequest(() =>
