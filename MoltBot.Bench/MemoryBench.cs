@@ -91,7 +91,7 @@ public static class MemoryBench
     {
         var (sp, hosted, root) = await StartMemoryAsync();
         var log = sp.GetRequiredService<IEventLog>();
-        var writer = sp.GetRequiredService<MoltBot.Memory.Storage.GroupCommitWriter>();
+        var writer = sp.GetRequiredService<MoltBot.Memory.EventLog>();
         long commitsBefore = writer.Commits;
         int perWriter = events / writers;
         long t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();

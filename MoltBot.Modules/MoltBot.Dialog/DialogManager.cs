@@ -14,10 +14,11 @@ using MoltBot.Contracts.Skills;
 namespace MoltBot.Dialog;
 
 /// <summary>
-/// The pipeline's message handler. Per turn: NLU → record the message (acknowledged once durable) → load the
-/// conversation's state and the user's profile → resolve a pending confirmation or clarification, or detect a
-/// topic switch → run a skill (asking for missing required slots first, and for a yes/no where configured) or
-/// generate a reply from the context window → persist state, reply and dialog events, all with ms UTC timestamps.
+/// The pipeline's message handler. Per turn: NLU → record the message → load the conversation's state and the
+/// user's profile → resolve a pending confirmation or clarification, or detect a topic switch → run a skill (asking
+/// for missing required slots first, and for a yes/no where configured) or generate a reply from the context window
+/// → persist dialog events, reply and state, all with ms UTC timestamps. The turn's writes are awaited together,
+/// once, and the final reply is sent only after they are durable.
 /// </summary>
 public sealed class DialogManager(
     INluEngine nlu,
@@ -64,7 +65,10 @@ public sealed class DialogManager(
         await reply.TypingAsync(cancellationToken).ConfigureAwait(false);
 
         long nluStart = Stopwatch.GetTimestamp();
-        var understood = await nlu.ParseAsync(envelope.Text, cancellationToken).ConfigureAwait(false);
+        var command = CommandSkill(envelope.Text);
+        var understood = command is null
+            ? await nlu.ParseAsync(envelope.Text, cancellationToken).ConfigureAwait(false)
+            : CommandResult(command);
         Observe(envelope, Stages.Nlu, nluStart);
         Trace(envelope, TraceStages.Nlu, nluStart, new JsonObject
         {
@@ -79,18 +83,36 @@ public sealed class DialogManager(
         var profile = await profiles.GetAsync(userKey, cancellationToken).ConfigureAwait(false);
         string language = PickLanguage(understood.Language, envelope.Language, profile.Language);
         float[]? embedding = await EmbeddingAsync(envelope.Text, understood, cancellationToken).ConfigureAwait(false);
-        await conversations.RecordMessageAsync(new ConversationMessage(envelope.Id, conversationKey, userKey, "in", envelope.Text, now)
+        // The turn's durable writes (inbound message, profile, dialog events, reply, state) are issued as soon as each
+        // is known and awaited once, just before the reply goes out: one group-commit wait per turn instead of one per
+        // write, overlapping with the dialog decision, and a reply a user sees always has its whole turn on disk.
+        var writes = new List<Task>(8)
         {
-            Intent = understood.Intent, Language = language, Embedding = embedding,
-        }, cancellationToken).ConfigureAwait(false);
+            conversations.RecordMessageAsync(new ConversationMessage(envelope.Id, conversationKey, userKey, "in", envelope.Text, now)
+            {
+                Intent = understood.Intent, Language = language, Embedding = embedding,
+            }, cancellationToken).AsTask(),
+        };
 
-        var turn = new TurnContext(envelope, understood, conversationKey, userKey, language, now, profile, reply, recentTurns);
-        await LearnProfileAsync(turn, cancellationToken).ConfigureAwait(false);
+        var turn = new TurnContext(envelope, understood, conversationKey, userKey, language, now, profile, reply, recentTurns) { Command = command };
+        LearnProfile(turn, writes, cancellationToken);
 
         long dialogStart = Stopwatch.GetTimestamp();
-        var state = await states.GetAsync(conversationKey, cancellationToken).ConfigureAwait(false) ?? new DialogState(conversationKey, userKey);
-        state = ExpireIfStale(turn, state);
-        var outcome = await DecideAsync(turn, state, dialogStart, cancellationToken).ConfigureAwait(false);
+        DialogState state;
+        Outcome outcome;
+        try
+        {
+            state = await states.GetAsync(conversationKey, cancellationToken).ConfigureAwait(false) ?? new DialogState(conversationKey, userKey);
+            state = ExpireIfStale(turn, state);
+            outcome = await DecideAsync(turn, state, dialogStart, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The inbound message is still recorded (and its failure, if any, observed) before the apology.
+            try { await Task.WhenAll(writes).ConfigureAwait(false); }
+            catch (Exception ex) { logger.LogError(ex, "Recording message {MessageId} failed", envelope.Id); }
+            throw;
+        }
 
         Trace(envelope, TraceStages.Dialog, dialogStart, new JsonObject
         {
@@ -100,27 +122,28 @@ public sealed class DialogManager(
             }).ToArray()),
             ["source"] = outcome.Source,
         });
-        // Dialog events are queued in order and group-committed together, before the reply is recorded.
-        await Task.WhenAll(turn.Events.Select(e => events.AppendAsync(e, cancellationToken).AsTask())).ConfigureAwait(false);
+        // Dialog events are queued in order (and after the inbound message's event), so they are committed in order.
+        foreach (var e in turn.Events) writes.Add(events.AppendAsync(e, cancellationToken).AsTask());
+        long sentAt = NowMs();
+        writes.Add(conversations.RecordMessageAsync(new ConversationMessage(envelope.Id + ":out", conversationKey, userKey, "out", outcome.Text, sentAt)
+        {
+            Language = language,
+        }, cancellationToken).AsTask());
+        var finalState = outcome.State with { Language = language, LastActivityMs = sentAt };
+        if (finalState != state) finalState = finalState with { UpdatedMs = sentAt };
+        writes.Add(states.SaveAsync(finalState, cancellationToken).AsTask());
+        await Task.WhenAll(writes).ConfigureAwait(false);
         if (!reply.Completed)
         {
             await reply.FinalAsync(new Reply(outcome.Text) { CardJson = outcome.CardJson, Language = language, Source = outcome.Source }, cancellationToken)
                 .ConfigureAwait(false);
         }
-        long sentAt = NowMs();
-        await conversations.RecordMessageAsync(new ConversationMessage(envelope.Id + ":out", conversationKey, userKey, "out", outcome.Text, sentAt)
-        {
-            Language = language,
-        }, cancellationToken).ConfigureAwait(false);
-        var finalState = outcome.State with { Language = language, LastActivityMs = sentAt };
-        if (finalState != state) finalState = finalState with { UpdatedMs = sentAt };
-        await states.SaveAsync(finalState, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Outcome> DecideAsync(TurnContext turn, DialogState state, long dialogStart, CancellationToken ct)
     {
         string intent = turn.Nlu.Intent;
-        var match = skills.Match(turn.Envelope.Text, turn.Nlu);
+        var match = turn.Command ?? skills.Match(turn.Envelope.Text, turn.Nlu);
 
         if (state.AwaitingConfirmation && state.SkillId is not null)
         {
@@ -361,7 +384,7 @@ public sealed class DialogManager(
         : slot.Question.TryGetValue("en", out var en) ? en
         : slot.Question.Values.FirstOrDefault() ?? DialogTexts.AskSlot(language, slot.Slot);
 
-    private async Task LearnProfileAsync(TurnContext turn, CancellationToken ct)
+    private void LearnProfile(TurnContext turn, List<Task> writes, CancellationToken ct)
     {
         var p = turn.Profile;
         var learned = p with
@@ -372,12 +395,36 @@ public sealed class DialogManager(
         };
         if (learned == p) return;
         turn.Profile = learned with { UpdatedMs = turn.NowMs };
-        await profiles.SaveAsync(turn.Profile, ct).ConfigureAwait(false);
+        writes.Add(profiles.SaveAsync(turn.Profile, ct).AsTask());
     }
+
+    /// <summary>The model name an NLU result made up for a slash command carries (traces show it).</summary>
+    public const string CommandModel = "command";
+
+    /// <summary>"/time …" → the skill with id "time", when Dialog:SlashCommands is on; null otherwise.</summary>
+    private SkillManifest? CommandSkill(string text)
+    {
+        if (!_options.SlashCommands) return null;
+        var t = text.AsSpan().TrimStart();
+        if (t.Length < 2 || t[0] != '/') return null;
+        var rest = t[1..];
+        int end = rest.IndexOfAny(' ', '\t', '\n');
+        var name = end < 0 ? rest : rest[..end];
+        foreach (var skill in skills.Skills)
+        {
+            if (name.Equals(skill.Id, StringComparison.OrdinalIgnoreCase)) return skill;
+        }
+        return null;
+    }
+
+    // The user named the skill: full confidence in its first intent; the language comes from the hint or the profile.
+    private static NluResult CommandResult(SkillManifest skill) =>
+        new(skill.Triggers.Intents.FirstOrDefault() ?? Intents.OutOfScope, 1f, [], "") { Model = CommandModel };
 
     private async Task<float[]?> EmbeddingAsync(string text, NluResult understood, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(text)) return null;
+        // A command is not worth recalling later, and embedding it would cost what skipping NLU saved.
+        if (string.IsNullOrWhiteSpace(text) || understood.Model == CommandModel) return null;
         if (understood.Embedding is { } e && e.Length == embedder.Dimension) return e;
         return await embedder.EmbedAsync(text, ct).ConfigureAwait(false);
     }
@@ -429,6 +476,9 @@ public sealed class DialogManager(
         public UserProfile Profile { get; set; } = profile;
         public IReplyWriter Reply { get; } = reply;
         public List<LoggedEvent> Events { get; } = new();
+
+        /// <summary>The skill a slash command named, if the message was one.</summary>
+        public SkillManifest? Command { get; init; }
 
         public void Log(DialogState state, string what, object? data) =>
             Events.Add(new LoggedEvent(ConversationKey, UserKey, EventKinds.DialogPrefix + what, NowMs, state.ActiveIntent,

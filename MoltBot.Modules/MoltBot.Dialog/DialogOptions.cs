@@ -44,6 +44,12 @@ public sealed class DialogOptions : IValidatableObject
     [Range(1, 10_080, ErrorMessage = "Dialog:PendingTimeoutMinutes must be between 1 and 10080 (minutes).")]
     public int PendingTimeoutMinutes { get; set; } = 30;
 
+    /// <summary>
+    /// "/skill-id [words]" names the skill directly (chat-platform style commands, e.g. "/time"): NLU and the sentence
+    /// embedding are skipped for such messages. An unknown command goes through NLU like any text.
+    /// </summary>
+    public bool SlashCommands { get; set; } = true;
+
     public bool ResumeAfterTopicSwitch => TopicSwitch.Equals("resume", StringComparison.OrdinalIgnoreCase);
 
     public IReadOnlySet<string> ConfirmIntentSet =>

@@ -7,11 +7,12 @@ using MoltBot.Memory.Storage;
 namespace MoltBot.Memory;
 
 /// <summary>
-/// Long-term conversation storage: a message goes into "messages", its conversation's counters and the event log in
-/// one group-committed transaction; then into the short-term buffer and (user messages) vector recall.
+/// Long-term conversation storage: a message goes into "messages" and its conversation's counters (one LiteDB
+/// group commit) and into the event log (an event-log group commit), both issued at once and awaited together;
+/// then into the short-term buffer and (user messages) vector recall.
 /// </summary>
 public sealed class ConversationStore(
-    MemoryDatabase database, GroupCommitWriter writer, ShortTermMemory shortTerm, VectorMemory vectors, IOptions<MemoryOptions> options)
+    MemoryDatabase database, GroupCommitWriter writer, EventLog eventLog, ShortTermMemory shortTerm, VectorMemory vectors, IOptions<MemoryOptions> options)
     : IConversationStore, IConversationReader
 {
     public async ValueTask RecordMessageAsync(ConversationMessage m, CancellationToken cancellationToken)
@@ -22,9 +23,10 @@ public sealed class ConversationStore(
             Intent = m.Intent, Language = m.Language,
         };
         string kind = m.Direction == "in" ? EventKinds.MessageIn : EventKinds.MessageOut;
-        var evt = EventLog.ToDoc(new LoggedEvent(m.ConversationKey, m.UserKey, kind, m.TimestampMs, m.Text,
+        var evt = EventLog.ToRecord(new LoggedEvent(m.ConversationKey, m.UserKey, kind, m.TimestampMs, m.Text,
             m.Intent is null ? null : System.Text.Json.JsonSerializer.Serialize(new { intent = m.Intent, language = m.Language })), m.Id);
-        await writer.WriteAsync(db =>
+        long order = shortTerm.NextOrder();
+        var stored = writer.WriteAsync(db =>
         {
             bool added = db.GetCollection<MessageDoc>(Collections.Messages).Upsert(message);
             var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
@@ -32,14 +34,14 @@ public sealed class ConversationStore(
             if (added) conv.MessageCount++;
             conv.LastActivityMs = Math.Max(conv.LastActivityMs, m.TimestampMs);
             conversations.Upsert(conv);
-            db.GetCollection<EventDoc>(Collections.Events).Insert(evt);
-        }, cancellationToken).ConfigureAwait(false);
-
-        shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs));
-        if (m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text))
-        {
-            await vectors.AddAsync(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding, extraWrite: null, cancellationToken).ConfigureAwait(false);
-        }
+        }, cancellationToken).AsTask();
+        // Acknowledged only once both stores have it (and, for a user message, vector recall): issued together, awaited once.
+        var logged = eventLog.AppendAsync(evt, cancellationToken).AsTask();
+        var recalled = m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text)
+            ? (Task)vectors.AddAsync(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding, extraWrite: null, cancellationToken)
+            : Task.CompletedTask;
+        await Task.WhenAll(stored, logged, recalled).ConfigureAwait(false);
+        shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), order);
     }
 
     public Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)

@@ -35,6 +35,10 @@ public sealed class MemoryOptions : IValidatableObject
     [Range(0, 36_500, ErrorMessage = "Memory:EventRetentionDays must be between 0 (keep forever) and 36500.")]
     public int EventRetentionDays { get; set; } = 90;
 
+    /// <summary>The event log starts a new segment file once the current one reaches this size.</summary>
+    [Range(1, 1_024, ErrorMessage = "Memory:EventSegmentMegabytes must be between 1 and 1024 (size of one event-log segment file).")]
+    public int EventSegmentMegabytes { get; set; } = 64;
+
     [Range(2, 128, ErrorMessage = "Memory:HnswM must be between 2 and 128 (links per node).")]
     public int HnswM { get; set; } = 16;
 

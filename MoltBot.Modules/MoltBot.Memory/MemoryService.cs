@@ -20,6 +20,15 @@ internal sealed class MemoryService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         database.Open();
+        try
+        {
+            eventLog.Open();
+        }
+        catch
+        {
+            database.Dispose(); // releases the lock file: the start-up error is the whole story
+            throw;
+        }
         writer.Start();
         var (added, removed) = await Task.Run(vectors.Load, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Vector recall ready: {Count} vectors ({Added} replayed, {Removed} removed since the last snapshot)",
@@ -61,6 +70,7 @@ internal sealed class MemoryService(
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_background is not null) await _background.ConfigureAwait(false);
         await writer.StopAsync().ConfigureAwait(false);
+        await eventLog.StopAsync().ConfigureAwait(false);
         if (database.IsOpen)
         {
             vectors.SnapshotIfChanged();

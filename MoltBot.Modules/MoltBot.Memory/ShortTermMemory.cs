@@ -25,10 +25,15 @@ public sealed class ShortTermMemory(EventLog eventLog, IOptions<MemoryOptions> o
         return buffer.Recent(count);
     }
 
+    private long _order;
+
+    /// <summary>Taken when a message's write is issued: the buffer keeps that order even if later writes commit first.</summary>
+    internal long NextOrder() => Interlocked.Increment(ref _order);
+
     /// <summary>Called after a message committed; a conversation not loaded is left alone (its rebuild reads the log).</summary>
-    internal void OnCommitted(string conversationKey, string messageId, Turn turn)
+    internal void OnCommitted(string conversationKey, string messageId, Turn turn, long order)
     {
-        if (_buffers.TryGetValue(conversationKey, out var buffer)) buffer.Add(messageId, turn);
+        if (_buffers.TryGetValue(conversationKey, out var buffer)) buffer.Add(messageId, turn, order);
     }
 
     internal void Forget(string conversationKey) => _buffers.TryRemove(conversationKey, out _);
@@ -46,10 +51,10 @@ public sealed class ShortTermMemory(EventLog eventLog, IOptions<MemoryOptions> o
     private sealed class RingBuffer
     {
         private readonly Lock _lock = new();
-        private readonly List<(string Id, Turn Turn)> _turns = new();
+        private readonly List<(string Id, Turn Turn, long Order)> _turns = new();
         private readonly int _capacity;
 
-        public RingBuffer(int capacity, Func<IReadOnlyList<EventDoc>> load)
+        public RingBuffer(int capacity, Func<IReadOnlyList<EventRecord>> load)
         {
             _capacity = capacity;
             Loaded = Task.Run(() => Merge(load()));
@@ -58,12 +63,15 @@ public sealed class ShortTermMemory(EventLog eventLog, IOptions<MemoryOptions> o
         public Task Loaded { get; }
         public long LastUsed { get; private set; } = Environment.TickCount64;
 
-        public void Add(string id, Turn turn)
+        public void Add(string id, Turn turn, long order)
         {
             lock (_lock)
             {
                 if (_turns.Any(t => t.Id == id)) return;
-                _turns.Add((id, turn));
+                // A turn's writes complete concurrently: keep time order, then the order the writes were issued in.
+                int at = _turns.Count;
+                while (at > 0 && (_turns[at - 1].Turn.TimestampMs, _turns[at - 1].Order).CompareTo((turn.TimestampMs, order)) > 0) at--;
+                _turns.Insert(at, (id, turn, order));
                 if (_turns.Count > _capacity) _turns.RemoveRange(0, _turns.Count - _capacity);
             }
         }
@@ -78,13 +86,14 @@ public sealed class ShortTermMemory(EventLog eventLog, IOptions<MemoryOptions> o
         }
 
         // Turns committed while the log was being read were added already; merge without duplicates, in time order.
-        private void Merge(IReadOnlyList<EventDoc> fromLog)
+        private void Merge(IReadOnlyList<EventRecord> fromLog)
         {
             lock (_lock)
             {
                 var known = _turns.Select(t => t.Id).ToHashSet();
                 var loaded = fromLog.Where(e => e.Ref is null || !known.Contains(e.Ref))
-                    .Select(e => (e.Ref ?? e.Id.ToString(), new Turn(e.Kind == EventKinds.MessageIn ? "user" : "assistant", e.Text ?? "", e.Ts)));
+                    .Select((e, i) => (e.Ref ?? e.Kind + "@" + e.Ts + ":" + e.Text, new Turn(e.Kind == EventKinds.MessageIn ? "user" : "assistant", e.Text ?? "", e.Ts), long.MinValue + i));
+                // The log's order first (it was written before anything committed since), then time order.
                 var all = loaded.Concat(_turns).OrderBy(t => t.Item2.TimestampMs).ToList();
                 _turns.Clear();
                 _turns.AddRange(all.Skip(Math.Max(0, all.Count - _capacity)));

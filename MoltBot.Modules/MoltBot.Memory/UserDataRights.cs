@@ -7,7 +7,7 @@ namespace MoltBot.Memory;
 
 /// <summary>Export of everything held about a user (JSON) and deletion from every tier: LiteDB, event log, vector index, caches.</summary>
 public sealed class UserDataRights(
-    MemoryDatabase database, GroupCommitWriter writer, VectorMemory vectors, UserProfileStore profiles, DialogStateStore dialogStates,
+    MemoryDatabase database, GroupCommitWriter writer, EventLog eventLog, VectorMemory vectors, UserProfileStore profiles, DialogStateStore dialogStates,
     ShortTermMemory shortTerm, TimeProvider clock, ILogger<UserDataRights> logger) : IUserDataRights
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -29,7 +29,7 @@ public sealed class UserDataRights(
                 .Select(f => new { f.Id, f.Text, timestampMs = f.Ts }).ToList(),
             vectors = database.Collection<VectorDoc>(Collections.Vectors).Find(x => x.User == userKey)
                 .Select(v => new { v.Id, v.Kind, v.RefId, v.Text, timestampMs = v.Ts, embedding = VectorDoc.Unpack(v.Vector) }).ToList(),
-            events = database.Collection<EventDoc>(Collections.Events).Find(x => x.User == userKey).OrderBy(e => e.Ts)
+            events = eventLog.ForUser(userKey)
                 .Select(e => new { conversation = e.Conv, e.Kind, timestampMs = e.Ts, e.Text, data = e.Data }).ToList(),
         };
         return Task.FromResult(JsonSerializer.Serialize(export, Json));
@@ -44,12 +44,13 @@ public sealed class UserDataRights(
             conversations.UnionWith(db.GetCollection<MessageDoc>(Collections.Messages).Find(x => x.User == userKey).Select(m => m.Conv));
             conversations.UnionWith(db.GetCollection<ConversationDoc>(Collections.Conversations).Find(x => x.User == userKey).Select(c => c.Id));
             removed += db.GetCollection<MessageDoc>(Collections.Messages).DeleteMany(x => x.User == userKey);
-            removed += db.GetCollection<EventDoc>(Collections.Events).DeleteMany(x => x.User == userKey);
             removed += db.GetCollection<ConversationDoc>(Collections.Conversations).DeleteMany(x => x.User == userKey);
             removed += db.GetCollection<FactDoc>(Collections.Facts).DeleteMany(x => x.User == userKey);
             removed += db.GetCollection<VectorDoc>(Collections.Vectors).DeleteMany(x => x.User == userKey);
             if (db.GetCollection<ProfileDoc>(Collections.Profiles).Delete(userKey)) removed++;
         }, cancellationToken).ConfigureAwait(false);
+        // The event log's segments holding the user's events are rewritten without them.
+        removed += await eventLog.DeleteUserAsync(userKey, cancellationToken).ConfigureAwait(false);
 
         vectors.RemoveUser(userKey);
         profiles.Cache.Remove(userKey);

@@ -11,8 +11,14 @@ namespace MoltBot.Tests.Dialog;
 /// <summary>Rule-based NLU with the real intent and entity labels; embeddings from <see cref="HashEmbedder"/>.</summary>
 public sealed partial class FakeNlu(HashEmbedder embedder) : INluEngine
 {
+    private int _calls;
+
+    /// <summary>How many utterances were parsed (slash commands skip NLU).</summary>
+    public int Calls => Volatile.Read(ref _calls);
+
     public Task<NluResult> ParseAsync(string text, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _calls);
         string t = text.ToLowerInvariant();
         string lang = text.Any(c => c >= '\u4e00' && c <= '\u9fff') ? "zh" : "en";
         var entities = new List<EntitySpan>();
@@ -118,7 +124,7 @@ public sealed class FakeGenerator : ITextGenerator
     }
 }
 
-public sealed class RecordingReply : IReplyWriter
+public class RecordingReply : IReplyWriter
 {
     public List<string> Deltas { get; } = new();
     public Reply? Final { get; private set; }
@@ -138,7 +144,7 @@ public sealed class RecordingReply : IReplyWriter
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask FinalAsync(Reply reply, CancellationToken cancellationToken)
+    public virtual ValueTask FinalAsync(Reply reply, CancellationToken cancellationToken)
     {
         if (Completed) throw new InvalidOperationException("second final");
         Final = reply;

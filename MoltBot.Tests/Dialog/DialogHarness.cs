@@ -14,8 +14,9 @@ public sealed class DialogHarness : IAsyncDisposable
 {
     private int _messageNo;
 
-    private DialogHarness(MemoryHarness memory, FakeClock clock, FakeSkills skills, FakeGenerator generator, RecordingObserver observer)
+    private DialogHarness(MemoryHarness memory, FakeClock clock, FakeSkills skills, FakeGenerator generator, RecordingObserver observer, FakeNlu nlu)
     {
+        Nlu = nlu;
         Memory = memory;
         Clock = clock;
         Skills = skills;
@@ -25,6 +26,7 @@ public sealed class DialogHarness : IAsyncDisposable
 
     public MemoryHarness Memory { get; }
     public FakeClock Clock { get; }
+    public FakeNlu Nlu { get; }
     public FakeSkills Skills { get; }
     public FakeGenerator Generator { get; }
     public RecordingObserver Observer { get; }
@@ -36,23 +38,27 @@ public sealed class DialogHarness : IAsyncDisposable
         var skills = new FakeSkills();
         var generator = new FakeGenerator();
         var observer = new RecordingObserver();
+        var nlu = new FakeNlu(new HashEmbedder());
         var config = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var memory = await MemoryHarness.StartAsync(root, settings, clock, services =>
         {
-            services.AddSingleton<INluEngine>(new FakeNlu(new HashEmbedder()));
+            services.AddSingleton<INluEngine>(nlu);
             services.AddSingleton<ISkillDispatcher>(skills);
             services.AddSingleton<ITextGenerator>(generator);
             services.AddSingleton<IPipelineObserver>(observer);
             services.AddMoltBotDialog(config);
         });
-        return new DialogHarness(memory, clock, skills, generator, observer);
+        return new DialogHarness(memory, clock, skills, generator, observer, nlu);
     }
 
     /// <summary>One user turn, one second after the previous one.</summary>
-    public async Task<RecordingReply> SayAsync(string text, string user = "u1", string conversation = "c1", string? displayName = "Ann")
+    public Task<RecordingReply> SayAsync(string text, string user = "u1", string conversation = "c1", string? displayName = "Ann") =>
+        SayAsync(new RecordingReply(), text, user, conversation, displayName);
+
+    /// <summary>One user turn answered into <paramref name="reply"/>.</summary>
+    public async Task<T> SayAsync<T>(T reply, string text, string user = "u1", string conversation = "c1", string? displayName = "Ann") where T : RecordingReply
     {
         Clock.Advance(TimeSpan.FromSeconds(1));
-        var reply = new RecordingReply();
         var envelope = new Envelope
         {
             Id = $"msg-{++_messageNo}-{Guid.NewGuid():N}", Platform = Platforms.Web, ConversationId = conversation, UserId = user,

@@ -280,6 +280,7 @@ public class MemoryStorageTests
         // Bob is untouched.
         Assert.Contains("bob likes chess", await harness.Get<IUserDataRights>().ExportJsonAsync(bob, None));
         Assert.Equal(2, harness.Get<VectorMemory>().Index!.Count);
+        Assert.Equal(3, harness.Get<EventLog>().ForUser(bob).Count);
         await harness.RestartableStopAsync();
 
         // After a restart (snapshot + LiteDB reloaded), still nothing.
@@ -288,7 +289,7 @@ public class MemoryStorageTests
         Assert.Empty(await restarted.Get<IFactMemory>().RecallAsync(alice, "alice secret pumpkin zebra", 10, None));
     }
 
-    /// <summary>Scans every document of every collection, and every vector in the index, for any trace.</summary>
+    /// <summary>Scans every document of every collection, every event-log file, and every vector in the index, for any trace.</summary>
     private static void AssertNothingAbout(MemoryHarness harness, params string[] needles)
     {
         var db = harness.Get<MemoryDatabase>().Db;
@@ -299,6 +300,12 @@ public class MemoryStorageTests
                 string text = LiteDB.JsonSerializer.Serialize(doc);
                 foreach (string needle in needles) Assert.False(text.Contains(needle, StringComparison.OrdinalIgnoreCase), $"'{needle}' found in {name}: {text}");
             }
+        }
+        // The event log's segment files, byte for byte (a deleted event must not linger in a file).
+        foreach (string segment in Directory.GetFiles(harness.DatabaseFile + ".events"))
+        {
+            string raw = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(segment));
+            foreach (string needle in needles) Assert.False(raw.Contains(needle, StringComparison.OrdinalIgnoreCase), $"'{needle}' found in {segment}");
         }
         var vectors = harness.Get<VectorMemory>();
         var index = vectors.Index!;

@@ -4,24 +4,6 @@ namespace MoltBot.Memory.Storage;
 
 // The LiteDB schema: one document class per collection. Field names are short because every event pays for them.
 
-/// <summary>"events": the time-series log. ConvTime = conversation + "|" + zero-padded ms, indexed for range queries.</summary>
-public sealed class EventDoc
-{
-    public ObjectId Id { get; set; } = ObjectId.Empty;
-    public string Conv { get; set; } = "";
-    public string User { get; set; } = "";
-    public string Kind { get; set; } = "";
-    public long Ts { get; set; }
-    public string ConvTime { get; set; } = "";
-    public string? Text { get; set; }
-    public string? Data { get; set; }
-
-    /// <summary>The message id for message events (short-term rebuild de-duplicates by it).</summary>
-    public string? Ref { get; set; }
-
-    public static string ConvTimeKey(string conversationKey, long ms) => conversationKey + "|" + Math.Max(0, ms).ToString("D15");
-}
-
 /// <summary>"messages".</summary>
 public sealed class MessageDoc
 {
@@ -86,6 +68,7 @@ public sealed class ProfileDoc
 
 public static class Collections
 {
+    /// <summary>Where versions before the segment-file event log kept events; moved into the log at start.</summary>
     public const string Events = "events";
     public const string Messages = "messages";
     public const string Conversations = "conversations";
@@ -93,5 +76,5 @@ public static class Collections
     public const string Vectors = "vectors";
     public const string Profiles = "profiles";
 
-    public static readonly IReadOnlyList<string> All = [Events, Messages, Conversations, Facts, Vectors, Profiles];
+    public static readonly IReadOnlyList<string> All = [Messages, Conversations, Facts, Vectors, Profiles];
 }

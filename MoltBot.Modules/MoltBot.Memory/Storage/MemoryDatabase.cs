@@ -105,9 +105,6 @@ public sealed class MemoryDatabase : IDisposable
 
     private static void EnsureSchema(LiteDatabase db)
     {
-        var events = db.GetCollection<EventDoc>(Collections.Events);
-        events.EnsureIndex(x => x.ConvTime);
-        events.EnsureIndex(x => x.Ts);
         var messages = db.GetCollection<MessageDoc>(Collections.Messages);
         messages.EnsureIndex(x => x.Conv);
         messages.EnsureIndex(x => x.User);
