@@ -42,6 +42,8 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     public IReadOnlyList<ModelInfo> Models => Current.Infos;
     public torch.Device? Device { get; private set; }
     public string? KernelName => kernel?.Kernel.Name;
+    /// <summary>Test hook: awaited between publishing the primary NLU model and loading the others.</summary>
+    internal Func<Task>? SecondaryLoadGate { get; set; }
 
     /// <summary>A set the caller may use until it calls Release (retries if a reload retires it meanwhile).</summary>
     public ModelSet Acquire()
@@ -69,7 +71,7 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     public Task StartLoading()
     {
         if (Interlocked.Exchange(ref startupBegun, 1) == 0)
-            _ = Task.Factory.StartNew(LoadAtStartup, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            _ = Task.Run(LoadAtStartupAsync);
         return loaded.Task;
     }
 
@@ -77,7 +79,7 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     /// Native library, threads, device, int8 kernel, primary NLU (published and warmed up), then the rest in parallel.
     /// Timings of each step are logged: they are the start-up breakdown docs/performance.md refers to.
     /// </summary>
-    private void LoadAtStartup()
+    private async Task LoadAtStartupAsync()
     {
         try
         {
@@ -89,9 +91,12 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                 timings.Add($"{what} {sw.Elapsed.TotalMilliseconds:F0} ms");
                 sw.Restart();
             }
+            NativeHeap.LimitArenas(o.MallocArenas); // before libtorch's threads start allocating
             try
             {
-                if (o.Threads > 0) torch.set_num_threads(o.Threads); // first torch call: loads libtorch
+                // The first torch call loads libtorch (hundreds of MB of native code): timed on its own.
+                if (o.Threads > 0) torch.set_num_threads(o.Threads);
+                else _ = torch.get_num_threads();
                 Step("native library");
                 Device = o.Device switch
                 {
@@ -127,6 +132,7 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                 Step($"{primaryId} warm-up");
             }
             primaryReady.TrySetResult();
+            if (SecondaryLoadGate is { } gate) await gate();
 
             // The rest in parallel: each load is a different model folder and module (grad mode and dispose scopes
             // are per thread, so the loads do not interfere).
@@ -134,18 +140,21 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             var studentNlu = primaryId == o.StudentNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.StudentNlu));
             var teacherLm = Task.Run(() => loader.Decoder(o.TeacherLm));
             var studentLm = Task.Run(() => loader.Decoder(o.StudentLm));
+            var all = Task.WhenAll(teacherNlu, studentNlu, teacherLm, studentLm);
             try
             {
-                Task.WaitAll(teacherNlu, studentNlu, teacherLm, studentLm);
+                await all;
             }
-            catch (AggregateException ex)
+            catch
             {
                 loader.DisposeLoaded(teacherNlu, studentNlu, teacherLm, studentLm, except: primary);
-                throw ex.InnerExceptions.OfType<StartupException>().FirstOrDefault() ?? ex.InnerExceptions[0];
+                var errors = all.Exception?.InnerExceptions ?? [];
+                throw errors.OfType<StartupException>().FirstOrDefault() ?? errors.FirstOrDefault() ?? new StartupException("models cannot be loaded");
             }
             Step("other models (parallel)");
             Publish(loader.Build(teacherNlu.Result, studentNlu.Result, teacherLm.Result, studentLm.Result, partial: false));
             Pending = [];
+            NativeHeap.Trim(); // the loads' temporary tensors are freed: hand that memory back
             logger.LogInformation("Inference start-up: {Timings}; model loads: {Loads}", string.Join(", ", timings), string.Join(", ", loader.LoadTimes));
             loaded.TrySetResult();
         }
