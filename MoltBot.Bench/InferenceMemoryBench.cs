@@ -74,6 +74,9 @@ public static class InferenceMemoryBench
         Settle();
         double after = Rss("VmRSS");
         Console.WriteLine("  " + Managed());
+        // File-backed pages are mostly libtorch's code (shared with other processes, dropped under pressure); anonymous
+        // pages are the heaps: tensors, allocator caches, the GC.
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  RSS split: anonymous {Rss("RssAnon"):F1} MB, file-backed {Rss("RssFile"):F1} MB"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"after {requests} NLU requests ({requests / nluSeconds:F0}/s at concurrency {concurrency}) and {generations} student generations ({genSeconds:F1} s): RSS {after:F1} MB, drift {after - warm:+0.0;-0.0} MB, peak (VmHWM) {Rss("VmHWM"):F1} MB"));
         await host.StopAsync();
