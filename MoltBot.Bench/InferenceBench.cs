@@ -49,7 +49,7 @@ public static class InferenceBench
             sw.Restart();
             using var nlu = ModelFolder.LoadNlu(nluDir, choice.Kernel);
             double nluLoad = sw.Elapsed.TotalMilliseconds;
-            long tp = teacher.Model.parameters().Sum(p => p.numel()), sp = student.Model.parameters().Sum(p => p.numel());
+            long tp = ModelFolder.ParameterCount(teacher.Model, teacher.Model.LinearLayers()), sp = ModelFolder.ParameterCount(student.Model, student.Model.LinearLayers());
             Console.WriteLine($"load: teacher-lm {teacherLoad:F0} ms ({tp / 1e6:F1}M params, fp32), student-lm {studentLoad:F0} ms ({sp / 1e6:F1}M, int8), student-nlu {nluLoad:F0} ms");
 
             foreach (int batch in new[] { 1, 8 })
@@ -73,6 +73,25 @@ public static class InferenceBench
             int done = 0;
             while (sw.Elapsed.TotalSeconds < 3) { NluEngine.Run(nlu, batch64); done += 64; }
             Console.WriteLine($"nlu student int8: single p50 {lat[lat.Count / 2]:F2} ms, p99 {lat[(int)(lat.Count * 0.99)]:F2} ms; batched(64) {done / sw.Elapsed.TotalSeconds:F0} utterances/s");
+            // Where a batch's time goes: the tokenizer alone, then the rest (tensor building, forward, decoding).
+            sw.Restart();
+            int tokenized = 0;
+            while (sw.Elapsed.TotalSeconds < 1) { foreach (var u in batch64) nlu.Tokenizer.EncodeWithOffsets(u); tokenized += 64; }
+            Console.WriteLine($"  of which tokenizer alone: {tokenized / sw.Elapsed.TotalSeconds:F0} utterances/s");
+            using (var mode = torch.inference_mode())
+            {
+                var enc = batch64.Select(u => nlu.Tokenizer.Encode(u)).ToList();
+                int maxLen = enc.Max(e => e.Count);
+                var ids = new long[64, maxLen];
+                var mask = new long[64, maxLen];
+                for (int b = 0; b < 64; b++) for (int t2 = 0; t2 < enc[b].Count; t2++) { ids[b, t2] = enc[b][t2]; mask[b, t2] = 1; }
+                using var idsT = torch.tensor(ids);
+                using var maskT = torch.tensor(mask);
+                sw.Restart();
+                int forwards = 0;
+                while (sw.Elapsed.TotalSeconds < 1) { using var o = nlu.Model.forward(idsT, maskT); forwards++; }
+                Console.WriteLine($"  of which the forward pass alone ({maxLen} tokens padded): {forwards * 64 / sw.Elapsed.TotalSeconds:F0} utterances/s");
+            }
 
             GC.Collect();
             long before = Environment.WorkingSet;

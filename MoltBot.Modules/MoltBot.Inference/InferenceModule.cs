@@ -12,6 +12,10 @@ public static class InferenceModule
     /// <summary>Registers the Inference module's services (called by the host's composition root).</summary>
     public static IServiceCollection AddMoltBotInference(this IServiceCollection services, IConfiguration configuration)
     {
+        // Loading libtorch (hundreds of MB of native code) is the longest single step of start-up: begin it now, on
+        // the thread pool, so it overlaps with building the host; the model registry's first torch call then finds it
+        // loaded. A failure is ignored here: the registry's own first call reports it with the one-line message.
+        _ = Task.Run(PreloadNativeLibrary);
         services.AddOptions<InferenceOptions>().Bind(configuration.GetSection(InferenceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<IModelCatalog>(sp => sp.GetRequiredService<ModelRegistry>());
@@ -26,5 +30,16 @@ public static class InferenceModule
         services.AddSingleton<ITextGenerator, TextGenerator>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]);
         return services;
+    }
+
+    private static void PreloadNativeLibrary()
+    {
+        try
+        {
+            _ = TorchSharp.torch.get_num_threads();
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or BadImageFormatException)
+        {
+        }
     }
 }

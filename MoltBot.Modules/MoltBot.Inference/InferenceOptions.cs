@@ -25,6 +25,17 @@ public sealed class InferenceOptions : IValidatableObject
     [RegularExpression("^(auto|fbgemm|weight-only)$", ErrorMessage = "Inference:Int8Kernel must be auto, fbgemm or weight-only.")]
     public string Int8Kernel { get; set; } = "auto";
 
+    /// <summary>
+    /// "fp32" or "bf16": precision of the teacher models' projections. BF16 halves their weight memory and runs BF16
+    /// GEMMs (fast with AMX / AVX-512 BF16; emulated, and slower, on CPUs without them: a start-up warning says so).
+    /// </summary>
+    [RegularExpression("^(fp32|bf16)$", ErrorMessage = "Inference:TeacherPrecision must be fp32 or bf16.")]
+    public string TeacherPrecision { get; set; } = "fp32";
+
+    /// <summary>glibc malloc arenas for the process (bounds the memory libtorch's allocations keep per thread); 0 = glibc default.</summary>
+    [Range(0, 64, ErrorMessage = "Inference:MallocArenas must be between 0 (glibc default) and 64.")]
+    public int MallocArenas { get; set; } = 2;
+
     /// <summary>Keep serving with the remaining models when a folder is missing or corrupt (default: refuse to start).</summary>
     public bool ContinueWithoutBrokenModel { get; set; }
 

@@ -3,12 +3,37 @@ using Microsoft.Extensions.Hosting;
 namespace MoltBot.Inference.Engines;
 
 /// <summary>
-/// Loads the models while the host starts, so a missing or corrupt model folder stops start-up with a
-/// StartupException naming the folder, file and tensor (unless Inference:ContinueWithoutBrokenModel).
+/// Starts loading the models when the host starts, without holding up the other modules: StartAsync only begins the
+/// load (native library, int8 kernel, primary NLU model first), so the server listens while it runs. StartedAsync —
+/// after every module and the web server have started — waits for the complete load, so a missing or corrupt model
+/// folder still stops start-up with a StartupException naming the folder, file and tensor (unless
+/// Inference:ContinueWithoutBrokenModel). Requests that arrive meanwhile wait for the model they need.
 /// </summary>
-internal sealed class InferenceStartup(ModelRegistry registry) : IHostedService
+internal sealed class InferenceStartup(ModelRegistry registry) : IHostedLifecycleService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => Task.Run(registry.LoadAtStartup, cancellationToken);
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        registry.StartLoading();
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StartedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await registry.WhenLoadedAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped (e.g. SIGTERM) while the models were still loading: nothing left to wait for.
+        }
+    }
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

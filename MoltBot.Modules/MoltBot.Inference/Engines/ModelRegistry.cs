@@ -13,19 +13,37 @@ namespace MoltBot.Inference.Engines;
 /// <summary>
 /// Loads the four model folders (teacher/student × NLU/LM) from Models:Directory, publishes them as one
 /// <see cref="ModelSet"/>, and swaps in a fresh set on reload while the old one finishes its requests.
+/// Start-up is staged so the first reply does not wait for models it does not need: the native library, the int8
+/// kernel and the primary NLU model (the one every message goes through) load first and are published as a partial
+/// set (<see cref="PrimaryReady"/>); the other models then load in parallel and the complete set replaces it
+/// (<see cref="Loaded"/>). Until then /readyz says which models are still loading.
 /// </summary>
 internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers) : IModelCatalog, IModelAdmin, IDisposable
 {
     private readonly ILogger logger = loggers.CreateLogger<ModelRegistry>();
+    private readonly MoltBotPaths paths = paths;
+    private readonly ILoggerFactory loggers = loggers;
     private readonly SemaphoreSlim reloadGate = new(1, 1);
+    private readonly TaskCompletionSource primaryReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ModelSet current = ModelSet.Empty;
     private Int8KernelChoice? kernel;
+    private int startupBegun;
+    private int disposed;
 
-    public bool IsLoaded { get; private set; }
+    public bool IsLoaded => loaded.Task.IsCompletedSuccessfully;
+    /// <summary>Completes when the primary NLU model serves (faults with the start-up error).</summary>
+    public Task PrimaryReady => primaryReady.Task;
+    /// <summary>Completes when every configured model is loaded (faults with the start-up error).</summary>
+    public Task Loaded => loaded.Task;
+    /// <summary>Model ids still loading at start-up (empty once <see cref="Loaded"/>).</summary>
+    public IReadOnlyList<string> Pending { get; private set; } = [];
     public ModelSet Current => Volatile.Read(ref current);
     public IReadOnlyList<ModelInfo> Models => Current.Infos;
-    public torch.Device Device { get; private set; } = torch.CPU;
+    public torch.Device? Device { get; private set; }
     public string? KernelName => kernel?.Kernel.Name;
+    /// <summary>Test hook: awaited between publishing the primary NLU model and loading the others.</summary>
+    internal Func<Task>? SecondaryLoadGate { get; set; }
 
     /// <summary>A set the caller may use until it calls Release (retries if a reload retires it meanwhile).</summary>
     public ModelSet Acquire()
@@ -37,33 +55,136 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
         }
     }
 
-    /// <summary>First load at start-up: native library, threads, device, int8 kernel, models.</summary>
-    public void LoadAtStartup()
+    /// <summary>Waits until every model is loaded (rethrows the start-up error if loading failed).</summary>
+    public Task WhenLoadedAsync(CancellationToken cancellationToken) =>
+        IsLoaded ? Task.CompletedTask : StartLoading().WaitAsync(cancellationToken);
+
+    /// <summary>Waits until the primary NLU model is published (starts loading if nothing did yet).</summary>
+    public Task WhenPrimaryReadyAsync(CancellationToken cancellationToken)
     {
-        var o = options.Value;
+        if (primaryReady.Task.IsCompletedSuccessfully) return Task.CompletedTask;
+        StartLoading();
+        return primaryReady.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>First load at start-up, on a background thread; returns the task of the complete load.</summary>
+    public Task StartLoading()
+    {
+        if (Interlocked.Exchange(ref startupBegun, 1) == 0)
+            _ = Task.Run(LoadAtStartupAsync);
+        return loaded.Task;
+    }
+
+    /// <summary>
+    /// Native library, threads, device, int8 kernel, primary NLU (published and warmed up), then the rest in parallel.
+    /// Timings of each step are logged: they are the start-up breakdown docs/performance.md refers to.
+    /// </summary>
+    private async Task LoadAtStartupAsync()
+    {
         try
         {
-            if (o.Threads > 0) torch.set_num_threads(o.Threads);
-            Device = o.Device switch
+            var o = options.Value;
+            var sw = Stopwatch.StartNew();
+            var timings = new List<string>();
+            void Step(string what)
             {
-                "cuda" when !torch.cuda.is_available() => throw new StartupException("Inference:Device is 'cuda' but no CUDA device is available (build with -p:MoltBotTorchBackend=cuda on a GPU host, or set Inference:Device to cpu or auto)."),
-                "cuda" => torch.CUDA,
-                "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
-                _ => torch.CPU,
-            };
-            kernel = Int8KernelSelector.Select(o.Int8Kernel);
+                timings.Add($"{what} {sw.Elapsed.TotalMilliseconds:F0} ms");
+                sw.Restart();
+            }
+            NativeHeap.LimitArenas(o.MallocArenas); // before libtorch's threads start allocating
+            try
+            {
+                // The first torch call loads libtorch (hundreds of MB of native code): timed on its own.
+                if (o.Threads > 0) torch.set_num_threads(o.Threads);
+                else _ = torch.get_num_threads();
+                Step("native library");
+                Device = o.Device switch
+                {
+                    "cuda" when !torch.cuda.is_available() => throw new StartupException("Inference:Device is 'cuda' but no CUDA device is available (build with -p:MoltBotTorchBackend=cuda on a GPU host, or set Inference:Device to cpu or auto)."),
+                    "cuda" => torch.CUDA,
+                    "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
+                    _ => torch.CPU,
+                };
+                kernel = Int8KernelSelector.Select(o.Int8Kernel);
+                Step("int8 kernel compile + self-test");
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or BadImageFormatException)
+            {
+                throw new StartupException(NativeLibraryMessage, ex);
+            }
+            if (o.Int8Kernel == "fbgemm" && kernel.Kernel is not FbgemmInt8Kernel)
+                throw new StartupException($"Inference:Int8Kernel is 'fbgemm' but {kernel.Reason}.");
+            logger.LogInformation("Inference: device {Device}, {Threads} torch threads, int8 kernel {Kernel} ({Reason})",
+                Device.type, torch.get_num_threads(), kernel.Kernel.Name, kernel.Reason);
+            if (o.TeacherPrecision == "bf16" && !CpuFeatures.HasBf16Gemm && Device.type == DeviceType.CPU)
+                logger.LogWarning("Inference:TeacherPrecision is bf16 but this CPU has neither AVX-512 BF16 nor AMX: BF16 GEMMs are emulated and slower than FP32");
+
+            var loader = new Loader(this, o);
+            string primaryId = PrimaryNluId(o);
+            Pending = Ids(o).ToList();
+            var primary = string.IsNullOrEmpty(primaryId) ? null : loader.Nlu(primaryId);
+            if (primary is not null)
+            {
+                Step($"{primaryId} load");
+                Pending = Ids(o).Where(id => id != primaryId).ToList();
+                Publish(loader.Build(primaryId == o.TeacherNlu ? primary : null, primaryId == o.StudentNlu ? primary : null, null, null, partial: true));
+                Warmup(primary);
+                Step($"{primaryId} warm-up");
+            }
+            primaryReady.TrySetResult();
+            if (SecondaryLoadGate is { } gate) await gate();
+
+            // The rest in parallel: each load is a different model folder and module (grad mode and dispose scopes
+            // are per thread, so the loads do not interfere).
+            var teacherNlu = primaryId == o.TeacherNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.TeacherNlu));
+            var studentNlu = primaryId == o.StudentNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.StudentNlu));
+            var teacherLm = Task.Run(() => loader.Decoder(o.TeacherLm));
+            var studentLm = Task.Run(() => loader.Decoder(o.StudentLm));
+            var all = Task.WhenAll(teacherNlu, studentNlu, teacherLm, studentLm);
+            try
+            {
+                await all;
+            }
+            catch
+            {
+                loader.DisposeLoaded(teacherNlu, studentNlu, teacherLm, studentLm, except: primary);
+                var errors = all.Exception?.InnerExceptions ?? [];
+                throw errors.OfType<StartupException>().FirstOrDefault() ?? errors.FirstOrDefault() ?? new StartupException("models cannot be loaded");
+            }
+            Step("other models (parallel)");
+            Publish(loader.Build(teacherNlu.Result, studentNlu.Result, teacherLm.Result, studentLm.Result, partial: false));
+            Pending = [];
+            NativeHeap.Trim(); // the loads' temporary tensors are freed: hand that memory back
+            logger.LogInformation("Inference start-up: {Timings}; model loads: {Loads}", string.Join(", ", timings), string.Join(", ", loader.LoadTimes));
+            loaded.TrySetResult();
         }
-        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or BadImageFormatException)
+        catch (Exception ex)
         {
-            throw new StartupException(NativeLibraryMessage, ex);
+            var error = ex is StartupException ? ex : new StartupException($"models cannot be loaded: {ex.Message}", ex);
+            primaryReady.TrySetException(error);
+            loaded.TrySetException(error);
         }
-        if (o.Int8Kernel == "fbgemm" && kernel.Kernel is not FbgemmInt8Kernel)
-            throw new StartupException($"Inference:Int8Kernel is 'fbgemm' but {kernel.Reason}.");
-        logger.LogInformation("Inference: device {Device}, {Threads} torch threads, int8 kernel {Kernel} ({Reason})",
-            Device.type, torch.get_num_threads(), kernel.Kernel.Name, kernel.Reason);
-        Publish(Load(o));
-        IsLoaded = true;
     }
+
+    /// <summary>One forward pass: native kernels pick their code paths and the serving code is compiled before the first user.</summary>
+    private void Warmup(LoadedNlu nlu)
+    {
+        try
+        {
+            NluEngine.Run(nlu, ["hello"]);
+        }
+        catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
+        {
+            logger.LogWarning(ex, "NLU warm-up failed; the first request will show the problem");
+        }
+    }
+
+    private static string PrimaryNluId(InferenceOptions o) =>
+        o.NluPolicy == "teacher" ? (string.IsNullOrEmpty(o.TeacherNlu) ? o.StudentNlu : o.TeacherNlu)
+            : (string.IsNullOrEmpty(o.StudentNlu) ? o.TeacherNlu : o.StudentNlu);
+
+    private static IEnumerable<string> Ids(InferenceOptions o) =>
+        new[] { o.TeacherNlu, o.StudentNlu, o.TeacherLm, o.StudentLm }.Where(id => !string.IsNullOrEmpty(id));
 
     /// <summary>The sentence MoltBot.Hosting.NativeLibraryHint prints (copied: modules cannot reference the host).</summary>
     public const string NativeLibraryMessage =
@@ -72,11 +193,16 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
 
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
+        await WhenLoadedAsync(cancellationToken);
         await reloadGate.WaitAsync(cancellationToken);
         try
         {
             var o = options.Value;
-            var set = await Task.Run(() => Load(o), cancellationToken);
+            var set = await Task.Run(() =>
+            {
+                var loader = new Loader(this, o);
+                return loader.Build(loader.Nlu(o.TeacherNlu), loader.Nlu(o.StudentNlu), loader.Decoder(o.TeacherLm), loader.Decoder(o.StudentLm), partial: false);
+            }, cancellationToken);
             Publish(set);
             logger.LogInformation("Models reloaded: {Models}", string.Join(", ", set.Infos.Select(i => i.Id)));
         }
@@ -93,24 +219,67 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
 
     private void Publish(ModelSet set)
     {
+        if (Volatile.Read(ref disposed) == 1 && !ReferenceEquals(set, ModelSet.Empty))
+        {
+            set.Retire(); // the start-up load finished after the host stopped: nothing will use these models
+            return;
+        }
         var old = Interlocked.Exchange(ref current, set);
-        if (!ReferenceEquals(old, ModelSet.Empty)) old.Retire();
+        if (ReferenceEquals(old, ModelSet.Empty)) return;
+        // The partial start-up set shares its model with the complete one: retire it without disposing the model.
+        if (old.IsPartial) old.RetireKeepingModels();
+        else old.Retire();
     }
 
-    private ModelSet Load(InferenceOptions o)
+    /// <summary>FP32/BF16 models move to the selected device; INT8 ones stay on the CPU (the int8 kernels are CPU kernels).</summary>
+    private LoadedDecoder ToDevice(LoadedDecoder d)
     {
-        var k = kernel!.Kernel;
-        var problems = new List<string>();
-        var infos = new List<ModelInfo>();
-        T? Try<T>(string name, string kind, Func<string, T> load) where T : class
+        if (Device is { } device && device.type != DeviceType.CPU && d.Precision != "int8") d.Model.to(device);
+        return d;
+    }
+
+    public void Dispose()
+    {
+        Volatile.Write(ref disposed, 1);
+        Publish(ModelSet.Empty);
+        reloadGate.Dispose();
+    }
+
+    /// <summary>One load of the configured folders: applies ContinueWithoutBrokenModel and the teacher precision.</summary>
+    private sealed class Loader(ModelRegistry registry, InferenceOptions o)
+    {
+        private readonly List<string> problems = [];
+        private readonly List<string> loadTimes = [];
+
+        public IReadOnlyList<string> LoadTimes
+        {
+            get { lock (loadTimes) return loadTimes.ToList(); }
+        }
+
+        public LoadedNlu? Nlu(string name)
+        {
+            var n = Try(name, "nlu", f => ModelFolder.LoadNlu(f, registry.kernel!.Kernel));
+            return n is not null && name == o.TeacherNlu && o.TeacherPrecision == "bf16" && n.Precision == "fp32" ? ModelFolder.ToBf16(n) : n;
+        }
+
+        public LoadedDecoder? Decoder(string name)
+        {
+            var d = Try(name, "lm", f => ModelFolder.LoadDecoder(f, registry.kernel!.Kernel));
+            if (d is null) return null;
+            if (name == o.TeacherLm && o.TeacherPrecision == "bf16" && d.Precision == "fp32") d = ModelFolder.ToBf16(d);
+            return registry.ToDevice(d);
+        }
+
+        private T? Try<T>(string name, string kind, Func<string, T> load) where T : class
         {
             if (string.IsNullOrEmpty(name)) return null;
-            string folder = paths.Model(name);
+            string folder = registry.paths.Model(name);
             var sw = Stopwatch.StartNew();
             try
             {
                 var m = load(folder);
-                logger.LogInformation("Loaded {Kind} model {Name} from {Folder} in {Ms:F0} ms", kind, name, folder, sw.Elapsed.TotalMilliseconds);
+                lock (loadTimes) loadTimes.Add($"{name} {sw.Elapsed.TotalMilliseconds:F0} ms");
+                registry.logger.LogInformation("Loaded {Kind} model {Name} from {Folder} in {Ms:F0} ms", kind, name, folder, sw.Elapsed.TotalMilliseconds);
                 return m;
             }
             catch (ModelFormatException ex)
@@ -118,51 +287,50 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                 string message = $"model '{name}' ({kind}) cannot be loaded: {ex.Message}";
                 if (!o.ContinueWithoutBrokenModel)
                     throw new StartupException(message + " (set Inference:ContinueWithoutBrokenModel=true to serve without it)", ex);
-                logger.LogError("{Message}; continuing without it", message);
-                problems.Add(message);
+                registry.logger.LogError("{Message}; continuing without it", message);
+                lock (problems) problems.Add(message);
                 return null;
             }
         }
-        var teacherNlu = Try(o.TeacherNlu, "nlu", f => ModelFolder.LoadNlu(f, k));
-        var studentNlu = Try(o.StudentNlu, "nlu", f => ModelFolder.LoadNlu(f, k));
-        var teacherLm = Try(o.TeacherLm, "lm", f => ToDevice(ModelFolder.LoadDecoder(f, k)));
-        var studentLm = Try(o.StudentLm, "lm", f => ToDevice(ModelFolder.LoadDecoder(f, k)));
-        var set = new ModelSet
+
+        public void DisposeLoaded(Task<LoadedNlu?> a, Task<LoadedNlu?> b, Task<LoadedDecoder?> c, Task<LoadedDecoder?> d, LoadedNlu? except)
         {
-            TeacherNlu = teacherNlu, StudentNlu = studentNlu, TeacherLm = teacherLm, StudentLm = studentLm,
-            Problems = problems,
-            Infos = new[]
+            foreach (var t in new Task[] { a, b, c, d })
             {
-                Info(o.TeacherNlu, "nlu", teacherNlu?.Precision, teacherNlu?.Kernel, teacherNlu?.Model, teacherNlu?.Folder),
-                Info(o.StudentNlu, "nlu", studentNlu?.Precision, studentNlu?.Kernel, studentNlu?.Model, studentNlu?.Folder),
-                Info(o.TeacherLm, "lm", teacherLm?.Precision, teacherLm?.Kernel, teacherLm?.Model, teacherLm?.Folder),
-                Info(o.StudentLm, "lm", studentLm?.Precision, studentLm?.Kernel, studentLm?.Model, studentLm?.Folder),
-            }.OfType<ModelInfo>().ToList(),
-        };
-        var loopLogger = loggers.CreateLogger<GenerationLoop>();
-        if (teacherLm is not null) set.TeacherLoop = new GenerationLoop(o.TeacherLm, teacherLm, set, o.LmMaxBatch, o.MaxSequenceLength, o.QueueCapacity, loopLogger);
-        if (studentLm is not null) set.StudentLoop = new GenerationLoop(o.StudentLm, studentLm, set, o.LmMaxBatch, o.MaxSequenceLength, o.QueueCapacity, loopLogger);
-        if (teacherLm is not null && studentLm is not null && SpeculativeDecoder.Compatible(teacherLm, studentLm))
-            set.Speculative = new SpeculativeDecoder(teacherLm, studentLm, o.SpeculativeDraftTokens, o.MaxSequenceLength);
-        else if (o.LmPolicy == "speculative")
-            logger.LogWarning("Inference:LmPolicy is speculative but the teacher and student LMs are not both loaded with one vocabulary; the teacher answers alone");
-        return set;
-    }
+                if (t is Task<LoadedNlu?> { IsCompletedSuccessfully: true, Result: { } n } && n != except) n.Dispose();
+                if (t is Task<LoadedDecoder?> { IsCompletedSuccessfully: true, Result: { } m }) m.Dispose();
+            }
+        }
 
-    /// <summary>FP32 models move to the selected device; INT8 ones stay on the CPU (the int8 kernels are CPU kernels).</summary>
-    private LoadedDecoder ToDevice(LoadedDecoder d)
-    {
-        if (Device.type != DeviceType.CPU && d.Precision == "fp32") d.Model.to(Device);
-        return d;
-    }
+        public ModelSet Build(LoadedNlu? teacherNlu, LoadedNlu? studentNlu, LoadedDecoder? teacherLm, LoadedDecoder? studentLm, bool partial)
+        {
+            var set = new ModelSet
+            {
+                TeacherNlu = teacherNlu, StudentNlu = studentNlu, TeacherLm = teacherLm, StudentLm = studentLm,
+                IsPartial = partial,
+                Problems = partial ? [] : problems.ToList(),
+                Infos = new[]
+                {
+                    Info(o.TeacherNlu, "nlu", teacherNlu?.Precision, teacherNlu?.Kernel, teacherNlu?.Model, teacherNlu?.Model.LinearLayers(), teacherNlu?.Folder),
+                    Info(o.StudentNlu, "nlu", studentNlu?.Precision, studentNlu?.Kernel, studentNlu?.Model, studentNlu?.Model.LinearLayers(), studentNlu?.Folder),
+                    Info(o.TeacherLm, "lm", teacherLm?.Precision, teacherLm?.Kernel, teacherLm?.Model, teacherLm?.Model.LinearLayers(), teacherLm?.Folder),
+                    Info(o.StudentLm, "lm", studentLm?.Precision, studentLm?.Kernel, studentLm?.Model, studentLm?.Model.LinearLayers(), studentLm?.Folder),
+                }.OfType<ModelInfo>().ToList(),
+            };
+            if (partial) return set;
+            var loopLogger = registry.loggers.CreateLogger<GenerationLoop>();
+            if (teacherLm is not null) set.TeacherLoop = new GenerationLoop(o.TeacherLm, teacherLm, set, o.LmMaxBatch, o.MaxSequenceLength, o.QueueCapacity, loopLogger);
+            if (studentLm is not null) set.StudentLoop = new GenerationLoop(o.StudentLm, studentLm, set, o.LmMaxBatch, o.MaxSequenceLength, o.QueueCapacity, loopLogger);
+            if (teacherLm is not null && studentLm is not null && SpeculativeDecoder.Compatible(teacherLm, studentLm))
+                set.Speculative = new SpeculativeDecoder(teacherLm, studentLm, o.SpeculativeDraftTokens, o.MaxSequenceLength);
+            else if (o.LmPolicy == "speculative")
+                registry.logger.LogWarning("Inference:LmPolicy is speculative but the teacher and student LMs are not both loaded with one vocabulary; the teacher answers alone");
+            return set;
+        }
 
-    private static ModelInfo? Info(string id, string kind, string? precision, string? kernelName, torch.nn.Module? model, string? folder) =>
-        model is null ? null
-            : new ModelInfo(id, kind, precision ?? "fp32", model.parameters().Sum(p => p.numel()), true) { Path = folder, Kernel = kernelName };
-
-    public void Dispose()
-    {
-        Publish(ModelSet.Empty);
-        reloadGate.Dispose();
+        private static ModelInfo? Info(string id, string kind, string? precision, string? kernelName, torch.nn.Module? model,
+            IEnumerable<(string Name, LinearLayer Layer)>? linears, string? folder) =>
+            model is null ? null
+                : new ModelInfo(id, kind, precision ?? "fp32", ModelFolder.ParameterCount(model, linears!), true) { Path = folder, Kernel = kernelName };
     }
 }

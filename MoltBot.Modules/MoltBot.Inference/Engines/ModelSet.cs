@@ -11,6 +11,7 @@ internal sealed class ModelSet
 {
     private int refs = 1;
     private int disposed;
+    private bool keepModels;
 
     public LoadedNlu? TeacherNlu { get; init; }
     public LoadedNlu? StudentNlu { get; init; }
@@ -20,6 +21,8 @@ internal sealed class ModelSet
     public GenerationLoop? StudentLoop { get; set; }
     public SpeculativeDecoder? Speculative { get; set; }
     public IReadOnlyList<ModelInfo> Infos { get; init; } = [];
+    /// <summary>The start-up set with only the primary NLU model; the complete set replaces it.</summary>
+    public bool IsPartial { get; init; }
     /// <summary>Models skipped because their folder was missing or broken (ContinueWithoutBrokenModel).</summary>
     public IReadOnlyList<string> Problems { get; init; } = [];
 
@@ -48,9 +51,16 @@ internal sealed class ModelSet
         Release();
     }
 
+    /// <summary>Retires a set whose models live on in its successor (the partial start-up set).</summary>
+    public void RetireKeepingModels()
+    {
+        keepModels = true;
+        Retire();
+    }
+
     private void DisposeModels()
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
+        if (Interlocked.Exchange(ref disposed, 1) == 1 || keepModels) return;
         Speculative?.Dispose();
         TeacherNlu?.Dispose();
         StudentNlu?.Dispose();

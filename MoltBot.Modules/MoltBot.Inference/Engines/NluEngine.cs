@@ -103,9 +103,19 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
 
     private async Task RunBatchAsync(List<NluWork> batch)
     {
-        var set = registry.Acquire();
+        ModelSet? set = null, full = null;
         try
         {
+            // At start-up the primary model is published before the others: wait only for what this batch needs.
+            await registry.WhenPrimaryReadyAsync(CancellationToken.None);
+            set = registry.Acquire();
+            if (Primary(set) is null && !registry.IsLoaded)
+            {
+                set.Release();
+                set = null;
+                await registry.WhenLoadedAsync(CancellationToken.None);
+                set = registry.Acquire();
+            }
             var primary = Primary(set);
             if (primary is null)
             {
@@ -115,14 +125,22 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
             var sw = Stopwatch.StartNew();
             var results = Run(primary, batch.Select(w => w.Text).ToList());
             string primaryId = primary == set.StudentNlu ? options.StudentNlu : options.TeacherNlu;
-            var teacher = set.TeacherNlu;
-            var escalate = options.NluPolicy == "escalate" && teacher is not null && teacher != primary
+            bool mayEscalate = options.NluPolicy == "escalate" && !string.IsNullOrEmpty(options.TeacherNlu) && primaryId != options.TeacherNlu;
+            var escalate = mayEscalate
                 ? Enumerable.Range(0, batch.Count).Where(i => results[i].Confidence < options.NluEscalationThreshold).ToList()
                 : [];
-            Dictionary<int, NluResult> teacherResults = [];
-            if (escalate.Count > 0)
+            var teacher = set.TeacherNlu;
+            if (escalate.Count > 0 && teacher is null && set.IsPartial)
             {
-                var tr = Run(teacher!, escalate.Select(i => batch[i].Text).ToList());
+                // The teacher is still loading (start-up): this low-confidence batch waits for it.
+                await registry.WhenLoadedAsync(CancellationToken.None);
+                full = registry.Acquire();
+                teacher = full.TeacherNlu;
+            }
+            Dictionary<int, NluResult> teacherResults = [];
+            if (escalate.Count > 0 && teacher is not null && teacher != primary)
+            {
+                var tr = Run(teacher, escalate.Select(i => batch[i].Text).ToList());
                 for (int j = 0; j < escalate.Count; j++) teacherResults[escalate[j]] = tr[j];
             }
             double ms = sw.Elapsed.TotalMilliseconds;
@@ -146,7 +164,8 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         }
         finally
         {
-            set.Release();
+            set?.Release();
+            full?.Release();
         }
     }
 

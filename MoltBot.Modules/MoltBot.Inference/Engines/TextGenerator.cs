@@ -21,6 +21,8 @@ internal sealed class TextGenerator(ModelRegistry registry, IOptions<InferenceOp
         if (request.Messages.Count == 0) throw new ArgumentException("a generation request needs at least one message");
         var sampling = request.Sampling;
         if (sampling.MaxNewTokens <= 0) throw new ArgumentException("Sampling.MaxNewTokens must be > 0");
+        // The language models load after the primary NLU model at start-up; a request that comes first waits.
+        await registry.WhenLoadedAsync(cancellationToken);
         var set = registry.Acquire();
         try
         {

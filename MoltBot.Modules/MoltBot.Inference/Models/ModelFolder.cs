@@ -101,6 +101,36 @@ public static class ModelFolder
         }
     }
 
+    /// <summary>Switches an FP32 decoder's projections to BF16 GEMMs (the FP32 weights are released).</summary>
+    public static LoadedDecoder ToBf16(LoadedDecoder d)
+    {
+        RequireFp32(d.Precision, d.Folder);
+        foreach (var (_, layer) in d.Model.LinearLayers()) layer.UseBf16();
+        return new LoadedDecoder(d.Folder, d.Model, d.Tokenizer, d.Template, "bf16", null);
+    }
+
+    /// <summary>Switches an FP32 NLU encoder's projections and heads to BF16 GEMMs.</summary>
+    public static LoadedNlu ToBf16(LoadedNlu n)
+    {
+        RequireFp32(n.Precision, n.Folder);
+        foreach (var (_, layer) in n.Model.LinearLayers()) layer.UseBf16();
+        return new LoadedNlu(n.Folder, n.Model, n.Tokenizer, "bf16", null);
+    }
+
+    private static void RequireFp32(string precision, string folder)
+    {
+        if (precision != "fp32") throw new InvalidOperationException($"only an FP32 model can run BF16 ({folder} is {precision})");
+    }
+
+    /// <summary>Parameters as stored in the checkpoint (INT8/BF16 projections counted although their FP32 tensor was released).</summary>
+    public static long ParameterCount(nn.Module model, IEnumerable<(string Name, LinearLayer Layer)> linears)
+    {
+        var released = linears.Where(l => !l.Layer.HasFloatWeight).ToList();
+        var names = released.Select(l => l.Name + ".weight").ToHashSet();
+        return model.named_parameters().Where(p => !names.Contains(p.name)).Sum(p => p.parameter.numel())
+            + released.Sum(l => (long)l.Layer.InFeatures * l.Layer.OutFeatures);
+    }
+
     /// <summary>
     /// Saves a decoder folder: config.json, safetensors (sharded above <paramref name="maxShardBytes"/>), and the
     /// tokenizer files copied from <paramref name="tokenizerFrom"/>. With <paramref name="int8"/>, projections are
@@ -133,8 +163,8 @@ public static class ModelFolder
         var tensors = new List<KeyValuePair<string, Tensor>>();
         foreach (var (name, p) in model.named_parameters())
         {
-            if (byWeight.TryGetValue(name, out var linear) && linear.Layer.Int8 is not null)
-                throw new InvalidOperationException($"'{linear.Name}' is already quantized in memory; save the FP32 model with int8: true instead");
+            if (byWeight.TryGetValue(name, out var linear) && !linear.Layer.HasFloatWeight)
+                throw new InvalidOperationException($"'{linear.Name}' runs INT8 or BF16 in memory (its FP32 weight was released); save the FP32 model (with int8: true to quantize)");
             if (int8 && byWeight.TryGetValue(name, out var l) && IsQuantizable(l.Name))
             {
                 var (q, s) = Int8Quantizer.PerChannel(p);
@@ -195,7 +225,7 @@ public static class ModelFolder
             if (entry.Type is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
                 throw new ModelFormatException(entry.File, name, $"dtype {entry.DType} is not a floating-point weight (F32, F16, BF16)");
             RequireShape(entry, p.shape, configFile);
-            p.copy_(reader.Load(name).to(ScalarType.Float32));
+            reader.CopyTo(name, p);
         }
     }
 

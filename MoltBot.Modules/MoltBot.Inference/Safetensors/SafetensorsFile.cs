@@ -140,14 +140,33 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         if (!Tensors.TryGetValue(name, out var e)) throw new ModelFormatException(Path, name, "tensor is missing");
         var t = torch.empty(e.Shape, e.Type);
-        long bytes = e.End - e.Begin;
-        if (bytes > 0)
-        {
-            var dst = t.bytes;
-            new ReadOnlySpan<byte>(basePtr + dataStart + e.Begin, checked((int)bytes)).CopyTo(dst);
-            t.bytes = dst;
-        }
+        CopyBytes(e, t);
         return t;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> (same shape) from the mapped file: one memcpy when the dtypes match and the
+    /// destination is a contiguous CPU tensor, else through a temporary tensor and a converting copy.
+    /// </summary>
+    public void CopyTo(string name, Tensor destination)
+    {
+        if (!Tensors.TryGetValue(name, out var e)) throw new ModelFormatException(Path, name, "tensor is missing");
+        if (destination.dtype == e.Type && destination.device_type == DeviceType.CPU && destination.is_contiguous())
+        {
+            CopyBytes(e, destination);
+            return;
+        }
+        using var t = Load(name);
+        using var noGrad = torch.no_grad();
+        destination.copy_(t);
+    }
+
+    private void CopyBytes(TensorEntry e, Tensor t)
+    {
+        long bytes = e.End - e.Begin;
+        if (bytes == 0) return;
+        // Tensor.bytes is a span over the tensor's own memory: copy straight into it (no managed buffer).
+        new ReadOnlySpan<byte>(basePtr + dataStart + e.Begin, checked((int)bytes)).CopyTo(t.bytes);
     }
 
     public void Dispose()

@@ -103,6 +103,13 @@ public sealed class SafetensorsReader : IDisposable
     public Tensor Load(string name) =>
         byTensor.TryGetValue(name, out var f) ? f.Load(name) : throw new ModelFormatException(files.FirstOrDefault()?.Path ?? "?", name, "tensor is missing");
 
+    /// <summary>Copies a stored tensor into <paramref name="destination"/> (converting the dtype if needed).</summary>
+    public void CopyTo(string name, Tensor destination)
+    {
+        if (!byTensor.TryGetValue(name, out var f)) throw new ModelFormatException(files.FirstOrDefault()?.Path ?? "?", name, "tensor is missing");
+        f.CopyTo(name, destination);
+    }
+
     public void Dispose()
     {
         foreach (var f in files) f.Dispose();

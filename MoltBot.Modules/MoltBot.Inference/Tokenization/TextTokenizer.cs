@@ -11,11 +11,15 @@ namespace MoltBot.Inference.Tokenization;
 /// TinyLlama, Mistral); *.tiktoken → Tiktoken (Llama 3 style). Special tokens (e.g. &lt;|im_end|&gt;) come from
 /// tokenizer_config.json "added_tokens_decoder" or tokenizer.json "added_tokens", and are matched as whole tokens.
 /// </summary>
-public sealed class TextTokenizer
+public sealed partial class TextTokenizer
 {
     /// <summary>GPT-2 / Qwen2 pre-tokenization: contractions, letters, single digits, punctuation runs, spaces.</summary>
     private const string ByteLevelPattern =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+    /// <summary>Source-generated: no Regex compilation (Reflection.Emit + JIT, tens of ms) per loaded model at start-up.</summary>
+    [GeneratedRegex(ByteLevelPattern)]
+    private static partial Regex ByteLevelRegex();
 
     private readonly Tokenizer inner;
     private readonly Dictionary<string, int> special;
@@ -46,7 +50,7 @@ public sealed class TextTokenizer
                 var options = new BpeOptions(vocab, merges)
                 {
                     ByteLevel = true,
-                    PreTokenizer = new RegexPreTokenizer(new Regex(ByteLevelPattern, RegexOptions.Compiled), special.Count > 0 ? special : null),
+                    PreTokenizer = new RegexPreTokenizer(ByteLevelRegex(), special.Count > 0 ? special : null),
                     SpecialTokens = special.Count > 0 ? special : null,
                 };
                 return new TextTokenizer(BpeTokenizer.Create(options), "bpe", special);
@@ -59,7 +63,7 @@ public sealed class TextTokenizer
             }
             if (tiktoken is not null)
             {
-                var pre = new RegexPreTokenizer(new Regex(ByteLevelPattern, RegexOptions.Compiled), special.Count > 0 ? special : null);
+                var pre = new RegexPreTokenizer(ByteLevelRegex(), special.Count > 0 ? special : null);
                 return new TextTokenizer(TiktokenTokenizer.Create(tiktoken, pre, null, special.Count > 0 ? special : null), "tiktoken", special);
             }
         }
