@@ -444,6 +444,48 @@ public sealed class HnswIndex : IDisposable
 
     public void Dispose() => _lock.Dispose();
 
+    /// <summary>The top level a live id was assigned (tests check the level distribution), or -1 if absent.</summary>
+    internal int LevelOf(long id)
+    {
+        _lock.EnterReadLock();
+        try { return _slotOf.TryGetValue(id, out int s) ? _levels[s] : -1; } finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>
+    /// Graph invariants, for tests: every live node's link lists stay within capacity, hold no self-link and no
+    /// duplicate, and only point to nodes that exist on that level; the entry point is a live node on the top level.
+    /// Returns the violations found (empty when the graph is sound).
+    /// </summary>
+    internal List<string> CheckInvariants()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var problems = new List<string>();
+            if (_slotOf.Count > 0 && (_entry < 0 || _removed[_entry] || _levels[_entry] != _maxLevel)) problems.Add($"entry {_entry} is not a live node on the top level {_maxLevel}");
+            var seen = new HashSet<int>();
+            for (int s = 0; s < _slots; s++)
+            {
+                if (_removed[s]) continue;
+                for (int l = 0; l <= _levels[s]; l++)
+                {
+                    var links = Links(s, l);
+                    if (links[0] > MaxLinks(l)) problems.Add($"node {s} has {links[0]} links on level {l} (max {MaxLinks(l)})");
+                    seen.Clear();
+                    for (int i = 1; i <= links[0]; i++)
+                    {
+                        int t = links[i];
+                        if (t == s) problems.Add($"node {s} links to itself on level {l}");
+                        else if (!seen.Add(t)) problems.Add($"node {s} links twice to {t} on level {l}");
+                        else if (!_removed[t] && _levels[t] < l) problems.Add($"node {s} links to {t} on level {l} above its top level {_levels[t]}");
+                    }
+                }
+            }
+            return problems;
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
     // ---- persistence -------------------------------------------------------------------------------------
 
     /// <summary>Writes the live graph (deleted nodes and links to them are left out) to a snapshot.</summary>
