@@ -17,6 +17,8 @@ namespace MoltBot.Memory.Vectors;
 /// (count, then up to 2·M slots), upper-layer links (≈ 1/M of the nodes) per node. A search rents pooled scratch
 /// (visited generation marks, two array heaps, the normalized query), so it allocates only its result array;
 /// neighbours are gathered and prefetched before their distances are computed, so cache misses overlap.
+/// Queries walk layer 0 on int8 codes of the vectors (one scale per vector: a quarter of the memory traffic of
+/// floats) and re-rank the ef results they collect with exact float distances; inserts build the graph on floats.
 /// </remarks>
 public sealed class HnswIndex : IDisposable
 {
@@ -35,6 +37,8 @@ public sealed class HnswIndex : IDisposable
     private readonly Scratch _writerScratch; // only touched under the write lock
 
     private float[] _vectors = [];
+    private sbyte[] _codes = [];    // [slot * Dimension]: int8 codes of the vector, ≈ vector / scale
+    private float[] _scales = [];
     private long[] _ids = [];
     private int[] _links0 = [];     // [slot * _stride0]: count, then the layer-0 neighbour slots
     private int[]?[] _upper = [];   // per slot, levels 1..top: [(level − 1) * _strideUpper]: count, then neighbours
@@ -135,16 +139,17 @@ public sealed class HnswIndex : IDisposable
                 float epDist = Distance(scratch.Query, ep);
                 for (int level = _maxLevel; level > 0; level--) (ep, epDist) = Greedy(scratch.Query, ep, epDist, level);
                 int beam = Math.Max(k, ef > 0 ? ef : Parameters.EfSearch);
-                SearchLayer(scratch, ep, epDist, beam, 0, filter);
+                scratch.QueryScale = VectorMath.QuantizeInto(scratch.Query, scratch.QueryCodes);
+                SearchLayer(scratch, ep, QuantizedDistance(scratch, ep), beam, 0, filter, quantized: true);
 
-                var results = scratch.Results;
-                while (results.Count > k) results.Pop();
-                var hits = new VectorHit[results.Count];
-                for (int i = hits.Length - 1; i >= 0; i--)
-                {
-                    hits[i] = new VectorHit(_ids[results.TopSlot], results.TopKey);
-                    results.Pop();
-                }
+                // Re-rank what the quantized walk found with exact distances.
+                int found = scratch.DrainSorted();
+                var slots = scratch.SortedSlots.AsSpan(0, found);
+                var distances = scratch.SortedDistances.AsSpan(0, found);
+                for (int i = 0; i < found; i++) distances[i] = Distance(scratch.Query, slots[i]);
+                distances.Sort(slots);
+                var hits = new VectorHit[Math.Min(k, found)];
+                for (int i = 0; i < hits.Length; i++) hits[i] = new VectorHit(_ids[slots[i]], distances[i]);
                 return hits;
             }
             finally { _lock.ExitReadLock(); }
@@ -172,7 +177,7 @@ public sealed class HnswIndex : IDisposable
         for (int l = _maxLevel; l > level; l--) (ep, epDist) = Greedy(scratch.Query, ep, epDist, l);
         for (int l = Math.Min(level, _maxLevel); l >= 0; l--)
         {
-            SearchLayer(scratch, ep, epDist, Parameters.EfConstruction, l, null);
+            SearchLayer(scratch, ep, epDist, Parameters.EfConstruction, l, null, quantized: false);
             int found = scratch.DrainSorted();
             if (found == 0) continue;
             // The new node picks M neighbours on every layer (as in the paper and hnswlib); layer 0 holds up to
@@ -228,6 +233,8 @@ public sealed class HnswIndex : IDisposable
         _upper[slot] = null;
         _levels[slot] = 0;
         Array.Clear(_vectors, slot * Dimension, Dimension);
+        Array.Clear(_codes, slot * Dimension, Dimension);
+        _scales[slot] = 0;
         _ids[slot] = long.MinValue;
         if (_entry == slot) ChooseNewEntry();
         return true;
@@ -332,8 +339,9 @@ public sealed class HnswIndex : IDisposable
     /// <summary>
     /// Beam search on one layer (Algorithm 2): leaves up to ef results in <see cref="Scratch.Results"/> (worst on
     /// top). Stops when the closest unexpanded candidate is farther than the worst of ef results.
+    /// <paramref name="quantized"/>: distances from the int8 codes (query codes in the scratch) instead of floats.
     /// </summary>
-    private void SearchLayer(Scratch s, int ep, float epDist, int ef, int level, Func<long, bool>? filter)
+    private void SearchLayer(Scratch s, int ep, float epDist, int ef, int level, Func<long, bool>? filter, bool quantized)
     {
         s.NewGeneration(_slots);
         var q = s.Query;
@@ -369,12 +377,12 @@ public sealed class HnswIndex : IDisposable
                 marks[e] = generation;
                 if (removed[e]) continue;
                 fresh[nFresh++] = e;
-                Prefetch(e);
+                Prefetch(e, quantized);
             }
             for (int i = 0; i < nFresh; i++)
             {
                 int e = fresh[i];
-                float d = Distance(q, e);
+                float d = quantized ? QuantizedDistance(s, e) : Distance(q, e);
                 if (results.Count < ef || d < bound)
                 {
                     candidates.Push(-d, e);
@@ -408,6 +416,8 @@ public sealed class HnswIndex : IDisposable
             Array.Resize(ref _removed, capacity);
             Array.Resize(ref _links0, capacity * _stride0);
             Array.Resize(ref _vectors, capacity * Dimension);
+            Array.Resize(ref _codes, capacity * Dimension);
+            Array.Resize(ref _scales, capacity);
         }
         int slot = _slots++;
         _ids[slot] = id;
@@ -416,6 +426,7 @@ public sealed class HnswIndex : IDisposable
         _links0[slot * _stride0] = 0;
         _upper[slot] = level > 0 ? new int[level * _strideUpper] : null;
         q.CopyTo(_vectors, slot * Dimension);
+        _scales[slot] = VectorMath.QuantizeInto(q, _codes.AsSpan(slot * Dimension, Dimension));
         return slot;
     }
 
@@ -425,6 +436,11 @@ public sealed class HnswIndex : IDisposable
     private float Distance(float[] q, int slot) =>
         1f - VectorMath.DotUnchecked(ref MemoryMarshal.GetArrayDataReference(q), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension), Dimension);
 
+    /// <summary>Approximate cosine distance from the int8 codes of the query (in the scratch) and of a stored vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float QuantizedDistance(Scratch s, int slot) =>
+        1f - s.QueryScale * _scales[slot] * VectorMath.DotInt8Unchecked(ref MemoryMarshal.GetArrayDataReference(s.QueryCodes), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), slot * Dimension), Dimension);
+
     private float DistanceBetween(int a, int b)
     {
         ref float v = ref MemoryMarshal.GetArrayDataReference(_vectors);
@@ -433,12 +449,14 @@ public sealed class HnswIndex : IDisposable
 
     /// <summary>Asks the CPU to start loading a stored vector into cache (a hint: it never faults).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void Prefetch(int slot)
+    private unsafe void Prefetch(int slot, bool quantized)
     {
         if (!Sse.IsSupported) return;
-        // The vector array lives on the large-object heap (or is small); a moved array only makes the hint useless.
-        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension));
-        int bytes = Dimension * sizeof(float);
+        // The arrays live on the large-object heap (or are small); a moved array only makes the hint useless.
+        byte* p = quantized
+            ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), slot * Dimension))
+            : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension));
+        int bytes = quantized ? Dimension : Dimension * sizeof(float);
         for (int offset = 0; offset < bytes; offset += 64) Sse.Prefetch0(p + offset);
     }
 
@@ -569,6 +587,8 @@ public sealed class HnswIndex : IDisposable
     private sealed class Scratch(int dimension, int maxLinks0)
     {
         public float[] Query { get; } = new float[dimension];
+        public sbyte[] QueryCodes { get; } = new sbyte[dimension];
+        public float QueryScale { get; set; }
         public int[] Marks { get; private set; } = [];
         public int Generation { get; private set; }
         public SlotHeap Candidates { get; } = new();
