@@ -145,6 +145,22 @@ public class HnswIndexTests
     }
 
     [Fact]
+    public void Hits_carry_exact_float_distances_in_ascending_order_after_the_int8_walk()
+    {
+        var data = VectorData.RandomGaussian(3_000, 48, seed: 16);
+        var queries = VectorData.RandomGaussian(40, 48, seed: 17);
+        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 100, EfSearch: 80));
+        foreach (var q in queries)
+        {
+            var hits = index.Search(q, 10);
+            Assert.Equal(10, hits.Count);
+            var qn = VectorMath.Normalized(q);
+            foreach (var h in hits) Assert.Equal(1f - VectorMath.Dot(qn, index.GetVector(h.Id)), h.Distance);
+            for (int i = 1; i < hits.Count; i++) Assert.True(hits[i - 1].Distance <= hits[i].Distance);
+        }
+    }
+
+    [Fact]
     public void Levels_follow_the_exponential_distribution_of_the_paper()
     {
         // mL = 1/ln M: P(level >= l) = M^-l. With M = 4 and 20,000 nodes: ≈ 5,000 reach level 1, ≈ 1,250 level 2.

@@ -35,6 +35,7 @@ public sealed class HnswIndex : IDisposable
     private readonly int _stride0;
     private readonly int _strideUpper;
     private readonly Scratch _writerScratch; // only touched under the write lock
+    private readonly bool _quantizedWalk;     // int8 sums stay exact in int32 up to 133,152 dimensions
 
     private float[] _vectors = [];
     private sbyte[] _codes = [];    // [slot * Dimension]: int8 codes of the vector, ≈ vector / scale
@@ -61,6 +62,7 @@ public sealed class HnswIndex : IDisposable
         _stride0 = _maxLinks0 + 1;
         _strideUpper = _m + 1;
         _writerScratch = new Scratch(dimension, _maxLinks0);
+        _quantizedWalk = dimension <= 100_000;
     }
 
     public int Dimension { get; }
@@ -139,8 +141,12 @@ public sealed class HnswIndex : IDisposable
                 float epDist = Distance(scratch.Query, ep);
                 for (int level = _maxLevel; level > 0; level--) (ep, epDist) = Greedy(scratch.Query, ep, epDist, level);
                 int beam = Math.Max(k, ef > 0 ? ef : Parameters.EfSearch);
-                scratch.QueryScale = VectorMath.QuantizeInto(scratch.Query, scratch.QueryCodes);
-                SearchLayer(scratch, ep, QuantizedDistance(scratch, ep), beam, 0, filter, quantized: true);
+                if (_quantizedWalk)
+                {
+                    scratch.QueryScale = VectorMath.QuantizeInto(scratch.Query, scratch.QueryCodes);
+                    epDist = QuantizedDistance(scratch, ep);
+                }
+                SearchLayer(scratch, ep, epDist, beam, 0, filter, _quantizedWalk);
 
                 // Re-rank what the quantized walk found with exact distances.
                 int found = scratch.DrainSorted();
