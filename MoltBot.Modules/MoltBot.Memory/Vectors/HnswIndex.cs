@@ -293,7 +293,8 @@ public sealed class HnswIndex : IDisposable
     /// <summary>
     /// Heuristic selection (Algorithm 4): a candidate is kept only if it is closer to the base than to every
     /// neighbour already kept, which spreads links in different directions instead of clustering them. Pruned
-    /// candidates are not used to fill the remaining places (hnswlib's choice; measured in docs/performance.md).
+    /// candidates are not used to fill the remaining places (hnswlib's choice): fewer, more diverse links cost fewer
+    /// distances per hop, and recall on 20,000 Gaussian vectors (M=16, ef=128) stayed at 0.70 without them.
     /// </summary>
     /// <returns>How many slots were written to <paramref name="kept"/>.</returns>
     private int SelectNeighbours(ReadOnlySpan<int> sortedSlots, ReadOnlySpan<float> sortedDistances, int max, int exclude, Span<int> kept)
