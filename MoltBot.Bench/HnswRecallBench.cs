@@ -136,7 +136,7 @@ public static class HnswRecallBench
         {
             using var f = File.OpenRead(cache);
             var (loaded, mark) = HnswIndex.Load(f, 0);
-            if (loaded.Count == data.Length) return (loaded, mark / 1000.0, false);
+            if (loaded.Count == data.Length) return (loaded, mark > 0 ? mark / 1000.0 : double.NaN, false); // NaN: built elsewhere, time unknown
             loaded.Dispose();
         }
         var index = new HnswIndex(data[0].Length, new HnswParameters(s.M, s.EfConstruction));
