@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using HdrHistogram;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,9 +12,11 @@ using MoltBot.Memory.Vectors;
 namespace MoltBot.Bench;
 
 /// <summary>
-/// `dotnet run -c Release --project MoltBot.Bench -- memory [hnsw|eventlog|profile|all] [--n N] [--m M] [--efc E] [--ef E]
-/// [--dim D] [--events N] [--writers W]`: HNSW build time, query p50/p99 and recall@10 against brute force; event-log
-/// append throughput with group commit; profile cache hit latency.
+/// `dotnet run -c Release --project MoltBot.Bench -- memory [hnsw|hnsw-sentences|eventlog|profile|all] [options]`:
+/// HNSW build rate, query p50/p99 and recall@10 against brute force (<see cref="HnswRecallBench"/>; options --n N
+/// --dim D --m M --efc E --ef E1,E2,... --queries Q --recall-queries R --k K --index-cache DIR --out DIR, and for
+/// hnsw-sentences --model student-nlu|teacher-nlu --fills F); event-log append throughput with group commit
+/// (--events N --writers W); profile cache hit latency (--lookups N).
 /// </summary>
 public static class MemoryBench
 {
@@ -25,45 +28,32 @@ public static class MemoryBench
             int i = Array.IndexOf(args, "--" + name);
             return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
         }
-        if (what is "hnsw" or "all") Hnsw(Arg("n", 100_000), Arg("dim", 128), Arg("m", 16), Arg("efc", 200), Arg("ef", 128), Arg("queries", 1_000));
+        string? Text(string name)
+        {
+            int i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+        if (what is "hnsw" or "hnsw-sentences" or "all")
+        {
+            var d = new HnswParameters();
+            var settings = new HnswRecallBench.Settings(Arg("m", d.M), Arg("efc", d.EfConstruction),
+                (Text("ef") ?? d.EfSearch.ToString(CultureInfo.InvariantCulture)).Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture)).ToArray(),
+                Arg("queries", 1_000), Arg("recall-queries", 500), Arg("k", 10), Text("index-cache"), Text("out") ?? Path.Combine(RepoRoot(), "bench-results"));
+            if (what == "hnsw-sentences") HnswRecallBench.Sentences(RepoRoot(), Text("model") ?? "student-nlu", Arg("fills", 0), Arg("n", 1_000_000), settings);
+            else HnswRecallBench.RandomGaussian(Arg("n", 100_000), Arg("dim", 128), settings);
+        }
         if (what is "eventlog" or "all") await EventLogAsync(Arg("events", 200_000), Arg("writers", 256));
         if (what is "profile" or "all") await ProfileAsync(Arg("lookups", 1_000_000));
         return 0;
     }
 
-    private static void Hnsw(int n, int dim, int m, int efc, int ef, int queryCount)
+    private static string RepoRoot()
     {
-        var rng = new Random(1);
-        float[][] Gen(int count) => Enumerable.Range(0, count).Select(_ =>
-            Enumerable.Range(0, dim).Select(_ => (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()))).ToArray()).ToArray();
-        var data = Gen(n);
-        var queries = Gen(queryCount);
-        using var index = new HnswIndex(dim, new HnswParameters(m, efc, ef));
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < n; i++) index.Add(i, data[i]);
-        double buildS = sw.Elapsed.TotalSeconds;
-
-        var hist = new LongHistogram(TimeStamp.Seconds(10), 3);
-        foreach (var q in queries.Take(50)) index.Search(q, 10); // warm-up
-        foreach (var q in queries)
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
         {
-            long t = Stopwatch.GetTimestamp();
-            index.Search(q, 10);
-            hist.RecordValue(Stopwatch.GetTimestamp() - t);
+            if (File.Exists(Path.Combine(d.FullName, "MoltBot.sln"))) return d.FullName;
         }
-        double ToMs(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
-
-        var normalized = data.Select(v => VectorMath.Normalized(v)).ToArray();
-        int hit = 0, total = 0, recallQueries = Math.Min(200, queryCount);
-        foreach (var q in queries.Take(recallQueries))
-        {
-            var qn = VectorMath.Normalized(q);
-            var exact = Enumerable.Range(0, n).Select(i => (i, d: VectorMath.Dot(qn, normalized[i]))).OrderByDescending(x => x.d).Take(10).Select(x => (long)x.i).ToHashSet();
-            hit += index.Search(q, 10).Count(h => exact.Contains(h.Id));
-            total += 10;
-        }
-        Console.WriteLine($"hnsw n={n} dim={dim} M={m} efC={efc} ef={ef}: build {buildS:F1} s ({n / buildS:F0} inserts/s); " +
-            $"query p50 {ToMs(hist.GetValueAtPercentile(50)):F3} ms, p99 {ToMs(hist.GetValueAtPercentile(99)):F3} ms; recall@10 {(double)hit / total:F4} ({recallQueries} queries)");
+        return Directory.GetCurrentDirectory();
     }
 
     private static async Task<(ServiceProvider, List<IHostedService>, string)> StartMemoryAsync()

@@ -144,6 +144,86 @@ public class HnswIndexTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new HnswIndex(8, new HnswParameters(M: 1)));
     }
 
+    [Fact]
+    public void Hits_carry_exact_float_distances_in_ascending_order_after_the_int8_walk()
+    {
+        var data = VectorData.RandomGaussian(3_000, 48, seed: 16);
+        var queries = VectorData.RandomGaussian(40, 48, seed: 17);
+        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 100, EfSearch: 80));
+        foreach (var q in queries)
+        {
+            var hits = index.Search(q, 10);
+            Assert.Equal(10, hits.Count);
+            var qn = VectorMath.Normalized(q);
+            foreach (var h in hits) Assert.Equal(1f - VectorMath.Dot(qn, index.GetVector(h.Id)), h.Distance);
+            for (int i = 1; i < hits.Count; i++) Assert.True(hits[i - 1].Distance <= hits[i].Distance);
+        }
+    }
+
+    [Fact]
+    public void Levels_follow_the_exponential_distribution_of_the_paper()
+    {
+        // mL = 1/ln M: P(level >= l) = M^-l. With M = 4 and 20,000 nodes: ≈ 5,000 reach level 1, ≈ 1,250 level 2.
+        var data = VectorData.RandomGaussian(20_000, 4, seed: 13);
+        using var index = Build(data, new HnswParameters(M: 4, EfConstruction: 8, EfSearch: 8));
+        var levels = Enumerable.Range(0, data.Length).Select(i => index.LevelOf(i)).ToArray();
+
+        double atLeast1 = levels.Count(l => l >= 1) / (double)levels.Length, atLeast2 = levels.Count(l => l >= 2) / (double)levels.Length;
+        Assert.InRange(atLeast1, 0.25 - 0.02, 0.25 + 0.02);
+        Assert.InRange(atLeast2, 0.0625 - 0.012, 0.0625 + 0.012);
+        Assert.Equal(-1, index.LevelOf(123_456));
+    }
+
+    [Fact]
+    public void The_graph_stays_sound_through_inserts_replacements_and_deletes()
+    {
+        var data = VectorData.RandomGaussian(3_000, 24, seed: 14);
+        using var index = Build(data, new HnswParameters(M: 6, EfConstruction: 60, EfSearch: 60));
+        Assert.Empty(index.CheckInvariants());
+
+        for (int i = 0; i < 500; i++) index.Add(i, data[data.Length - 1 - i]); // replace: remove + insert
+        for (int i = 500; i < 2_000; i += 2) index.Remove(i);
+        Assert.Empty(index.CheckInvariants());
+        Assert.Equal(3_000 - 750, index.Count);
+        // Id 7 now holds the same vector as id 2,992: both come first, and nothing deleted comes back.
+        Assert.Equal(new long[] { 7, 2_992 }, index.Search(data[2_992], 2).Select(h => h.Id).Order());
+        Assert.Equal(VectorMath.Normalized(data[2_992]), index.GetVector(7));
+        Assert.DoesNotContain(index.Search(data[600], 50), h => h.Id is >= 500 and < 2_000 && h.Id % 2 == 0);
+    }
+
+    [Fact]
+    public async Task Concurrent_searches_during_inserts_and_deletes_see_a_consistent_graph()
+    {
+        var data = VectorData.RandomGaussian(4_000, 32, seed: 15);
+        using var index = Build(data[..2_000], new HnswParameters(M: 8, EfConstruction: 80, EfSearch: 50));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        int searches = 0;
+        var readers = Enumerable.Range(0, 3).Select(r => Task.Run(() =>
+        {
+            var rng = new Random(r);
+            while (!stop.IsCancellationRequested)
+            {
+                var hits = index.Search(data[rng.Next(data.Length)], 10);
+                Assert.InRange(hits.Count, 1, 10);
+                for (int i = 1; i < hits.Count; i++) Assert.True(hits[i - 1].Distance <= hits[i].Distance);
+                Interlocked.Increment(ref searches);
+            }
+        })).ToArray();
+
+        for (int i = 2_000; i < data.Length; i++)
+        {
+            index.Add(i, data[i]);
+            if (i % 4 == 0) Assert.True(index.Remove(i - 2_000));
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+
+        Assert.True(searches > 0);
+        Assert.Equal(4_000 - 500, index.Count);
+        Assert.Empty(index.CheckInvariants());
+        Assert.Equal(3_001, index.Search(data[3_001], 1)[0].Id);
+    }
+
     private static double RecallLive(HnswIndex index, float[][] data, float[][] queries, HashSet<long> deleted) =>
         VectorData.RecallAt(index, data, queries, 10, index.Parameters.EfSearch, id => !deleted.Contains(id));
 }

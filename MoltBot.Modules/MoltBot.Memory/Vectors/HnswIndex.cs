@@ -1,26 +1,49 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace MoltBot.Memory.Vectors;
 
 /// <summary>
 /// Hierarchical Navigable Small World graph (Malkov &amp; Yashunin, 2016/2018) for cosine similarity over unit
 /// vectors. Multi-layer graph with exponentially decaying level assignment (mL = 1/ln M), greedy descent on the
-/// upper layers, beam search (ef) on the lower ones, and the paper's heuristic neighbour selection (Algorithm 4,
-/// with kept pruned connections). Deletion unlinks the node, repairs its neighbours' links from its own
-/// neighbourhood and erases its vector. Thread-safe: many concurrent searches, one writer at a time.
+/// upper layers, beam search (ef) on the lower ones, and the paper's heuristic neighbour selection (Algorithm 4).
+/// Deletion unlinks the node, repairs its neighbours' links from its own neighbourhood and erases its vector.
+/// Thread-safe: many concurrent searches, one writer at a time.
 /// </summary>
+/// <remarks>
+/// Layout for speed: vectors in one contiguous array, layer-0 links in one flat array with a fixed stride per node
+/// (count, then up to 2·M slots), upper-layer links (≈ 1/M of the nodes) per node. A search rents pooled scratch
+/// (visited generation marks, two array heaps, the normalized query), so it allocates only its result array;
+/// neighbours are gathered and prefetched before their distances are computed, so cache misses overlap.
+/// Queries walk layer 0 on int8 codes of the vectors (one scale per vector: a quarter of the memory traffic of
+/// floats) and re-rank the ef results they collect with exact float distances; inserts build the graph on floats.
+/// </remarks>
 public sealed class HnswIndex : IDisposable
 {
+    /// <summary>Levels are capped so a node's level fits the snapshot format (at most 64 levels).</summary>
+    private const int LevelCap = 63;
+
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly ConcurrentBag<VisitedSet> _visitedPool = new();
+    private readonly ConcurrentBag<Scratch> _scratchPool = new();
     private readonly Dictionary<long, int> _slotOf = new();
     private readonly Random _random;
     private readonly double _levelMultiplier;
+    private readonly int _m;
     private readonly int _maxLinks0;
+    private readonly int _stride0;
+    private readonly int _strideUpper;
+    private readonly Scratch _writerScratch; // only touched under the write lock
+    private readonly bool _quantizedWalk;     // int8 sums stay exact in int32 up to 133,152 dimensions
 
     private float[] _vectors = [];
+    private sbyte[] _codes = [];    // [slot * Dimension]: int8 codes of the vector, ≈ vector / scale
+    private float[] _scales = [];
     private long[] _ids = [];
-    private int[][][] _links = []; // [slot][level] → [count, n1, n2, ...]
+    private int[] _links0 = [];     // [slot * _stride0]: count, then the layer-0 neighbour slots
+    private int[]?[] _upper = [];   // per slot, levels 1..top: [(level − 1) * _strideUpper]: count, then neighbours
+    private byte[] _levels = [];    // top level of each slot
     private bool[] _removed = [];
     private int _slots;
     private int _entry = -1;
@@ -33,8 +56,13 @@ public sealed class HnswIndex : IDisposable
         Dimension = dimension;
         Parameters = parameters;
         _random = new Random(parameters.Seed);
-        _levelMultiplier = 1.0 / Math.Log(Math.Max(2, parameters.M));
-        _maxLinks0 = parameters.M * 2;
+        _m = parameters.M;
+        _levelMultiplier = 1.0 / Math.Log(Math.Max(2, _m));
+        _maxLinks0 = _m * 2;
+        _stride0 = _maxLinks0 + 1;
+        _strideUpper = _m + 1;
+        _writerScratch = new Scratch(dimension, _maxLinks0);
+        _quantizedWalk = dimension <= 100_000;
     }
 
     public int Dimension { get; }
@@ -101,29 +129,44 @@ public sealed class HnswIndex : IDisposable
     {
         if (query.Length != Dimension) throw new ArgumentException($"Query has {query.Length} dimensions; this index holds {Dimension}.", nameof(query));
         if (k <= 0) return [];
-        float[] q = VectorMath.Normalized(query);
-        _lock.EnterReadLock();
+        if (!_scratchPool.TryTake(out var scratch)) scratch = new Scratch(Dimension, _maxLinks0);
         try
         {
-            if (_entry < 0) return [];
-            int ep = _entry;
-            float epDist = Distance(q, ep);
-            for (int level = _maxLevel; level > 0; level--) (ep, epDist) = Greedy(q, ep, epDist, level);
-            int beam = Math.Max(k, ef > 0 ? ef : Parameters.EfSearch);
-            var found = SearchLayer(q, ep, epDist, beam, 0, filter);
-            var hits = new List<VectorHit>(Math.Min(k, found.Count));
-            for (int i = 0; i < found.Count && hits.Count < k; i++) hits.Add(new VectorHit(_ids[found[i].Slot], found[i].Distance));
-            return hits;
+            VectorMath.NormalizeInto(query, scratch.Query);
+            _lock.EnterReadLock();
+            try
+            {
+                if (_entry < 0) return [];
+                int ep = _entry;
+                float epDist = Distance(scratch.Query, ep);
+                for (int level = _maxLevel; level > 0; level--) (ep, epDist) = Greedy(scratch.Query, ep, epDist, level);
+                int beam = Math.Max(k, ef > 0 ? ef : Parameters.EfSearch);
+                if (_quantizedWalk)
+                {
+                    scratch.QueryScale = VectorMath.QuantizeInto(scratch.Query, scratch.QueryCodes);
+                    epDist = QuantizedDistance(scratch, ep);
+                }
+                SearchLayer(scratch, ep, epDist, beam, 0, filter, _quantizedWalk);
+
+                // Re-rank what the quantized walk found with exact distances.
+                int found = scratch.DrainSorted();
+                var slots = scratch.SortedSlots.AsSpan(0, found);
+                var distances = scratch.SortedDistances.AsSpan(0, found);
+                for (int i = 0; i < found; i++) distances[i] = Distance(scratch.Query, slots[i]);
+                distances.Sort(slots);
+                var hits = new VectorHit[Math.Min(k, found)];
+                for (int i = 0; i < hits.Length; i++) hits[i] = new VectorHit(_ids[slots[i]], distances[i]);
+                return hits;
+            }
+            finally { _lock.ExitReadLock(); }
         }
-        finally { _lock.ExitReadLock(); }
+        finally { _scratchPool.Add(scratch); }
     }
 
     private void Insert(long id, float[] q)
     {
-        int slot = NewSlot(id, q);
-        int level = (int)(-Math.Log(1.0 - _random.NextDouble()) * _levelMultiplier);
-        _links[slot] = new int[level + 1][];
-        for (int l = 0; l <= level; l++) _links[slot][l] = new int[MaxLinks(l) + 1];
+        int level = Math.Min(LevelCap, (int)(-Math.Log(1.0 - _random.NextDouble()) * _levelMultiplier));
+        int slot = NewSlot(id, q, level);
         _slotOf[id] = slot;
 
         if (_entry < 0)
@@ -133,16 +176,24 @@ public sealed class HnswIndex : IDisposable
             return;
         }
 
+        var scratch = _writerScratch;
+        q.CopyTo(scratch.Query);
         int ep = _entry;
-        float epDist = Distance(q, ep);
-        for (int l = _maxLevel; l > level; l--) (ep, epDist) = Greedy(q, ep, epDist, l);
+        float epDist = Distance(scratch.Query, ep);
+        for (int l = _maxLevel; l > level; l--) (ep, epDist) = Greedy(scratch.Query, ep, epDist, l);
         for (int l = Math.Min(level, _maxLevel); l >= 0; l--)
         {
-            var candidates = SearchLayer(q, ep, epDist, Parameters.EfConstruction, l, null);
-            var neighbours = SelectNeighbours(candidates, Parameters.M, exclude: slot);
-            SetLinks(slot, l, neighbours);
-            foreach (int n in neighbours) Connect(n, slot, l);
-            if (candidates.Count > 0) (ep, epDist) = (candidates[0].Slot, candidates[0].Distance);
+            SearchLayer(scratch, ep, epDist, Parameters.EfConstruction, l, null, quantized: false);
+            int found = scratch.DrainSorted();
+            if (found == 0) continue;
+            // The new node picks M neighbours on every layer (as in the paper and hnswlib); layer 0 holds up to
+            // 2·M so that the back-links it receives later have room without pruning.
+            int kept = SelectNeighbours(scratch.SortedSlots.AsSpan(0, found), scratch.SortedDistances.AsSpan(0, found), _m, slot, scratch.Kept);
+            var links = Links(slot, l);
+            scratch.Kept.AsSpan(0, kept).CopyTo(links[1..]);
+            links[0] = kept;
+            for (int i = 0; i < kept; i++) Connect(scratch.Kept[i], slot, l);
+            (ep, epDist) = (scratch.SortedSlots[0], scratch.SortedDistances[0]);
         }
         if (level > _maxLevel)
         {
@@ -155,24 +206,41 @@ public sealed class HnswIndex : IDisposable
     {
         if (!_slotOf.Remove(id, out int slot)) return false;
         _removed[slot] = true;
-        var levels = _links[slot];
-        for (int l = 0; l < levels.Length; l++)
+        int top = _levels[slot];
+        var pool = new HashSet<int>();
+        for (int l = 0; l <= top; l++)
         {
-            var own = Neighbours(slot, l).ToArray();
-            foreach (int n in own)
+            var own = Links(slot, l);
+            var ownLinks = own.Slice(1, own[0]).ToArray();
+            foreach (int n in ownLinks)
             {
                 if (_removed[n]) continue;
                 // Repair: n loses its link to the deleted node and picks new neighbours among its remaining
                 // links and the deleted node's neighbourhood, so the graph stays navigable around the hole.
-                var pool = new HashSet<int>();
-                foreach (int x in Neighbours(n, l)) if (x != slot && !_removed[x]) pool.Add(x);
-                foreach (int x in own) if (x != n && !_removed[x]) pool.Add(x);
-                var ranked = pool.Select(x => new Candidate(x, DistanceBetween(n, x))).OrderBy(c => c.Distance).ToList();
-                SetLinks(n, l, SelectNeighbours(ranked, MaxLinks(l), exclude: n));
+                pool.Clear();
+                var theirs = Links(n, l);
+                for (int i = 1; i <= theirs[0]; i++)
+                {
+                    int x = theirs[i];
+                    if (x != slot && !_removed[x]) pool.Add(x);
+                }
+                foreach (int x in ownLinks) if (x != n && !_removed[x]) pool.Add(x);
+                var slots = pool.ToArray();
+                var distances = new float[slots.Length];
+                for (int i = 0; i < slots.Length; i++) distances[i] = DistanceBetween(n, slots[i]);
+                distances.AsSpan().Sort(slots.AsSpan());
+                var kept = new int[MaxLinks(l)];
+                int count = SelectNeighbours(slots, distances, kept.Length, n, kept);
+                kept.AsSpan(0, count).CopyTo(theirs[1..]);
+                theirs[0] = count;
             }
         }
-        _links[slot] = [];
+        _links0[slot * _stride0] = 0;
+        _upper[slot] = null;
+        _levels[slot] = 0;
         Array.Clear(_vectors, slot * Dimension, Dimension);
+        Array.Clear(_codes, slot * Dimension, Dimension);
+        _scales[slot] = 0;
         _ids[slot] = long.MinValue;
         if (_entry == slot) ChooseNewEntry();
         return true;
@@ -185,11 +253,10 @@ public sealed class HnswIndex : IDisposable
         for (int s = 0; s < _slots; s++)
         {
             if (_removed[s]) continue;
-            int level = _links[s].Length - 1;
-            if (_entry < 0 || level > _maxLevel)
+            if (_entry < 0 || _levels[s] > _maxLevel)
             {
                 _entry = s;
-                _maxLevel = level;
+                _maxLevel = _levels[s];
             }
         }
     }
@@ -197,50 +264,59 @@ public sealed class HnswIndex : IDisposable
     /// <summary>Adds a back-link from n to slot; when n is full, its links are re-selected with the heuristic.</summary>
     private void Connect(int n, int slot, int level)
     {
-        var list = _links[n][level];
-        int count = list[0];
+        var links = Links(n, level);
+        int count = links[0];
         int max = MaxLinks(level);
         if (count < max)
         {
-            list[count + 1] = slot;
-            list[0] = count + 1;
+            links[count + 1] = slot;
+            links[0] = count + 1;
             return;
         }
-        var ranked = new List<Candidate>(count + 1) { new(slot, DistanceBetween(n, slot)) };
+        var s = _writerScratch;
+        int c = 0;
+        s.PruneSlots[c] = slot;
+        s.PruneDistances[c++] = DistanceBetween(n, slot);
         for (int i = 1; i <= count; i++)
         {
-            int x = list[i];
-            if (!_removed[x]) ranked.Add(new Candidate(x, DistanceBetween(n, x)));
+            int x = links[i];
+            if (_removed[x]) continue;
+            s.PruneSlots[c] = x;
+            s.PruneDistances[c++] = DistanceBetween(n, x);
         }
-        ranked.Sort((a, b) => a.Distance.CompareTo(b.Distance));
-        SetLinks(n, level, SelectNeighbours(ranked, max, exclude: n));
+        s.PruneDistances.AsSpan(0, c).Sort(s.PruneSlots.AsSpan(0, c));
+        int kept = SelectNeighbours(s.PruneSlots.AsSpan(0, c), s.PruneDistances.AsSpan(0, c), max, n, s.PruneKept);
+        s.PruneKept.AsSpan(0, kept).CopyTo(links[1..]);
+        links[0] = kept;
     }
 
     /// <summary>
     /// Heuristic selection (Algorithm 4): a candidate is kept only if it is closer to the base than to every
-    /// neighbour already kept, which spreads links in different directions; pruned ones fill any free places.
+    /// neighbour already kept, which spreads links in different directions instead of clustering them. Pruned
+    /// candidates are not used to fill the remaining places (hnswlib's choice): fewer, more diverse links cost fewer
+    /// distances per hop, and recall on 20,000 Gaussian vectors (M=16, ef=128) stayed at 0.70 without them.
     /// </summary>
-    private List<int> SelectNeighbours(List<Candidate> sortedCandidates, int max, int exclude)
+    /// <returns>How many slots were written to <paramref name="kept"/>.</returns>
+    private int SelectNeighbours(ReadOnlySpan<int> sortedSlots, ReadOnlySpan<float> sortedDistances, int max, int exclude, Span<int> kept)
     {
-        var kept = new List<int>(max);
-        var pruned = new List<int>();
-        foreach (var c in sortedCandidates)
+        int count = 0;
+        for (int i = 0; i < sortedSlots.Length && count < max; i++)
         {
-            if (c.Slot == exclude || _removed[c.Slot]) continue;
-            if (kept.Count >= max) break;
+            int candidate = sortedSlots[i];
+            if (candidate == exclude || _removed[candidate]) continue;
+            float distance = sortedDistances[i];
             bool good = true;
-            foreach (int r in kept)
+            for (int j = 0; j < count; j++)
             {
-                if (DistanceBetween(c.Slot, r) < c.Distance)
+                if (DistanceBetween(candidate, kept[j]) < distance)
                 {
                     good = false;
                     break;
                 }
             }
-            if (good) kept.Add(c.Slot); else pruned.Add(c.Slot);
+            if (good) kept[count++] = candidate;
         }
-        for (int i = 0; i < pruned.Count && kept.Count < max; i++) kept.Add(pruned[i]);
-        return kept;
+        return count;
     }
 
     private (int, float) Greedy(float[] q, int ep, float epDist, int level)
@@ -249,9 +325,8 @@ public sealed class HnswIndex : IDisposable
         while (changed)
         {
             changed = false;
-            var list = _links[ep];
-            if (level >= list.Length) break;
-            var links = list[level];
+            if (level > _levels[ep]) break;
+            var links = Links(ep, level);
             for (int i = 1; i <= links[0]; i++)
             {
                 int e = links[i];
@@ -268,102 +343,173 @@ public sealed class HnswIndex : IDisposable
         return (ep, epDist);
     }
 
-    /// <summary>Beam search on one layer (Algorithm 2). Returns up to ef results, closest first.</summary>
-    private List<Candidate> SearchLayer(float[] q, int ep, float epDist, int ef, int level, Func<long, bool>? filter)
+    /// <summary>
+    /// Beam search on one layer (Algorithm 2): leaves up to ef results in <see cref="Scratch.Results"/> (worst on
+    /// top). Stops when the closest unexpanded candidate is farther than the worst of ef results.
+    /// <paramref name="quantized"/>: distances from the int8 codes (query codes in the scratch) instead of floats.
+    /// </summary>
+    private void SearchLayer(Scratch s, int ep, float epDist, int ef, int level, Func<long, bool>? filter, bool quantized)
     {
-        var visited = RentVisited();
-        try
-        {
-            var candidates = visited.Candidates;
-            var results = visited.Results; // max-heap through negated distances
-            visited.Mark(ep);
-            candidates.Enqueue(ep, epDist);
-            if (filter is null || filter(_ids[ep])) results.Enqueue(ep, -epDist);
-            float bound = results.Count > 0 ? epDist : float.MaxValue;
+        s.NewGeneration(_slots);
+        var q = s.Query;
+        var marks = s.Marks;
+        int generation = s.Generation;
+        var candidates = s.Candidates; // max-heap over negated distances: closest on top
+        var results = s.Results;       // max-heap: worst on top
+        var fresh = s.Fresh;
+        var removed = _removed;
+        candidates.Clear();
+        results.Clear();
 
-            while (candidates.TryDequeue(out int c, out float cd))
+        marks[ep] = generation;
+        candidates.Push(-epDist, ep);
+        if (filter is null || filter(_ids[ep])) results.Push(epDist, ep);
+        float bound = results.Count > 0 ? epDist : float.MaxValue;
+
+        while (candidates.Count > 0)
+        {
+            float cd = -candidates.TopKey;
+            if (cd > bound && results.Count >= ef) break;
+            int c = candidates.TopSlot;
+            candidates.Pop();
+
+            // Gather the unvisited neighbours first and prefetch their vectors, then compute distances: the
+            // memory loads of one hop overlap instead of each dot product waiting for its own cache miss.
+            var links = Links(c, level);
+            int count = links[0], nFresh = 0;
+            for (int i = 1; i <= count; i++)
             {
-                if (cd > bound && results.Count >= ef) break;
-                var list = _links[c];
-                if (level >= list.Length) continue;
-                var links = list[level];
-                for (int i = 1; i <= links[0]; i++)
+                int e = links[i];
+                if (marks[e] == generation) continue;
+                marks[e] = generation;
+                if (removed[e]) continue;
+                fresh[nFresh++] = e;
+                Prefetch(e, quantized);
+            }
+            for (int i = 0; i < nFresh; i++)
+            {
+                int e = fresh[i];
+                float d = quantized ? QuantizedDistance(s, e) : Distance(q, e);
+                if (results.Count < ef || d < bound)
                 {
-                    int e = links[i];
-                    if (_removed[e] || !visited.Mark(e)) continue;
-                    float d = Distance(q, e);
-                    if (results.Count < ef || d < bound)
+                    candidates.Push(-d, e);
+                    if (filter is null || filter(_ids[e]))
                     {
-                        candidates.Enqueue(e, d);
-                        if (filter is null || filter(_ids[e]))
-                        {
-                            results.Enqueue(e, -d);
-                            if (results.Count > ef) results.Dequeue();
-                        }
-                        bound = results.TryPeek(out _, out float worst) ? -worst : float.MaxValue;
+                        if (results.Count < ef) results.Push(d, e);
+                        else results.ReplaceTop(d, e);
+                        bound = results.TopKey;
                     }
                 }
             }
-
-            var list2 = new List<Candidate>(results.Count);
-            while (results.TryDequeue(out int s, out float negative)) list2.Add(new Candidate(s, -negative));
-            list2.Reverse();
-            return list2;
         }
-        finally { ReturnVisited(visited); }
     }
 
-    private int MaxLinks(int level) => level == 0 ? _maxLinks0 : Parameters.M;
+    private int MaxLinks(int level) => level == 0 ? _maxLinks0 : _m;
 
-    private IEnumerable<int> Neighbours(int slot, int level)
-    {
-        var list = _links[slot];
-        if (level >= list.Length) yield break;
-        var links = list[level];
-        for (int i = 1; i <= links[0]; i++) yield return links[i];
-    }
+    /// <summary>The link block of a node on a level: [0] is the count, then the neighbour slots.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<int> Links(int slot, int level) => level == 0
+        ? _links0.AsSpan(slot * _stride0, _stride0)
+        : _upper[slot].AsSpan((level - 1) * _strideUpper, _strideUpper);
 
-    private void SetLinks(int slot, int level, List<int> neighbours)
-    {
-        var links = _links[slot][level];
-        int n = Math.Min(neighbours.Count, links.Length - 1);
-        for (int i = 0; i < n; i++) links[i + 1] = neighbours[i];
-        links[0] = n;
-    }
-
-    private int NewSlot(long id, float[] q)
+    private int NewSlot(long id, float[] q, int level)
     {
         if (_slots == _ids.Length)
         {
             int capacity = Math.Max(16, _ids.Length * 2);
             Array.Resize(ref _ids, capacity);
-            Array.Resize(ref _links, capacity);
+            Array.Resize(ref _upper, capacity);
+            Array.Resize(ref _levels, capacity);
             Array.Resize(ref _removed, capacity);
+            Array.Resize(ref _links0, capacity * _stride0);
             Array.Resize(ref _vectors, capacity * Dimension);
+            Array.Resize(ref _codes, capacity * Dimension);
+            Array.Resize(ref _scales, capacity);
         }
         int slot = _slots++;
         _ids[slot] = id;
         _removed[slot] = false;
+        _levels[slot] = (byte)level;
+        _links0[slot * _stride0] = 0;
+        _upper[slot] = level > 0 ? new int[level * _strideUpper] : null;
         q.CopyTo(_vectors, slot * Dimension);
+        _scales[slot] = VectorMath.QuantizeInto(q, _codes.AsSpan(slot * Dimension, Dimension));
         return slot;
     }
 
     private ReadOnlySpan<float> Vec(int slot) => new(_vectors, slot * Dimension, Dimension);
 
-    private float Distance(float[] q, int slot) => 1f - VectorMath.Dot(q, Vec(slot));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float Distance(float[] q, int slot) =>
+        1f - VectorMath.DotUnchecked(ref MemoryMarshal.GetArrayDataReference(q), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension), Dimension);
 
-    private float DistanceBetween(int a, int b) => 1f - VectorMath.Dot(Vec(a), Vec(b));
+    /// <summary>Approximate cosine distance from the int8 codes of the query (in the scratch) and of a stored vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float QuantizedDistance(Scratch s, int slot) =>
+        1f - s.QueryScale * _scales[slot] * VectorMath.DotInt8Unchecked(ref MemoryMarshal.GetArrayDataReference(s.QueryCodes), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), slot * Dimension), Dimension);
 
-    private VisitedSet RentVisited()
+    private float DistanceBetween(int a, int b)
     {
-        if (!_visitedPool.TryTake(out var v)) v = new VisitedSet();
-        v.Reset(_slots);
-        return v;
+        ref float v = ref MemoryMarshal.GetArrayDataReference(_vectors);
+        return 1f - VectorMath.DotUnchecked(ref Unsafe.Add(ref v, a * Dimension), ref Unsafe.Add(ref v, b * Dimension), Dimension);
     }
 
-    private void ReturnVisited(VisitedSet v) => _visitedPool.Add(v);
+    /// <summary>Asks the CPU to start loading a stored vector into cache (a hint: it never faults).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void Prefetch(int slot, bool quantized)
+    {
+        if (!Sse.IsSupported) return;
+        // The arrays live on the large-object heap (or are small); a moved array only makes the hint useless.
+        byte* p = quantized
+            ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), slot * Dimension))
+            : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension));
+        int bytes = quantized ? Dimension : Dimension * sizeof(float);
+        for (int offset = 0; offset < bytes; offset += 64) Sse.Prefetch0(p + offset);
+    }
 
     public void Dispose() => _lock.Dispose();
+
+    /// <summary>The top level a live id was assigned (tests check the level distribution), or -1 if absent.</summary>
+    internal int LevelOf(long id)
+    {
+        _lock.EnterReadLock();
+        try { return _slotOf.TryGetValue(id, out int s) ? _levels[s] : -1; } finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>
+    /// Graph invariants, for tests: every live node's link lists stay within capacity, hold no self-link and no
+    /// duplicate, and only point to nodes that exist on that level; the entry point is a live node on the top level.
+    /// Returns the violations found (empty when the graph is sound).
+    /// </summary>
+    internal List<string> CheckInvariants()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var problems = new List<string>();
+            if (_slotOf.Count > 0 && (_entry < 0 || _removed[_entry] || _levels[_entry] != _maxLevel)) problems.Add($"entry {_entry} is not a live node on the top level {_maxLevel}");
+            var seen = new HashSet<int>();
+            for (int s = 0; s < _slots; s++)
+            {
+                if (_removed[s]) continue;
+                for (int l = 0; l <= _levels[s]; l++)
+                {
+                    var links = Links(s, l);
+                    if (links[0] > MaxLinks(l)) problems.Add($"node {s} has {links[0]} links on level {l} (max {MaxLinks(l)})");
+                    seen.Clear();
+                    for (int i = 1; i <= links[0]; i++)
+                    {
+                        int t = links[i];
+                        if (t == s) problems.Add($"node {s} links to itself on level {l}");
+                        else if (!seen.Add(t)) problems.Add($"node {s} links twice to {t} on level {l}");
+                        else if (!_removed[t] && _levels[t] < l) problems.Add($"node {s} links to {t} on level {l} above its top level {_levels[t]}");
+                    }
+                }
+            }
+            return problems;
+        }
+        finally { _lock.ExitReadLock(); }
+    }
 
     // ---- persistence -------------------------------------------------------------------------------------
 
@@ -393,10 +539,13 @@ public sealed class HnswIndex : IDisposable
         for (int s = 0; s < _slots; s++)
         {
             if (_removed[s]) continue;
-            var levels = new int[_links[s].Length][];
+            var levels = new int[_levels[s] + 1][];
             for (int l = 0; l < levels.Length; l++)
             {
-                levels[l] = Neighbours(s, l).Where(n => !_removed[n]).Select(n => newSlot[n]).ToArray();
+                var links = Links(s, l);
+                var kept = new List<int>(links[0]);
+                for (int i = 1; i <= links[0]; i++) if (!_removed[links[i]]) kept.Add(newSlot[links[i]]);
+                levels[l] = kept.ToArray();
             }
             nodes.Add(new HnswSnapshot.Node(_ids[s], Vec(s).ToArray(), levels));
         }
@@ -407,63 +556,85 @@ public sealed class HnswIndex : IDisposable
     {
         foreach (var node in snapshot.Graph.Nodes)
         {
-            int slot = NewSlot(node.Id, node.Vector);
-            _links[slot] = new int[node.Links.Length][];
-            for (int l = 0; l < node.Links.Length; l++)
+            int top = node.Links.Length - 1;
+            if (top > LevelCap) throw new InvalidDataException($"HNSW snapshot node {node.Id} has {node.Links.Length} levels.");
+            int slot = NewSlot(node.Id, node.Vector, top);
+            for (int l = 0; l <= top; l++)
             {
-                var links = new int[MaxLinks(l) + 1];
+                var links = Links(slot, l);
                 int n = Math.Min(node.Links[l].Length, links.Length - 1);
-                Array.Copy(node.Links[l], 0, links, 1, n);
+                node.Links[l].AsSpan(0, n).CopyTo(links[1..]);
                 links[0] = n;
-                _links[slot][l] = links;
             }
             _slotOf[node.Id] = slot;
         }
         for (int s = 0; s < _slots; s++)
         {
-            foreach (var links in _links[s])
+            for (int l = 0; l <= _levels[s]; l++)
             {
+                var links = Links(s, l);
                 for (int i = 1; i <= links[0]; i++)
                 {
-                    if ((uint)links[i] >= (uint)_slots) throw new InvalidDataException($"HNSW snapshot links to node {links[i]} of {_slots}.");
+                    int target = links[i];
+                    if ((uint)target >= (uint)_slots) throw new InvalidDataException($"HNSW snapshot links to node {target} of {_slots}.");
+                    if (_levels[target] < l) throw new InvalidDataException($"HNSW snapshot links node {s} to node {target} on level {l}, above that node's top level.");
                 }
             }
         }
         _entry = snapshot.Graph.Entry;
         _maxLevel = snapshot.Graph.MaxLevel;
-        if (_slots > 0 && ((uint)_entry >= (uint)_slots || _links[_entry].Length - 1 != _maxLevel)) ChooseNewEntry();
+        if (_slots > 0 && ((uint)_entry >= (uint)_slots || _levels[_entry] != _maxLevel)) ChooseNewEntry();
+        if (_slots == 0) (_entry, _maxLevel) = (-1, 0);
     }
 
-    private readonly record struct Candidate(int Slot, float Distance);
-
-    /// <summary>Per-search scratch space, pooled: generation-stamped visited marks (O(1) reset) and the two heaps.</summary>
-    private sealed class VisitedSet
+    /// <summary>
+    /// Per-search scratch space, pooled: generation-stamped visited marks (O(1) reset), the two heaps, the
+    /// normalized query, and (for the single writer) the buffers of neighbour selection.
+    /// </summary>
+    private sealed class Scratch(int dimension, int maxLinks0)
     {
-        private int[] _marks = [];
-        private int _generation;
+        public float[] Query { get; } = new float[dimension];
+        public sbyte[] QueryCodes { get; } = new sbyte[dimension];
+        public float QueryScale { get; set; }
+        public int[] Marks { get; private set; } = [];
+        public int Generation { get; private set; }
+        public SlotHeap Candidates { get; } = new();
+        public SlotHeap Results { get; } = new();
+        public int[] Fresh { get; } = new int[maxLinks0];
 
-        public PriorityQueue<int, float> Candidates { get; } = new();
-        public PriorityQueue<int, float> Results { get; } = new();
+        public int[] SortedSlots { get; private set; } = [];
+        public float[] SortedDistances { get; private set; } = [];
+        public int[] Kept { get; } = new int[maxLinks0];
+        public int[] PruneSlots { get; } = new int[maxLinks0 + 1];
+        public float[] PruneDistances { get; } = new float[maxLinks0 + 1];
+        public int[] PruneKept { get; } = new int[maxLinks0 + 1];
 
-        public void Reset(int size)
+        public void NewGeneration(int slots)
         {
-            Candidates.Clear();
-            Results.Clear();
-            if (_marks.Length < size) _marks = new int[Math.Max(size, _marks.Length * 2)];
-            if (++_generation == int.MaxValue)
+            if (Marks.Length < slots) Marks = new int[Math.Max(slots, Marks.Length * 2)];
+            if (++Generation == int.MaxValue)
             {
-                Array.Clear(_marks);
-                _generation = 1;
+                Array.Clear(Marks);
+                Generation = 1;
             }
         }
 
-        /// <summary>Marks a slot; false if it was already visited.</summary>
-        public bool Mark(int slot)
+        /// <summary>Empties <see cref="Results"/> into the sorted buffers, closest first; returns how many.</summary>
+        public int DrainSorted()
         {
-            if (slot >= _marks.Length) Array.Resize(ref _marks, Math.Max(slot + 1, _marks.Length * 2));
-            if (_marks[slot] == _generation) return false;
-            _marks[slot] = _generation;
-            return true;
+            int n = Results.Count;
+            if (SortedSlots.Length < n)
+            {
+                SortedSlots = new int[n];
+                SortedDistances = new float[n];
+            }
+            for (int i = n - 1; i >= 0; i--)
+            {
+                SortedSlots[i] = Results.TopSlot;
+                SortedDistances[i] = Results.TopKey;
+                Results.Pop();
+            }
+            return n;
         }
     }
 }
