@@ -3,7 +3,7 @@ using System.Text;
 
 namespace MoltBot.Bench.Load;
 
-/// <summary>Writes results as JSON, a Markdown table and a latency CDF plot under bench-results/.</summary>
+/// <summary>Writes results as JSON, a Markdown table and a latency CDF plot (PNG + SVG) and, for several user counts, a throughput-vs-concurrency plot under bench-results/.</summary>
 public static class BenchReport
 {
     public static string Write(string outDir, string name, IReadOnlyList<LoadResult> results)
@@ -26,7 +26,29 @@ public static class BenchReport
         plot.Title("MoltBot reply latency CDF");
         plot.ShowLegend();
         plot.SavePng(basePath + "-cdf.png", 900, 500);
+        plot.SaveSvg(basePath + "-cdf.svg", 900, 500);
+        if (results.Select(r => r.Settings.Connections).Distinct().Count() > 1) ThroughputPlot(basePath, results);
         return basePath;
+    }
+
+    /// <summary>Throughput and p99 against the number of users: where the knee is, i.e. the sustainable load.</summary>
+    private static void ThroughputPlot(string basePath, IReadOnlyList<LoadResult> results)
+    {
+        var ordered = results.OrderBy(r => r.Settings.Connections).ToList();
+        double[] users = ordered.Select(r => (double)r.Settings.Connections).ToArray();
+        var plot = new ScottPlot.Plot();
+        var throughput = plot.Add.Scatter(users, ordered.Select(r => r.ThroughputPerSecond).ToArray());
+        throughput.LegendText = "throughput (msg/s)";
+        var p99 = plot.Add.Scatter(users, ordered.Select(r => r.P99Ms).ToArray());
+        p99.LegendText = "p99 latency (ms, right axis)";
+        p99.Axes.YAxis = plot.Axes.Right;
+        plot.Axes.Bottom.Label.Text = "concurrent users";
+        plot.Axes.Left.Label.Text = "replies per second";
+        plot.Axes.Right.Label.Text = "p99 latency (ms)";
+        plot.Title($"MoltBot throughput vs concurrency ({ordered[0].Settings.Scenario})");
+        plot.ShowLegend();
+        plot.SavePng(basePath + "-throughput.png", 900, 500);
+        plot.SaveSvg(basePath + "-throughput.svg", 900, 500);
     }
 
     public static string Markdown(IReadOnlyList<LoadResult> results)

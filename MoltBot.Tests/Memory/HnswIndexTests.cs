@@ -210,6 +210,8 @@ public class HnswIndexTests
             }
         })).ToArray();
 
+        // On a busy machine the readers may start late: let them be searching before the writes begin.
+        while (Volatile.Read(ref searches) == 0 && !stop.IsCancellationRequested) await Task.Delay(5);
         for (int i = 2_000; i < data.Length; i++)
         {
             index.Add(i, data[i]);

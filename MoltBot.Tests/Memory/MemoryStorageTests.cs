@@ -13,6 +13,20 @@ public class MemoryStorageTests
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
+    /// <summary>
+    /// LiteDB 5 lets a reader see a collection that a writer's uncommitted transaction is still creating, and that read
+    /// fails ("page type must be collection page"): the first profile write racing the first profile read failed
+    /// whole turns. So every LiteDB collection exists from the start.
+    /// </summary>
+    [Fact]
+    public async Task Every_collection_exists_right_after_start_so_no_reader_races_its_creation()
+    {
+        await using var harness = await MemoryHarness.StartAsync();
+        var db = harness.Get<MoltBot.Memory.Storage.MemoryDatabase>().Db;
+        string[] expected = [Collections.Messages, Collections.Conversations, Collections.Facts, Collections.Vectors, Collections.Profiles];
+        Assert.All(expected, name => Assert.True(db.CollectionExists(name), $"collection '{name}' is created lazily"));
+    }
+
     [Fact]
     public async Task A_corrupt_database_file_stops_start_up_naming_the_file_and_is_not_overwritten()
     {

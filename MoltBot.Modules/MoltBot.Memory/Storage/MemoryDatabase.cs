@@ -114,7 +114,10 @@ public sealed class MemoryDatabase : IDisposable
         conversations.EnsureIndex(x => x.LastActivityMs);
         db.GetCollection<FactDoc>(Collections.Facts).EnsureIndex(x => x.User);
         db.GetCollection<VectorDoc>(Collections.Vectors).EnsureIndex(x => x.User);
-        db.GetCollection<ProfileDoc>(Collections.Profiles);
+        // Every collection must exist before concurrent use: LiteDB 5 lets a reader see a collection that a writer's
+        // uncommitted transaction is creating, and the read then fails ("page type must be collection page").
+        // GetCollection alone creates nothing; an index does.
+        db.GetCollection<ProfileDoc>(Collections.Profiles).EnsureIndex(x => x.UpdatedMs);
     }
 
     private void ReleaseLock()
