@@ -2,8 +2,8 @@ namespace MoltBot.Inference.Models;
 
 /// <summary>
 /// Random initialisation of new parameters, switched off while a checkpoint is being loaded: every parameter is
-/// overwritten anyway, skipping the init makes loading faster, and the never-touched FP32 pages of an INT8 layer's
-/// placeholder weight are never made resident.
+/// overwritten from the file anyway, so skipping the init makes loading faster (and pages an INT8 layer releases
+/// right after quantizing are never written).
 /// </summary>
 public static class ParameterInit
 {
