@@ -220,6 +220,10 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     /// <summary>The last <paramref name="count"/> message events of a conversation, oldest first (short-term rebuild).</summary>
     internal IReadOnlyList<EventRecord> LastMessages(string conversationKey, int count) => Read(() => _index.LastMessages(conversationKey, count));
 
+    /// <summary>Message events (in/out) of every conversation from <paramref name="fromMs"/> on, oldest first (start-up restore).</summary>
+    internal IReadOnlyList<EventRecord> MessagesSince(long fromMs) =>
+        Read(() => _index.RangeAll(fromMs, long.MaxValue, int.MaxValue).FindAll(p => p.IsMessage));
+
     /// <summary>Every event of one user, oldest first (export: a pass over all segments).</summary>
     internal IReadOnlyList<EventRecord> ForUser(string userKey)
     {

@@ -18,6 +18,7 @@ public static class MemoryModule
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MemoryDatabase>();
         services.AddSingleton<GroupCommitWriter>();
+        services.AddSingleton<DatabaseSyncer>();
         services.AddSingleton<EventLog>();
         services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<EventLog>());
         services.AddSingleton<ShortTermMemory>();

@@ -11,7 +11,7 @@ namespace MoltBot.Memory;
 /// stop it commits every queued write and snapshots the index.
 /// </summary>
 internal sealed class MemoryService(
-    MemoryDatabase database, GroupCommitWriter writer, VectorMemory vectors, EventLog eventLog, IOptions<MemoryOptions> options,
+    MemoryDatabase database, GroupCommitWriter writer, DatabaseSyncer syncer, VectorMemory vectors, EventLog eventLog, IOptions<MemoryOptions> options,
     TimeProvider clock, ILogger<MemoryService> logger) : IHostedService, IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -29,7 +29,10 @@ internal sealed class MemoryService(
             database.Dispose(); // releases the lock file: the start-up error is the whole story
             throw;
         }
+        int restored = MessageRestorer.Restore(database, eventLog);
+        if (restored > 0) logger.LogWarning("Restored {Count} messages from the event log that LiteDB had lost (power loss before its log was fsynced)", restored);
         writer.Start();
+        syncer.Start();
         var (added, removed) = await Task.Run(vectors.Load, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Vector recall ready: {Count} vectors ({Added} replayed, {Removed} removed since the last snapshot)",
             vectors.Index?.Count ?? 0, added, removed);
@@ -70,6 +73,7 @@ internal sealed class MemoryService(
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_background is not null) await _background.ConfigureAwait(false);
         await writer.StopAsync().ConfigureAwait(false);
+        await syncer.StopAsync().ConfigureAwait(false);
         await eventLog.StopAsync().ConfigureAwait(false);
         if (database.IsOpen)
         {

@@ -1,5 +1,6 @@
 using System.Text;
 using LiteDB;
+using LiteDB.Engine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoltBot.Contracts.Configuration;
@@ -18,16 +19,30 @@ public sealed class MemoryDatabase : IDisposable
     private const int HeaderInfoOffset = 32;
 
     private readonly ILogger<MemoryDatabase> _logger;
+    private readonly bool _deferSync;
+    private readonly TimeProvider _clock;
     private LiteDatabase? _db;
     private FileStream? _lock;
+    private DeferredSyncStream? _log;
 
-    public MemoryDatabase(MoltBotPaths paths, IOptions<MemoryOptions> options, ILogger<MemoryDatabase> logger)
+    public MemoryDatabase(MoltBotPaths paths, IOptions<MemoryOptions> options, TimeProvider clock, ILogger<MemoryDatabase> logger)
     {
         _logger = logger;
+        _clock = clock;
         FilePath = paths.Data("memory", options.Value.DatabaseFile);
+        _deferSync = options.Value.DatabaseSyncMilliseconds > 0;
     }
 
     public string FilePath { get; }
+
+    /// <summary>LiteDB's log (WAL) file: "moltbot.db" → "moltbot-log.db", the name LiteDB itself gives it.</summary>
+    public string LogFilePath => Path.Combine(Path.GetDirectoryName(FilePath)!, Path.GetFileNameWithoutExtension(FilePath) + "-log" + Path.GetExtension(FilePath));
+
+    /// <summary>
+    /// Holds the time (Unix ms) of the last completed fsync of the LiteDB log: every LiteDB commit that finished
+    /// before it is on disk. Start-up restores later messages from the event log (<see cref="MessageRestorer"/>).
+    /// </summary>
+    public string SyncedMarkPath => FilePath + ".synced";
 
     /// <summary>The HNSW snapshot lives next to the LiteDB file.</summary>
     public string VectorSnapshotPath => FilePath + ".hnsw";
@@ -60,7 +75,7 @@ public sealed class MemoryDatabase : IDisposable
         try
         {
             CheckHeader();
-            var db = new LiteDatabase(new ConnectionString
+            var db = _deferSync ? OpenWithDeferredSync() : new LiteDatabase(new ConnectionString
             {
                 Filename = FilePath,
                 Connection = ConnectionType.Direct,
@@ -88,6 +103,58 @@ public sealed class MemoryDatabase : IDisposable
             ReleaseLock();
             throw Corrupt(ex.Message, ex);
         }
+    }
+
+    // The data file stays LiteDB's own (fsynced at every checkpoint); only the log gets the deferred fsync.
+    private LiteDatabase OpenWithDeferredSync()
+    {
+        _log = new DeferredSyncStream(LogFilePath);
+        try
+        {
+            var engine = new LiteEngine(new EngineSettings { Filename = FilePath, LogStream = _log, AutoRebuild = false });
+            return new LiteDatabase(engine, disposeOnClose: true);
+        }
+        catch
+        {
+            _log.Dispose();
+            _log = null;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// fsyncs LiteDB's log if anything was written since the last call, then records <paramref name="startedMs"/>
+    /// (taken before the call) as the synced mark. No-op when Memory:DatabaseSyncMilliseconds is 0 (LiteDB fsyncs
+    /// every commit itself then).
+    /// </summary>
+    public void SyncLog(long startedMs)
+    {
+        var log = _log;
+        if (log is null || !log.HasUnsyncedWrites) return;
+        log.SyncToDisk();
+        WriteSyncedMark(startedMs);
+    }
+
+    /// <summary>The synced mark, or null when there is none (a first start, or a file a power loss tore).</summary>
+    public long? ReadSyncedMark()
+    {
+        try
+        {
+            return File.Exists(SyncedMarkPath) && long.TryParse(File.ReadAllText(SyncedMarkPath).Trim(), System.Globalization.NumberStyles.Integer,
+                System.Globalization.CultureInfo.InvariantCulture, out long ms) ? ms : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    // Not fsynced: a mark that did not reach the disk is an older one, which only makes start-up restore check more.
+    private void WriteSyncedMark(long ms)
+    {
+        string tmp = SyncedMarkPath + ".tmp";
+        File.WriteAllText(tmp, ms.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(tmp, SyncedMarkPath, overwrite: true);
     }
 
     private void CheckHeader()
@@ -130,6 +197,14 @@ public sealed class MemoryDatabase : IDisposable
     {
         _db?.Dispose();
         _db = null;
+        if (_log is not null)
+        {
+            long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            _log.Dispose(); // fsyncs what LiteDB wrote last
+            _log = null;
+            try { WriteSyncedMark(now); }
+            catch (IOException ex) { _logger.LogWarning(ex, "Could not write {File}; the next start checks more of the event log", SyncedMarkPath); }
+        }
         ReleaseLock();
     }
 }
