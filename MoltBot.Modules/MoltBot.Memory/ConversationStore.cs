@@ -26,14 +26,12 @@ public sealed class ConversationStore(
         var evt = EventLog.ToRecord(new LoggedEvent(m.ConversationKey, m.UserKey, kind, m.TimestampMs, m.Text,
             m.Intent is null ? null : System.Text.Json.JsonSerializer.Serialize(new { intent = m.Intent, language = m.Language })), m.Id);
         long order = shortTerm.NextOrder();
-        var stored = writer.WriteAsync(db =>
+        var stored = writer.WriteAsync((WriteBatch batch) =>
         {
-            bool added = db.GetCollection<MessageDoc>(Collections.Messages).Upsert(message);
-            var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
-            var conv = conversations.FindById(m.ConversationKey) ?? new ConversationDoc { Id = m.ConversationKey, User = m.UserKey, StartedMs = m.TimestampMs };
+            bool added = batch.Messages.Upsert(message);
+            var conv = batch.Conversation(m.ConversationKey, () => new ConversationDoc { Id = m.ConversationKey, User = m.UserKey, StartedMs = m.TimestampMs });
             if (added) conv.MessageCount++;
             conv.LastActivityMs = Math.Max(conv.LastActivityMs, m.TimestampMs);
-            conversations.Upsert(conv);
         }, cancellationToken).AsTask();
         // Acknowledged only once both stores have it (and, for a user message, vector recall): issued together, awaited once.
         var logged = eventLog.AppendAsync(evt, cancellationToken).AsTask();

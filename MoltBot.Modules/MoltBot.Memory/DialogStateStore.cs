@@ -25,16 +25,14 @@ public sealed class DialogStateStore(MemoryDatabase database, GroupCommitWriter 
     public async ValueTask SaveAsync(DialogState state, CancellationToken cancellationToken)
     {
         string json = JsonSerializer.Serialize(state, Json);
-        await writer.WriteAsync(db =>
+        await writer.WriteAsync((WriteBatch batch) =>
         {
-            var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
-            var doc = conversations.FindById(state.ConversationKey) ?? new ConversationDoc
+            var doc = batch.Conversation(state.ConversationKey, () => new ConversationDoc
             {
                 Id = state.ConversationKey, User = state.UserKey, StartedMs = state.UpdatedMs,
-            };
+            });
             doc.DialogState = json;
             doc.LastActivityMs = Math.Max(doc.LastActivityMs, state.LastActivityMs);
-            conversations.Upsert(doc);
         }, cancellationToken).ConfigureAwait(false);
         Cache.Set(state.ConversationKey, state);
     }

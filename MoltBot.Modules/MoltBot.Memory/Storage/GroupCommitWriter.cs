@@ -41,7 +41,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     public void Start() => _loop ??= Task.Run(RunAsync);
 
     /// <summary>Queues a write (waits while the queue is full) and completes once it is committed.</summary>
-    public async ValueTask WriteAsync(Action<LiteDatabase> apply, CancellationToken cancellationToken)
+    public ValueTask WriteAsync(Action<LiteDatabase> apply, CancellationToken cancellationToken) =>
+        WriteAsync(batch => apply(batch.Db), cancellationToken);
+
+    /// <summary>As above, for writes that share the batch's conversation documents (<see cref="WriteBatch"/>).</summary>
+    public async ValueTask WriteAsync(Action<WriteBatch> apply, CancellationToken cancellationToken)
     {
         var request = new WriteRequest(apply);
         try
@@ -75,7 +79,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         try
         {
             db.BeginTrans();
-            foreach (var r in batch) r.Apply(db);
+            var shared = new WriteBatch(db);
+            foreach (var r in batch) r.Apply(shared);
+            shared.Flush();
             db.Commit();
             Commits++;
             foreach (var r in batch) r.Done.TrySetResult();
@@ -98,7 +104,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             try
             {
                 db.BeginTrans();
-                r.Apply(db);
+                var single = new WriteBatch(db);
+                r.Apply(single);
+                single.Flush();
                 db.Commit();
                 Commits++;
                 r.Done.TrySetResult();
@@ -126,9 +134,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private sealed class WriteRequest(Action<LiteDatabase> apply)
+    private sealed class WriteRequest(Action<WriteBatch> apply)
     {
-        public Action<LiteDatabase> Apply { get; } = apply;
+        public Action<WriteBatch> Apply { get; } = apply;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

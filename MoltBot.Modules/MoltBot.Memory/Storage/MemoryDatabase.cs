@@ -175,7 +175,8 @@ public sealed class MemoryDatabase : IDisposable
         var messages = db.GetCollection<MessageDoc>(Collections.Messages);
         messages.EnsureIndex(x => x.Conv);
         messages.EnsureIndex(x => x.User);
-        messages.EnsureIndex(x => x.Ts);
+        // Queries select by conversation or user and sort the few rows they get; a Ts index only cost every insert.
+        messages.DropIndex(nameof(MessageDoc.Ts));
         var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
         conversations.EnsureIndex(x => x.User);
         conversations.EnsureIndex(x => x.LastActivityMs);

@@ -1,0 +1,45 @@
+using LiteDB;
+
+namespace MoltBot.Memory.Storage;
+
+/// <summary>
+/// What a group-commit write sees: the database, plus the batch's conversation documents. A turn touches its
+/// conversation's document up to three times (inbound message, reply, dialog state); writes in one batch share one
+/// read and one upsert per conversation instead of a FindById and an Upsert each.
+/// </summary>
+public sealed class WriteBatch(LiteDatabase db)
+{
+    private readonly Dictionary<string, ConversationDoc> _conversations = new(StringComparer.Ordinal);
+
+    /// <summary>The database for writes that do not go through the batch's conversation documents.</summary>
+    public LiteDatabase Db
+    {
+        get
+        {
+            // A raw write may read or delete conversations: it must see, and must not be overwritten by, cached ones.
+            Flush();
+            return db;
+        }
+    }
+
+    /// <summary>The conversation's document (created by <paramref name="create"/> if it does not exist), written at the end of the batch.</summary>
+    public ConversationDoc Conversation(string id, Func<ConversationDoc> create)
+    {
+        if (_conversations.TryGetValue(id, out var doc)) return doc;
+        doc = db.GetCollection<ConversationDoc>(Collections.Conversations).FindById(id) ?? create();
+        _conversations[id] = doc;
+        return doc;
+    }
+
+    /// <summary>The messages collection (inserts do not touch conversation documents).</summary>
+    public ILiteCollection<MessageDoc> Messages => db.GetCollection<MessageDoc>(Collections.Messages);
+
+    /// <summary>Upserts the conversation documents changed so far.</summary>
+    public void Flush()
+    {
+        if (_conversations.Count == 0) return;
+        var collection = db.GetCollection<ConversationDoc>(Collections.Conversations);
+        foreach (var doc in _conversations.Values) collection.Upsert(doc);
+        _conversations.Clear();
+    }
+}
