@@ -83,9 +83,10 @@ public sealed class DialogManager(
         var profile = await profiles.GetAsync(userKey, cancellationToken).ConfigureAwait(false);
         string language = PickLanguage(understood.Language, envelope.Language, profile.Language);
         float[]? embedding = await EmbeddingAsync(envelope.Text, understood, cancellationToken).ConfigureAwait(false);
-        // The turn's durable writes (inbound message, profile, dialog events, reply, state) are issued as soon as each
-        // is known and awaited once, just before the reply goes out: one group-commit wait per turn instead of one per
-        // write, overlapping with the dialog decision, and a reply a user sees always has its whole turn on disk.
+        // The turn's writes (inbound message, profile, dialog events, reply, state) are issued as soon as each is known
+        // and awaited once, just before the reply goes out: one group-commit wait per turn instead of one per write,
+        // overlapping with the dialog decision. A reply a user sees has both messages and every dialog event fsynced
+        // in the event log and the rest committed to LiteDB (fsynced within Memory:DatabaseSyncMilliseconds).
         var writes = new List<Task>(8)
         {
             conversations.RecordMessageAsync(new ConversationMessage(envelope.Id, conversationKey, userKey, "in", envelope.Text, now)

@@ -8,9 +8,10 @@ namespace MoltBot.Memory.Storage;
 /// <summary>
 /// Group commit: every write goes through one bounded channel to a single writer, which applies whatever has queued
 /// up (up to Memory:MaxBatchSize) in one LiteDB transaction. A write's task completes only after its transaction
-/// committed. (LiteDB 5.0.20's Commit hands the pages to its own background writer, which fsyncs when its queue
-/// drains, without waiting for it; the event log — every message and dialog event — is fsynced before it
-/// acknowledges, see EventLog.) One failing write does not fail its batch: the batch is rolled back and replayed one
+/// committed, i.e. its pages were written to LiteDB's log file (with the OS); the log is fsynced every
+/// Memory:DatabaseSyncMilliseconds (<see cref="DatabaseSyncer"/>), while the event log — every message and dialog
+/// event — is fsynced before it acknowledges (see EventLog). Writes of one batch share the conversation documents
+/// they touch (<see cref="WriteBatch"/>). One failing write does not fail its batch: the batch is rolled back and replayed one
 /// write per transaction, so only the faulty one reports its error.
 /// </summary>
 public sealed class GroupCommitWriter : IAsyncDisposable
