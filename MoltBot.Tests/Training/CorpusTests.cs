@@ -72,6 +72,25 @@ public sealed class CorpusTests
     }
 
     [Fact]
+    public void More_dialog_training_fills_give_more_conversations_and_never_use_held_out_slot_values()
+    {
+        // `train corpus --dialog-train-fills N` feeds distillation more conversations; held-out values must stay unseen.
+        var options = new DialogCorpusOptions();
+        var normal = DialogCorpusBuilder.Build(Path.Combine(CorpusDir, "dialog"), Path.Combine(CorpusDir, "nlu", "slots"), options);
+        var more = DialogCorpusBuilder.Build(Path.Combine(CorpusDir, "dialog"), Path.Combine(CorpusDir, "nlu", "slots"), options with { TrainFillsPerTemplate = 120 });
+        Assert.True(more.Train.Count >= 2 * normal.Train.Count, $"{more.Train.Count} vs {normal.Train.Count} training conversations");
+        foreach (var lang in NluJsonlReader.Languages)
+        {
+            var slots = SlotValues.Load(Path.Combine(CorpusDir, "nlu", "slots"), lang);
+            var trainValues = slots.Partition("location", false, options.HeldOutValueFraction).ToHashSet(StringComparer.Ordinal);
+            var heldOutCities = slots.Partition("location", true, options.HeldOutValueFraction).Where(c => !trainValues.Any(t => t.Contains(c, StringComparison.Ordinal))).ToList();
+            Assert.NotEmpty(heldOutCities);
+            var text = string.Join("\n", more.Train.Where(d => d.Lang == lang).SelectMany(d => d.Messages).Select(m => m.Content));
+            Assert.All(heldOutCities, c => Assert.DoesNotContain(c, text, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void Slot_template_offsets_are_code_points()
     {
         var t = new SlotTemplate("{location}现在几点？");

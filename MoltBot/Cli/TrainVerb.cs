@@ -25,14 +25,15 @@ public static class TrainVerb
     {
         var dir = new Option<string>("--corpus") { Description = "Corpus folder holding nlu/templates, nlu/slots and dialog/.", DefaultValueFactory = _ => CorpusDir };
         var seed = new Option<int>("--seed") { Description = "Seed for the split and the slot filling.", DefaultValueFactory = _ => 20261123 };
-        var cmd = new Command("corpus", "Expand the NLU and dialog templates into train/dev/test JSONL (deterministic; split by phrasing).") { dir, seed };
+        var dialogFills = new Option<int>("--dialog-train-fills") { Description = "Training conversations expanded from each slotted dialog template (more = more distillation data; held-out slot values are never used).", DefaultValueFactory = _ => new DialogCorpusOptions().TrainFillsPerTemplate };
+        var cmd = new Command("corpus", "Expand the NLU and dialog templates into train/dev/test JSONL (deterministic; split by phrasing).") { dir, seed, dialogFills };
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(() =>
         {
             string root = parse.GetValue(dir)!;
             int s = parse.GetValue(seed);
             var nlu = NluCorpusBuilder.Build(Path.Combine(root, "nlu"), new NluCorpusOptions { Seed = s });
             NluCorpusBuilder.Write(nlu, Path.Combine(root, "nlu"));
-            var dialogs = DialogCorpusBuilder.Build(Path.Combine(root, "dialog"), Path.Combine(root, "nlu", "slots"), new DialogCorpusOptions { Seed = s });
+            var dialogs = DialogCorpusBuilder.Build(Path.Combine(root, "dialog"), Path.Combine(root, "nlu", "slots"), new DialogCorpusOptions { Seed = s, TrainFillsPerTemplate = parse.GetValue(dialogFills) });
             DialogJsonl.Write(Path.Combine(root, "dialog", "train.jsonl"), dialogs.Train);
             DialogJsonl.Write(Path.Combine(root, "dialog", "heldout.jsonl"), dialogs.HeldOut);
             var table = new Table().AddColumns("set", "examples");
