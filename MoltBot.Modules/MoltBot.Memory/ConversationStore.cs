@@ -22,26 +22,43 @@ public sealed class ConversationStore(
             Id = m.Id, Conv = m.ConversationKey, User = m.UserKey, Direction = m.Direction, Text = m.Text, Ts = m.TimestampMs,
             Intent = m.Intent, Language = m.Language,
         };
+        var vector = m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text)
+            ? vectors.Prepare(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding)
+            : null;
         string kind = m.Direction == "in" ? EventKinds.MessageIn : EventKinds.MessageOut;
+        // The event carries the message id and the normalized embedding: the event log is the source of truth that
+        // LogReplay restores LiteDB and vector recall from after a crash.
         var evt = EventLog.ToRecord(new LoggedEvent(m.ConversationKey, m.UserKey, kind, m.TimestampMs, m.Text,
-            m.Intent is null ? null : System.Text.Json.JsonSerializer.Serialize(new { intent = m.Intent, language = m.Language })), m.Id);
-        long order = shortTerm.NextOrder();
-        var stored = writer.WriteAsync(db =>
+            m.Intent is null ? null : System.Text.Json.JsonSerializer.Serialize(new { intent = m.Intent, language = m.Language })), m.Id) with
         {
-            bool added = db.GetCollection<MessageDoc>(Collections.Messages).Upsert(message);
-            var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
-            var conv = conversations.FindById(m.ConversationKey) ?? new ConversationDoc { Id = m.ConversationKey, User = m.UserKey, StartedMs = m.TimestampMs };
-            if (added) conv.MessageCount++;
-            conv.LastActivityMs = Math.Max(conv.LastActivityMs, m.TimestampMs);
-            conversations.Upsert(conv);
-        }, cancellationToken).AsTask();
-        // Acknowledged only once both stores have it (and, for a user message, vector recall): issued together, awaited once.
+            Vector = vector?.Normalized,
+        };
+        long order = shortTerm.NextOrder();
+        // The LiteDB write is queued before the event (the replay mark relies on that order), then both are awaited.
+        var stored = await writer.EnqueueAsync(db => Apply(db, message, vector), checkpoint: false, cancellationToken).ConfigureAwait(false);
         var logged = eventLog.AppendAsync(evt, cancellationToken).AsTask();
-        var recalled = m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text)
-            ? (Task)vectors.AddAsync(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding, extraWrite: null, cancellationToken)
-            : Task.CompletedTask;
-        await Task.WhenAll(stored, logged, recalled).ConfigureAwait(false);
+        // Acknowledged only once both stores have it (and, for a user message, vector recall).
+        await Task.WhenAll(stored.WaitAsync(cancellationToken), logged).ConfigureAwait(false);
+        if (vector is not null) vectors.Commit(vector);
         shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), order);
+    }
+
+    /// <summary>
+    /// The message, its conversation's counters and its recall vector, in one transaction. A message id already stored
+    /// (a redelivery, or the replay of a message LiteDB kept) changes nothing, so nothing is counted or indexed twice.
+    /// </summary>
+    internal static bool Apply(LiteDatabase db, MessageDoc message, VectorMemory.PendingVector? vector)
+    {
+        var messages = db.GetCollection<MessageDoc>(Collections.Messages);
+        if (messages.FindById(message.Id) is not null) return false;
+        messages.Insert(message);
+        var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
+        var conv = conversations.FindById(message.Conv) ?? new ConversationDoc { Id = message.Conv, User = message.User, StartedMs = message.Ts };
+        conv.MessageCount++;
+        conv.LastActivityMs = Math.Max(conv.LastActivityMs, message.Ts);
+        conversations.Upsert(conv);
+        if (vector is not null) VectorMemory.Stage(db, vector);
+        return true;
     }
 
     public Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)

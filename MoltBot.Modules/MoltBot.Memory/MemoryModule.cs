@@ -18,6 +18,8 @@ public static class MemoryModule
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MemoryDatabase>();
         services.AddSingleton<GroupCommitWriter>();
+        services.AddSingleton<ReplayMark>();
+        services.AddSingleton<LogReplay>();
         services.AddSingleton<EventLog>();
         services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<EventLog>());
         services.AddSingleton<ShortTermMemory>();

@@ -113,11 +113,14 @@ public sealed class MemoryDatabase : IDisposable
         conversations.EnsureIndex(x => x.User);
         conversations.EnsureIndex(x => x.LastActivityMs);
         db.GetCollection<FactDoc>(Collections.Facts).EnsureIndex(x => x.User);
-        db.GetCollection<VectorDoc>(Collections.Vectors).EnsureIndex(x => x.User);
+        var vectors = db.GetCollection<VectorDoc>(Collections.Vectors);
+        vectors.EnsureIndex(x => x.User);
+        vectors.EnsureIndex(x => x.RefId); // the event-log replay looks a message's vector up by its message id
         // Every collection must exist before concurrent use: LiteDB 5 lets a reader see a collection that a writer's
         // uncommitted transaction is creating, and the read then fails ("page type must be collection page").
         // GetCollection alone creates nothing; an index does.
         db.GetCollection<ProfileDoc>(Collections.Profiles).EnsureIndex(x => x.UpdatedMs);
+        db.GetCollection<MetaDoc>(Collections.Meta).EnsureIndex(x => x.Segment);
     }
 
     private void ReleaseLock()
