@@ -56,6 +56,9 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
 
     public bool IsOpen => _segments is not null;
 
+    /// <summary>Sealed segments indexed from their snapshot (not scanned) at open.</summary>
+    internal int SnapshotsUsed => _segments?.SnapshotsUsed ?? 0;
+
     public int Depth => _queue.Reader.Count;
 
     private EventSegments Segments => _segments ?? throw new InvalidOperationException("The event log is not open yet.");
@@ -73,13 +76,14 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         var replay = new List<EventRecord>();
         try
         {
-            segments.Open((record, pointer) =>
+            // Segments the replay needs records from are scanned; older sealed ones come from their index snapshots.
+            segments.Open((conv, pointer, record) =>
             {
-                loaded.Add((record.Conv, pointer));
+                loaded.Add((conv, pointer));
                 // Messages recorded through the conversation store (they carry their id) at or after the mark.
-                if (record.IsMessage && record.Ref is not null && !replayFrom.IsAfter(pointer)) replay.Add(record);
+                if (record is { IsMessage: true, Ref: not null } && !replayFrom.IsAfter(pointer)) replay.Add(record);
                 SetEnd(pointer);
-            });
+            }, scanFrom: replayFrom.Segment);
             _index.AddRange(loaded);
             MigrateFromLiteDb(segments);
         }
@@ -96,7 +100,8 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         _segments = segments;
         _replay = replay;
         _loop = Task.Run(RunAsync);
-        _logger.LogInformation("Event log open: {Count} events in {Segments} segment(s) under {Directory}", _index.Count, segments.SegmentCount, DirectoryPath);
+        _logger.LogInformation("Event log open: {Count} events in {Segments} segment(s) under {Directory} ({Snapshots} read from index snapshots)",
+            _index.Count, segments.SegmentCount, DirectoryPath, segments.SnapshotsUsed);
     }
 
     /// <summary>
@@ -114,7 +119,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
                 NullableString(d["Text"]), NullableString(d["Data"]), NullableString(d["Ref"]))).ToList();
             if (records.Count > 0)
             {
-                var pointers = segments.Append(records.Select(r => (r.Encode(), r.Ts, r.IsMessage)).ToList());
+                var pointers = segments.Append(records.Select(r => (r.Conv, r.Encode(), r.Ts, r.IsMessage)).ToList());
                 _index.AddRange(records.Select((r, i) => (r.Conv, pointers[i])).ToList());
                 _logger.LogInformation("Moved {Count} events from LiteDB into the event log", records.Count);
             }
@@ -216,7 +221,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         if (batch.Count == 0) return;
         try
         {
-            var pointers = Segments.Append(batch.Select(r => (r.Encoded, r.Ts, r.IsMessage)).ToList());
+            var pointers = Segments.Append(batch.Select(r => (r.Conversation, r.Encoded, r.Ts, r.IsMessage)).ToList());
             Commits++;
             SetEnd(pointers[^1]);
             _index.AddRange(batch.Select((r, i) => (r.Conversation, pointers[i])).ToList());
