@@ -57,7 +57,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     public bool IsOpen => _segments is not null;
 
     /// <summary>Sealed segments indexed from their snapshot (not scanned) at open.</summary>
-    internal int SnapshotsUsed => _segments?.SnapshotsUsed ?? 0;
+    public int SnapshotsUsed => _segments?.SnapshotsUsed ?? 0;
 
     public int Depth => _queue.Reader.Count;
 
