@@ -22,9 +22,15 @@ public sealed class ConversationStore(
             Id = m.Id, Conv = m.ConversationKey, User = m.UserKey, Direction = m.Direction, Text = m.Text, Ts = m.TimestampMs,
             Intent = m.Intent, Language = m.Language,
         };
-        var vector = m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text)
-            ? vectors.Prepare(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding)
-            : null;
+        VectorMemory.PendingVector? vector = null;
+        InvalidOperationException? unindexable = null;
+        if (m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text))
+        {
+            // An embedding the index cannot hold (the encoder changed) still lets the message be recorded; the caller
+            // hears about it afterwards.
+            try { vector = vectors.Prepare(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding); }
+            catch (InvalidOperationException ex) { unindexable = ex; }
+        }
         string kind = m.Direction == "in" ? EventKinds.MessageIn : EventKinds.MessageOut;
         // The event carries the message id and the normalized embedding: the event log is the source of truth that
         // LogReplay restores LiteDB and vector recall from after a crash.
@@ -41,6 +47,7 @@ public sealed class ConversationStore(
         await Task.WhenAll(stored.WaitAsync(cancellationToken), logged).ConfigureAwait(false);
         if (vector is not null) vectors.Commit(vector);
         shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), order);
+        if (unindexable is not null) throw unindexable;
     }
 
     /// <summary>

@@ -34,9 +34,9 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
                 foreach (var e in events.Skip(start).Take(TransactionSize))
                 {
                     var message = ToMessage(e);
-                    var vector = e.Kind == EventKinds.MessageIn && e.Vector is { Length: > 0 } v
+                    var vector = e.Kind == EventKinds.MessageIn && e.Vector is { Length: > 0 } v && (vectors.Index is null || vectors.Index.Dimension == v.Length)
                         ? vectors.Prepare(e.User, VectorMemory.MessageKind, message.Id, message.Text, message.Ts, v)
-                        : null;
+                        : null; // a vector of another encoder's size is left out, as a live write would have been
                     if (!ConversationStore.Apply(db, message, vector)) continue;
                     messages++;
                     if (vector is null) continue;
