@@ -112,4 +112,29 @@ public class LogReplayTests
         Assert.Equal(log.End, mark.Load());
         Assert.True(log.End.Segment > advanced.Segment); // the rewrite rolled the active segment
     }
+
+    [Fact]
+    public async Task A_message_whose_embedding_the_index_cannot_hold_is_still_recorded_and_replayed_without_it()
+    {
+        string root = Directory.CreateTempSubdirectory("moltbot-replay-test").FullName;
+        var first = await MemoryHarness.StartAsync(root);
+        var store = first.Get<IConversationStore>();
+        await store.RecordMessageAsync(Message(0), None); // the index now holds 256-d vectors
+        var odd = new ConversationMessage("odd", "web:c-web:u1", "web:u1", "in", "from another encoder", 5_000) { Embedding = new float[64] };
+        odd.Embedding![0] = 1;
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => store.RecordMessageAsync(odd, None).AsTask());
+
+        Assert.Contains("dimensions", ex.Message);
+        Assert.NotNull(first.Get<MemoryDatabase>().Db.GetCollection<MessageDoc>(Collections.Messages).FindById("odd"));
+        string dbFile = first.DatabaseFile;
+        await first.RestartableStopAsync();
+        // LiteDB loses everything; the replay brings the messages back, this one without a vector, and start-up goes on.
+        File.Delete(dbFile);
+
+        await using var second = await MemoryHarness.StartAsync(root);
+        var db = second.Get<MemoryDatabase>().Db;
+        Assert.NotNull(db.GetCollection<MessageDoc>(Collections.Messages).FindById("odd"));
+        Assert.Equal(["m0"], db.GetCollection<VectorDoc>(Collections.Vectors).FindAll().Select(v => v.RefId));
+    }
 }
