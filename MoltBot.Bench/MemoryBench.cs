@@ -16,7 +16,8 @@ namespace MoltBot.Bench;
 /// HNSW build rate, query p50/p99 and recall@10 against brute force (<see cref="HnswRecallBench"/>; options --n N
 /// --dim D --m M --efc E --ef E1,E2,... --queries Q --recall-queries R --k K --index-cache DIR --out DIR, and for
 /// hnsw-sentences --model student-nlu|teacher-nlu --fills F); event-log append throughput with group commit
-/// (--events N --writers W); profile cache hit latency (--lookups N).
+/// (--events N --writers W); memory start-up over a big event log with and without the segment index snapshots
+/// (eventlog-open --events N --segment-mb M --runs R); profile cache hit latency (--lookups N).
 /// </summary>
 public static class MemoryBench
 {
@@ -43,6 +44,7 @@ public static class MemoryBench
             else HnswRecallBench.RandomGaussian(Arg("n", 100_000), Arg("dim", 128), settings);
         }
         if (what is "eventlog" or "all") await EventLogAsync(Arg("events", 200_000), Arg("writers", 256));
+        if (what is "eventlog-open") await EventLogOpenAsync(Arg("events", 1_000_000), Arg("segment-mb", 64), Arg("runs", 3));
         if (what is "profile" or "all") await ProfileAsync(Arg("lookups", 1_000_000));
         return 0;
     }
@@ -56,14 +58,14 @@ public static class MemoryBench
         return Directory.GetCurrentDirectory();
     }
 
-    private static async Task<(ServiceProvider, List<IHostedService>, string)> StartMemoryAsync()
+    private static async Task<(ServiceProvider, List<IHostedService>, string)> StartMemoryAsync(string? root = null, Dictionary<string, string?>? settings = null)
     {
-        string root = Directory.CreateTempSubdirectory("moltbot-bench-memory").FullName;
+        root ??= Directory.CreateTempSubdirectory("moltbot-bench-memory").FullName;
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(new MoltBotPaths(root, Path.Combine(root, "data"), Path.Combine(root, "models")));
         services.AddSingleton(TimeProvider.System);
-        services.AddMoltBotMemory(new ConfigurationBuilder().Build());
+        services.AddMoltBotMemory(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new()).Build());
         var sp = services.BuildServiceProvider();
         var hosted = sp.GetServices<IHostedService>().ToList();
         foreach (var h in hosted) await h.StartAsync(CancellationToken.None);
@@ -97,6 +99,58 @@ public static class MemoryBench
         int total = perWriter * writers;
         Console.WriteLine($"eventlog: {total} acknowledged appends by {writers} concurrent writers in {s:F2} s = {total / s:F0} events/s; {writer.Commits - commitsBefore} commits (avg batch {total / (double)Math.Max(1, writer.Commits - commitsBefore):F0})");
         await StopMemoryAsync(sp, hosted, root);
+    }
+
+    /// <summary>
+    /// Start-up time of the memory module over an event log of <paramref name="events"/> events: with the sealed
+    /// segments' index snapshots, and with them deleted (the full scan every start needed before they existed).
+    /// </summary>
+    private static async Task EventLogOpenAsync(int events, int segmentMb, int runs)
+    {
+        var settings = new Dictionary<string, string?> { ["Memory:EventSegmentMegabytes"] = segmentMb.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var (sp, hosted, root) = await StartMemoryAsync(null, settings);
+        var log = sp.GetRequiredService<IEventLog>();
+        long t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - events;
+        const int writers = 256;
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (int i = w; i < events; i += writers)
+            {
+                await log.AppendAsync(new LoggedEvent($"web:c{i % 5000}", $"web:u{i % 5000}", EventKinds.MessageIn, t0 + i, "hello there, this is message " + i), CancellationToken.None);
+            }
+        })));
+        foreach (var h in Enumerable.Reverse(hosted)) await h.StopAsync(CancellationToken.None);
+        await sp.DisposeAsync();
+        string dir = Path.Combine(root, "data", "memory", "moltbot.db.events");
+        long bytes = Directory.GetFiles(dir, "*.seg").Sum(f => new FileInfo(f).Length);
+        int segments = Directory.GetFiles(dir, "*.seg").Length;
+
+        async Task<(double Ms, int Snapshots, int Count)> StartOnceAsync()
+        {
+            var sw = Stopwatch.StartNew();
+            var (sp2, hosted2, _) = await StartMemoryAsync(root, settings);
+            double ms = sw.Elapsed.TotalMilliseconds;
+            var eventLog = sp2.GetRequiredService<MoltBot.Memory.EventLog>();
+            var result = (ms, eventLog.SnapshotsUsed, eventLog.Count);
+            foreach (var h in Enumerable.Reverse(hosted2)) await h.StopAsync(CancellationToken.None);
+            await sp2.DisposeAsync();
+            return result;
+        }
+
+        await StartOnceAsync(); // warm-up: JIT, page cache, snapshots of every sealed segment written
+        var with = new List<(double Ms, int Snapshots, int Count)>();
+        var without = new List<(double Ms, int Snapshots, int Count)>();
+        for (int r = 0; r < runs; r++)
+        {
+            with.Add(await StartOnceAsync());
+            foreach (var idx in Directory.GetFiles(dir, "*.idx")) File.Delete(idx);
+            without.Add(await StartOnceAsync());
+        }
+        static double Median(IEnumerable<double> xs) { var a = xs.Order().ToArray(); return a[a.Length / 2]; }
+        Console.WriteLine($"eventlog-open: {with[0].Count:N0} events, {bytes / 1048576.0:F0} MB in {segments} segments of {segmentMb} MB; memory module start (LiteDB, event log, vectors, replay), median of {runs}:");
+        Console.WriteLine($"  with index snapshots ({with[0].Snapshots} sealed segments from snapshots): {Median(with.Select(x => x.Ms)):F0} ms [{string.Join(", ", with.Select(x => x.Ms.ToString("F0")))}]");
+        Console.WriteLine($"  full scan (snapshots deleted): {Median(without.Select(x => x.Ms)):F0} ms [{string.Join(", ", without.Select(x => x.Ms.ToString("F0")))}]");
+        Directory.Delete(root, recursive: true);
     }
 
     private static async Task ProfileAsync(int lookups)

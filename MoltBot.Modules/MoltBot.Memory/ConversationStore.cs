@@ -22,24 +22,49 @@ public sealed class ConversationStore(
             Id = m.Id, Conv = m.ConversationKey, User = m.UserKey, Direction = m.Direction, Text = m.Text, Ts = m.TimestampMs,
             Intent = m.Intent, Language = m.Language,
         };
-        string kind = m.Direction == "in" ? EventKinds.MessageIn : EventKinds.MessageOut;
-        var evt = EventLog.ToRecord(new LoggedEvent(m.ConversationKey, m.UserKey, kind, m.TimestampMs, m.Text,
-            m.Intent is null ? null : System.Text.Json.JsonSerializer.Serialize(new { intent = m.Intent, language = m.Language })), m.Id);
-        long order = shortTerm.NextOrder();
-        var stored = writer.WriteAsync((WriteBatch batch) =>
+        VectorMemory.PendingVector? vector = null;
+        InvalidOperationException? unindexable = null;
+        if (m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text))
         {
-            bool added = batch.Messages.Upsert(message);
-            var conv = batch.Conversation(m.ConversationKey, () => new ConversationDoc { Id = m.ConversationKey, User = m.UserKey, StartedMs = m.TimestampMs });
-            if (added) conv.MessageCount++;
-            conv.LastActivityMs = Math.Max(conv.LastActivityMs, m.TimestampMs);
-        }, cancellationToken).AsTask();
-        // Acknowledged only once both stores have it (and, for a user message, vector recall): issued together, awaited once.
+            // An embedding the index cannot hold (the encoder changed) still lets the message be recorded; the caller
+            // hears about it afterwards.
+            try { vector = vectors.Prepare(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding); }
+            catch (InvalidOperationException ex) { unindexable = ex; }
+        }
+        string kind = m.Direction == "in" ? EventKinds.MessageIn : EventKinds.MessageOut;
+        // The event carries the message id and the normalized embedding: the event log is the source of truth that
+        // LogReplay restores LiteDB and vector recall from after a crash.
+        var evt = EventLog.ToRecord(new LoggedEvent(m.ConversationKey, m.UserKey, kind, m.TimestampMs, m.Text,
+            m.Intent is null ? null : System.Text.Json.JsonSerializer.Serialize(new { intent = m.Intent, language = m.Language })), m.Id) with
+        {
+            Vector = vector?.Normalized,
+        };
+        long order = shortTerm.NextOrder();
+        // The LiteDB write is queued before the event (the replay mark relies on that order), then both are awaited.
+        var stored = await writer.EnqueueAsync((WriteBatch batch) => Apply(batch, message, vector), checkpoint: false, cancellationToken).ConfigureAwait(false);
         var logged = eventLog.AppendAsync(evt, cancellationToken).AsTask();
-        var recalled = m.Direction == "in" && m.Embedding is { Length: > 0 } embedding && options.Value.RecallMessages && !string.IsNullOrWhiteSpace(m.Text)
-            ? (Task)vectors.AddAsync(m.UserKey, VectorMemory.MessageKind, m.Id, m.Text, m.TimestampMs, embedding, extraWrite: null, cancellationToken)
-            : Task.CompletedTask;
-        await Task.WhenAll(stored, logged, recalled).ConfigureAwait(false);
+        // Acknowledged only once both stores have it (and, for a user message, vector recall).
+        await Task.WhenAll(stored.WaitAsync(cancellationToken), logged).ConfigureAwait(false);
+        if (vector is not null) vectors.Commit(vector);
         shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), order);
+        if (unindexable is not null) throw unindexable;
+    }
+
+    /// <summary>
+    /// The message, its conversation's counters and its recall vector, in one transaction. A message id already stored
+    /// (a redelivery, or the replay of a message LiteDB kept) changes nothing, so nothing is counted or indexed twice.
+    /// </summary>
+    internal static bool Apply(WriteBatch batch, MessageDoc message, VectorMemory.PendingVector? vector)
+    {
+        var messages = batch.Messages;
+        if (messages.FindById(message.Id) is not null) return false;
+        messages.Insert(message);
+        // The batch's shared copy: a turn's inbound message, reply and dialog state upsert it once per group commit.
+        var conv = batch.Conversation(message.Conv, () => new ConversationDoc { Id = message.Conv, User = message.User, StartedMs = message.Ts });
+        conv.MessageCount++;
+        conv.LastActivityMs = Math.Max(conv.LastActivityMs, message.Ts);
+        if (vector is not null) VectorMemory.Stage(batch.DbWithoutConversations, vector);
+        return true;
     }
 
     public Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)

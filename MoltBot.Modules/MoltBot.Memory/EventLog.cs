@@ -18,6 +18,7 @@ namespace MoltBot.Memory;
 public sealed class EventLog : IEventLog, IAsyncDisposable
 {
     private readonly MemoryDatabase _database;
+    private readonly ReplayMark _mark;
     private readonly MemoryOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<EventLog> _logger;
@@ -27,10 +28,14 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
     private EventSegments? _segments;
     private Task? _loop;
+    private List<EventRecord>? _replay = new();
+    private long _end; // packed EventPosition after the last committed event (written by the writer only)
+    private long _rewrites; // bumped around every rewrite: positions read before one are void after it
 
-    public EventLog(MemoryDatabase database, IOptions<MemoryOptions> options, TimeProvider clock, ILogger<EventLog> logger)
+    public EventLog(MemoryDatabase database, ReplayMark mark, IOptions<MemoryOptions> options, TimeProvider clock, ILogger<EventLog> logger)
     {
         _database = database;
+        _mark = mark;
         _options = options.Value;
         _clock = clock;
         _logger = logger;
@@ -51,6 +56,9 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
 
     public bool IsOpen => _segments is not null;
 
+    /// <summary>Sealed segments indexed from their snapshot (not scanned) at open.</summary>
+    public int SnapshotsUsed => _segments?.SnapshotsUsed ?? 0;
+
     public int Depth => _queue.Reader.Count;
 
     private EventSegments Segments => _segments ?? throw new InvalidOperationException("The event log is not open yet.");
@@ -64,9 +72,18 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         if (_segments is not null) return;
         var segments = new EventSegments(DirectoryPath, (long)_options.EventSegmentMegabytes << 20, _logger);
         var loaded = new List<(string, EventPointer)>();
+        var replayFrom = _mark.Load();
+        var replay = new List<EventRecord>();
         try
         {
-            segments.Open((record, pointer) => loaded.Add((record.Conv, pointer)));
+            // Segments the replay needs records from are scanned; older sealed ones come from their index snapshots.
+            segments.Open((conv, pointer, record) =>
+            {
+                loaded.Add((conv, pointer));
+                // Messages recorded through the conversation store (they carry their id) at or after the mark.
+                if (record is { IsMessage: true, Ref: not null } && !replayFrom.IsAfter(pointer)) replay.Add(record);
+                SetEnd(pointer);
+            }, scanFrom: replayFrom.Segment);
             _index.AddRange(loaded);
             MigrateFromLiteDb(segments);
         }
@@ -81,8 +98,10 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
             throw;
         }
         _segments = segments;
+        _replay = replay;
         _loop = Task.Run(RunAsync);
-        _logger.LogInformation("Event log open: {Count} events in {Segments} segment(s) under {Directory}", _index.Count, segments.SegmentCount, DirectoryPath);
+        _logger.LogInformation("Event log open: {Count} events in {Segments} segment(s) under {Directory} ({Snapshots} read from index snapshots)",
+            _index.Count, segments.SegmentCount, DirectoryPath, segments.SnapshotsUsed);
     }
 
     /// <summary>
@@ -100,7 +119,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
                 NullableString(d["Text"]), NullableString(d["Data"]), NullableString(d["Ref"]))).ToList();
             if (records.Count > 0)
             {
-                var pointers = segments.Append(records.Select(r => (r.Encode(), r.Ts, r.IsMessage)).ToList());
+                var pointers = segments.Append(records.Select(r => (r.Conv, r.Encode(), r.Ts, r.IsMessage)).ToList());
                 _index.AddRange(records.Select((r, i) => (r.Conv, pointers[i])).ToList());
                 _logger.LogInformation("Moved {Count} events from LiteDB into the event log", records.Count);
             }
@@ -109,6 +128,41 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         db.Checkpoint();
 
         static string? NullableString(BsonValue v) => v.IsNull ? null : v.AsString;
+    }
+
+    /// <summary>The message events from the replay mark on, read while opening (once: the list is handed over).</summary>
+    internal IReadOnlyList<EventRecord> TakeReplay()
+    {
+        var replay = _replay ?? [];
+        _replay = null;
+        return replay;
+    }
+
+    /// <summary>The position after the last committed event.</summary>
+    internal EventPosition End
+    {
+        get
+        {
+            long v = Volatile.Read(ref _end);
+            return new EventPosition((int)(v >> 32), (int)(uint)v);
+        }
+    }
+
+    private void SetEnd(EventPointer last) =>
+        Volatile.Write(ref _end, ((long)last.Segment << 32) | (uint)(last.Offset + last.Length));
+
+    /// <summary>
+    /// Moves the replay mark up to the events committed so far. Every message's LiteDB write is queued before its
+    /// event (ConversationStore), so the mark's LiteDB write, queued after reading the position, commits after all of
+    /// theirs. A rewrite makes the generation odd while it runs and even again after; a position read across one is
+    /// void (its offsets may have moved).
+    /// </summary>
+    internal async Task AdvanceReplayMarkAsync(CancellationToken cancellationToken)
+    {
+        long generation = Interlocked.Read(ref _rewrites);
+        var position = End;
+        if (generation % 2 != 0) return;
+        await _mark.AdvanceAsync(position, () => Interlocked.Read(ref _rewrites) == generation, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask AppendAsync(LoggedEvent loggedEvent, CancellationToken cancellationToken) =>
@@ -155,7 +209,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
                 }
                 // Maintenance runs between commits, after everything queued before it.
                 Commit(batch);
-                ((MaintenanceRequest)request).Run();
+                await ((MaintenanceRequest)request).RunAsync().ConfigureAwait(false);
             }
             Commit(batch);
         }
@@ -167,8 +221,9 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         if (batch.Count == 0) return;
         try
         {
-            var pointers = Segments.Append(batch.Select(r => (r.Encoded, r.Ts, r.IsMessage)).ToList());
+            var pointers = Segments.Append(batch.Select(r => (r.Conversation, r.Encoded, r.Ts, r.IsMessage)).ToList());
             Commits++;
+            SetEnd(pointers[^1]);
             _index.AddRange(batch.Select((r, i) => (r.Conversation, pointers[i])).ToList());
             foreach (var r in batch) r.Done.TrySetResult();
         }
@@ -183,8 +238,12 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     /// <summary>Rewrites segments on the writer, between commits, with files and index held exclusively.</summary>
     private async Task<int> RewriteAsync(Func<EventSegments.SegmentInfo, bool> mayContain, Func<EventRecord, bool> keep, CancellationToken cancellationToken)
     {
-        var request = new MaintenanceRequest(() =>
+        var request = new MaintenanceRequest(async () =>
         {
+            // Offsets move in rewritten segments: void any mark position read before, and put the stored mark back
+            // to its segment's start (durably) before a file changes.
+            Interlocked.Increment(ref _rewrites);
+            await _mark.RewindForRewriteAsync(CancellationToken.None).ConfigureAwait(false);
             _gate.EnterWriteLock();
             try
             {
@@ -202,6 +261,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
             finally
             {
                 _gate.ExitWriteLock();
+                Interlocked.Increment(ref _rewrites);
             }
         });
         await EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
@@ -219,10 +279,6 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
 
     /// <summary>The last <paramref name="count"/> message events of a conversation, oldest first (short-term rebuild).</summary>
     internal IReadOnlyList<EventRecord> LastMessages(string conversationKey, int count) => Read(() => _index.LastMessages(conversationKey, count));
-
-    /// <summary>Message events (in/out) of every conversation from <paramref name="fromMs"/> on, oldest first (start-up restore).</summary>
-    internal IReadOnlyList<EventRecord> MessagesSince(long fromMs) =>
-        Read(() => _index.RangeAll(fromMs, long.MaxValue, int.MaxValue).FindAll(p => p.IsMessage));
 
     /// <summary>Every event of one user, oldest first (export: a pass over all segments).</summary>
     internal IReadOnlyList<EventRecord> ForUser(string userKey)
@@ -295,15 +351,15 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed class MaintenanceRequest(Func<int> action) : Request
+    private sealed class MaintenanceRequest(Func<Task<int>> action) : Request
     {
         public TaskCompletionSource<int> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Run()
+        public async Task RunAsync()
         {
             try
             {
-                Done.TrySetResult(action());
+                Done.TrySetResult(await action().ConfigureAwait(false));
             }
             catch (Exception ex)
             {

@@ -19,6 +19,8 @@ public static class MemoryModule
         services.AddSingleton<MemoryDatabase>();
         services.AddSingleton<GroupCommitWriter>();
         services.AddSingleton<DatabaseSyncer>();
+        services.AddSingleton<ReplayMark>();
+        services.AddSingleton<LogReplay>();
         services.AddSingleton<EventLog>();
         services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<EventLog>());
         services.AddSingleton<ShortTermMemory>();

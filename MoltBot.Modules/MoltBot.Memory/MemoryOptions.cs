@@ -61,6 +61,13 @@ public sealed class MemoryOptions : IValidatableObject
     [Range(1, 86_400, ErrorMessage = "Memory:VectorSnapshotSeconds must be between 1 and 86400.")]
     public int VectorSnapshotSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// How often the event-log replay mark moves up (LiteDB is known to hold every message before it); after a crash
+    /// the start-up replay reads back at most about this much traffic.
+    /// </summary>
+    [Range(1, 3_600, ErrorMessage = "Memory:ReplayMarkSeconds must be between 1 and 3600.")]
+    public int ReplayMarkSeconds { get; set; } = 10;
+
     /// <summary>Past user messages are indexed for vector recall too (not only explicit facts).</summary>
     public bool RecallMessages { get; set; } = true;
 

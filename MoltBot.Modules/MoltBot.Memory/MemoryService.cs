@@ -6,16 +6,18 @@ using MoltBot.Memory.Storage;
 namespace MoltBot.Memory;
 
 /// <summary>
-/// Opens storage at start (a corrupt or locked file stops start-up with a StartupException naming it), starts the
-/// group-commit writer, reconciles the vector index, and runs retention and index snapshots in the background. At
-/// stop it commits every queued write and snapshots the index.
+/// Opens storage at start (a corrupt or locked file stops start-up with a StartupException naming it), reconciles the
+/// vector index, replays the event log's newest messages into LiteDB (LogReplay), starts the group-commit writer, and
+/// runs the replay mark, retention and index snapshots in the background. At stop it commits every queued write,
+/// moves the replay mark to the log's end and snapshots the index.
 /// </summary>
 internal sealed class MemoryService(
-    MemoryDatabase database, GroupCommitWriter writer, DatabaseSyncer syncer, VectorMemory vectors, EventLog eventLog, IOptions<MemoryOptions> options,
+    MemoryDatabase database, GroupCommitWriter writer, DatabaseSyncer syncer, VectorMemory vectors, EventLog eventLog, LogReplay replay, ReplayMark mark, IOptions<MemoryOptions> options,
     TimeProvider clock, ILogger<MemoryService> logger) : IHostedService, IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _background;
+    private bool _replayed; // the final replay mark is only written when the start-up replay completed
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -29,13 +31,13 @@ internal sealed class MemoryService(
             database.Dispose(); // releases the lock file: the start-up error is the whole story
             throw;
         }
-        int restored = MessageRestorer.Restore(database, eventLog);
-        if (restored > 0) logger.LogWarning("Restored {Count} messages from the event log that LiteDB had lost (power loss before its log was fsynced)", restored);
-        writer.Start();
-        syncer.Start();
         var (added, removed) = await Task.Run(vectors.Load, cancellationToken).ConfigureAwait(false);
+        await Task.Run(replay.Run, cancellationToken).ConfigureAwait(false);
+        _replayed = true;
         logger.LogInformation("Vector recall ready: {Count} vectors ({Added} replayed, {Removed} removed since the last snapshot)",
             vectors.Index?.Count ?? 0, added, removed);
+        writer.Start();
+        syncer.Start();
         await eventLog.ApplyRetentionAsync(cancellationToken).ConfigureAwait(false);
         _background = Task.Run(() => BackgroundAsync(_stopping.Token), CancellationToken.None);
     }
@@ -43,14 +45,21 @@ internal sealed class MemoryService(
     private async Task BackgroundAsync(CancellationToken stopping)
     {
         var snapshotEvery = TimeSpan.FromSeconds(options.Value.VectorSnapshotSeconds);
+        var markEvery = TimeSpan.FromSeconds(options.Value.ReplayMarkSeconds);
         var retentionEvery = TimeSpan.FromHours(1);
         var lastRetention = clock.GetUtcNow();
+        var lastSnapshot = clock.GetUtcNow();
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(snapshotEvery, clock, stopping).ConfigureAwait(false);
-                vectors.SnapshotIfChanged();
+                await Task.Delay(markEvery < snapshotEvery ? markEvery : snapshotEvery, clock, stopping).ConfigureAwait(false);
+                await eventLog.AdvanceReplayMarkAsync(stopping).ConfigureAwait(false);
+                if (clock.GetUtcNow() - lastSnapshot >= snapshotEvery)
+                {
+                    lastSnapshot = clock.GetUtcNow();
+                    vectors.SnapshotIfChanged();
+                }
                 if (clock.GetUtcNow() - lastRetention >= retentionEvery)
                 {
                     lastRetention = clock.GetUtcNow();
@@ -77,6 +86,13 @@ internal sealed class MemoryService(
         await eventLog.StopAsync().ConfigureAwait(false);
         if (database.IsOpen)
         {
+            // Everything queued has committed and LiteDB is closed cleanly next: it holds every message in the log.
+            if (writer.Failures == 0 && _replayed)
+            {
+                database.Db.BeginTrans();
+                mark.Write(database.Db, eventLog.End);
+                database.Db.Commit();
+            }
             vectors.SnapshotIfChanged();
             database.Dispose();
         }

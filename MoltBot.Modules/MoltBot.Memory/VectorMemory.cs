@@ -37,7 +37,10 @@ public sealed class VectorMemory(MemoryDatabase database, GroupCommitWriter writ
             try
             {
                 using var f = File.OpenRead(path);
-                _index = HnswIndex.Load(f, options.Value.HnswEfSearch).Index;
+                var (loaded, mark) = HnswIndex.Load(f, options.Value.HnswEfSearch);
+                _index = loaded;
+                // Ids the snapshot used are never handed out again, even if LiteDB lost their documents in a crash.
+                _nextId = Math.Max(_nextId, mark);
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException)
             {
@@ -79,6 +82,27 @@ public sealed class VectorMemory(MemoryDatabase database, GroupCommitWriter writ
     public async Task<long> AddAsync(string userKey, string kind, string refId, string text, long timestampMs, float[] vector,
         Action<LiteDatabase, long>? extraWrite, CancellationToken cancellationToken)
     {
+        var pending = Prepare(userKey, kind, refId, text, timestampMs, vector);
+        await writer.WriteAsync(db =>
+        {
+            extraWrite?.Invoke(db, pending.Doc.Id);
+            Stage(db, pending);
+        }, cancellationToken).ConfigureAwait(false);
+        Commit(pending);
+        return pending.Doc.Id;
+    }
+
+    /// <summary>A vector about to be stored: its document (with a fresh id) and its normalized vector.</summary>
+    public sealed class PendingVector(VectorDoc doc, float[] normalized)
+    {
+        public VectorDoc Doc { get; } = doc;
+        public float[] Normalized { get; } = normalized;
+        public bool Stored { get; set; }
+    }
+
+    /// <summary>Normalizes and checks the vector and gives it an id; <see cref="Stage"/> stores it, <see cref="Commit"/> indexes it.</summary>
+    public PendingVector Prepare(string userKey, string kind, string refId, string text, long timestampMs, float[] vector)
+    {
         var normalized = VectorMath.Normalized(vector);
         var index = IndexFor(normalized.Length);
         if (index.Dimension != normalized.Length)
@@ -86,16 +110,23 @@ public sealed class VectorMemory(MemoryDatabase database, GroupCommitWriter writ
             throw new InvalidOperationException($"Embedding has {normalized.Length} dimensions but the vector index holds {index.Dimension}; the sentence encoder changed. Move {database.VectorSnapshotPath} away and clear the 'vectors' collection to re-index.");
         }
         long id = Interlocked.Increment(ref _nextId);
-        var doc = new VectorDoc { Id = id, User = userKey, Kind = kind, RefId = refId, Text = text, Ts = timestampMs, Vector = VectorDoc.Pack(normalized) };
-        await writer.WriteAsync(db =>
-        {
-            extraWrite?.Invoke(db, id);
-            db.GetCollection<VectorDoc>(Collections.Vectors).Insert(doc);
-        }, cancellationToken).ConfigureAwait(false);
-        _owner[id] = userKey;
-        index.Add(id, normalized);
+        return new PendingVector(new VectorDoc { Id = id, User = userKey, Kind = kind, RefId = refId, Text = text, Ts = timestampMs, Vector = VectorDoc.Pack(normalized) }, normalized);
+    }
+
+    /// <summary>Inserts the document inside the caller's LiteDB transaction.</summary>
+    public static void Stage(LiteDatabase db, PendingVector pending)
+    {
+        db.GetCollection<VectorDoc>(Collections.Vectors).Insert(pending.Doc);
+        pending.Stored = true;
+    }
+
+    /// <summary>After the transaction committed: indexes a stored vector for search.</summary>
+    public void Commit(PendingVector pending)
+    {
+        if (!pending.Stored) return;
+        _owner[pending.Doc.Id] = pending.Doc.User;
+        IndexFor(pending.Normalized.Length).Add(pending.Doc.Id, pending.Normalized);
         _dirty = true;
-        return id;
     }
 
     /// <summary>The user's k closest stored vectors to the query, closest first.</summary>

@@ -4,8 +4,9 @@ namespace MoltBot.Tests.Memory;
 
 /// <summary>
 /// The test assembly's entry point (GenerateProgramFile is off). `dotnet MoltBot.Tests.dll memory-crash-child DIR`
-/// runs the memory module on DIR and appends events from 32 concurrent writers forever, printing "ACK id" after each
-/// acknowledged append, until the parent test kills the process.
+/// runs the memory module on DIR and records messages (through the conversation store: LiteDB, event log and, for
+/// every other one, vector recall) from 32 concurrent writers forever, printing "ACK id" after each acknowledged one,
+/// until the parent test kills the process.
 /// </summary>
 public static class CrashChildProgram
 {
@@ -13,7 +14,8 @@ public static class CrashChildProgram
     {
         if (args.Length < 2 || args[0] != "memory-crash-child") return 0;
         var harness = await MemoryHarness.StartAsync(args[1]);
-        var log = harness.Get<IEventLog>();
+        var store = harness.Get<IConversationStore>();
+        var embedder = new HashEmbedder();
         var output = Console.Out;
         Console.WriteLine("STARTED");
         await Task.WhenAll(Enumerable.Range(0, 32).Select(w => Task.Run(async () =>
@@ -21,7 +23,11 @@ public static class CrashChildProgram
             for (int i = 0; ; i++)
             {
                 string id = $"w{w}-{i}";
-                await log.AppendAsync(new LoggedEvent("web:crash" + w, "web:u" + w, EventKinds.MessageIn, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), id), CancellationToken.None);
+                bool inbound = i % 2 == 0;
+                await store.RecordMessageAsync(new ConversationMessage(id, "web:crash" + w, "web:u" + w, inbound ? "in" : "out", id, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())
+                {
+                    Embedding = inbound ? embedder.Embed("crash test message " + id) : null,
+                }, CancellationToken.None);
                 lock (output) output.WriteLine("ACK " + id);
             }
         })));

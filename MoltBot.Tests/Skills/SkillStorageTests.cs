@@ -40,6 +40,55 @@ public class SkillStorageTests
     }
 
     [Fact]
+    public async Task Readers_racing_the_first_write_of_a_skill_never_see_a_half_created_collection()
+    {
+        // LiteDB 5 lets a reader see a collection that another thread's uncommitted first write is creating; the read
+        // then fails with "page type must be collection page". Every round starts a fresh skill (a fresh collection)
+        // whose first write races readers on other threads.
+        string root = SkillsHarness.NewRoot();
+        string file = Path.Combine(root, "data", "skills", "storage.db");
+        try
+        {
+            using var db = new SkillStorageDatabase(file);
+            var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+            for (int round = 0; round < 120; round++)
+            {
+                var store = db.For("race.skill" + round);
+                using var go = new ManualResetEventSlim();
+                var readers = Enumerable.Range(0, 3).Select(r => Task.Run(async () =>
+                {
+                    go.Wait();
+                    for (int i = 0; i < 20; i++)
+                    {
+                        try
+                        {
+                            await store.GetAsync("k" + i, CancellationToken.None);
+                            await store.KeysAsync("k", CancellationToken.None);
+                        }
+                        catch (Exception ex)
+                        {
+                            failures.Enqueue(ex);
+                        }
+                    }
+                })).ToList();
+                var writer = Task.Run(async () =>
+                {
+                    go.Wait();
+                    for (int i = 0; i < 5; i++) await store.SetAsync("k" + i, new string('v', 2000), CancellationToken.None);
+                });
+                go.Set();
+                await Task.WhenAll(readers.Append(writer));
+                Assert.Equal(new string('v', 2000), await store.GetAsync("k4", CancellationToken.None));
+            }
+            Assert.True(failures.IsEmpty, $"{failures.Count} reads failed, e.g. {failures.FirstOrDefault()?.Message}");
+        }
+        finally
+        {
+            SkillsHarness.DeleteRoot(root);
+        }
+    }
+
+    [Fact]
     public void A_skill_gets_only_the_capabilities_it_declared()
     {
         using var http = new HttpClient();

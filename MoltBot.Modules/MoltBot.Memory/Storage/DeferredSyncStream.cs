@@ -6,7 +6,7 @@ namespace MoltBot.Memory.Storage;
 /// commit's latency); the event log already makes every message and dialog event durable before a reply, so the
 /// LiteDB side is fsynced by <see cref="DatabaseSyncer"/> every Memory:DatabaseSyncMilliseconds instead.
 /// Writes go straight to the OS (unbuffered), so a process crash loses nothing; only a power loss can drop the last
-/// interval, which start-up restores from the event log (<see cref="MessageRestorer"/>).
+/// interval, which start-up restores from the event log (<see cref="MoltBot.Memory.LogReplay"/>).
 /// Truncation (LiteDB's checkpoint, after the data file was fsynced) is fsynced at once: a log whose truncation was
 /// lost could replay stale pages over newer ones.
 /// </summary>

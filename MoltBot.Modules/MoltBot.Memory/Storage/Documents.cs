@@ -66,8 +66,18 @@ public sealed class ProfileDoc
     public long UpdatedMs { get; set; }
 }
 
+/// <summary>"meta": bookkeeping documents (the event-log replay mark), no user data.</summary>
+public sealed class MetaDoc
+{
+    [BsonId] public string Id { get; set; } = "";
+    public int Segment { get; set; }
+    public int Offset { get; set; }
+}
+
 public static class Collections
 {
+    /// <summary>Bookkeeping (see <see cref="MetaDoc"/>); holds nothing about users, so it is not in <see cref="All"/>.</summary>
+    public const string Meta = "meta";
     /// <summary>Where versions before the segment-file event log kept events; moved into the log at start.</summary>
     public const string Events = "events";
     public const string Messages = "messages";

@@ -5,15 +5,16 @@ namespace MoltBot.Memory.Storage;
 
 /// <summary>
 /// One event as stored in the event-log segments. <see cref="Ref"/> is the message id for message events (the
-/// short-term rebuild de-duplicates by it).
+/// short-term rebuild and the start-up replay into LiteDB de-duplicate by it). <see cref="Vector"/> is the normalized
+/// embedding of a user message indexed for vector recall, so the replay can restore it without the encoder.
 /// </summary>
-public sealed record EventRecord(long Ts, string Conv, string User, string Kind, string? Text, string? Data, string? Ref)
+public sealed record EventRecord(long Ts, string Conv, string User, string Kind, string? Text, string? Data, string? Ref, float[]? Vector = null)
 {
     public bool IsMessage => Kind is Contracts.Memory.EventKinds.MessageIn or Contracts.Memory.EventKinds.MessageOut;
 
-    // Binary layout (little endian): ts i64, flags u8 (1 text, 2 data, 4 ref), then strings as
-    // u32 byte length + UTF-8: conv, user, kind, [text], [data], [ref].
-    private const byte HasText = 1, HasData = 2, HasRef = 4;
+    // Binary layout (little endian): ts i64, flags u8 (1 text, 2 data, 4 ref, 8 vector), then strings as
+    // u32 byte length + UTF-8: conv, user, kind, [text], [data], [ref], then [vector: u32 count + f32 each].
+    private const byte HasText = 1, HasData = 2, HasRef = 4, HasVector = 8;
 
     /// <summary>The encoded bytes (done on the appending thread, so the single writer only copies them).</summary>
     public byte[] Encode()
@@ -29,6 +30,7 @@ public sealed record EventRecord(long Ts, string Conv, string User, string Kind,
         if (Text is not null) n += Len(Text);
         if (Data is not null) n += Len(Data);
         if (Ref is not null) n += Len(Ref);
+        if (Vector is not null) n += 4 + 4 * Vector.Length;
         return n;
 
         static int Len(string s) => 4 + Encoding.UTF8.GetByteCount(s);
@@ -38,7 +40,7 @@ public sealed record EventRecord(long Ts, string Conv, string User, string Kind,
     public void Encode(Span<byte> target)
     {
         BinaryPrimitives.WriteInt64LittleEndian(target, Ts);
-        target[8] = (byte)((Text is null ? 0 : HasText) | (Data is null ? 0 : HasData) | (Ref is null ? 0 : HasRef));
+        target[8] = (byte)((Text is null ? 0 : HasText) | (Data is null ? 0 : HasData) | (Ref is null ? 0 : HasRef) | (Vector is null ? 0 : HasVector));
         int at = 9;
         Put(target, ref at, Conv);
         Put(target, ref at, User);
@@ -46,6 +48,16 @@ public sealed record EventRecord(long Ts, string Conv, string User, string Kind,
         if (Text is not null) Put(target, ref at, Text);
         if (Data is not null) Put(target, ref at, Data);
         if (Ref is not null) Put(target, ref at, Ref);
+        if (Vector is not null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(target[at..], Vector.Length);
+            at += 4;
+            foreach (float f in Vector)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(target[at..], f);
+                at += 4;
+            }
+        }
         if (at != target.Length) throw new InvalidOperationException("Event record length mismatch.");
 
         static void Put(Span<byte> t, ref int at, string s)
@@ -67,8 +79,18 @@ public sealed record EventRecord(long Ts, string Conv, string User, string Kind,
         string? text = (flags & HasText) != 0 ? Get(source, ref at) : null;
         string? data = (flags & HasData) != 0 ? Get(source, ref at) : null;
         string? reference = (flags & HasRef) != 0 ? Get(source, ref at) : null;
+        float[]? vector = null;
+        if ((flags & HasVector) != 0)
+        {
+            if (at + 4 > source.Length) throw new InvalidDataException("event record vector truncated");
+            int n = BinaryPrimitives.ReadInt32LittleEndian(source[at..]);
+            at += 4;
+            if (n < 0 || n > (source.Length - at) / 4) throw new InvalidDataException("event record vector out of range");
+            vector = new float[n];
+            for (int i = 0; i < n; i++, at += 4) vector[i] = BinaryPrimitives.ReadSingleLittleEndian(source[at..]);
+        }
         if (at != source.Length) throw new InvalidDataException("event record has trailing bytes");
-        return new EventRecord(ts, conv, user, kind, text, data, reference);
+        return new EventRecord(ts, conv, user, kind, text, data, reference, vector);
 
         static string Get(ReadOnlySpan<byte> s, ref int at)
         {

@@ -26,6 +26,8 @@ public readonly record struct EventPointer(long Ts, int Segment, int Offset, int
 /// before anyone is told it is durable. At open, a damaged frame at the very end of the last segment is the torn
 /// write of a commit that was never acknowledged and is cut off; damage anywhere else (an earlier segment, or
 /// followed by a valid frame) is corruption: start-up stops with a message naming the file, which is left as it is.
+/// A sealed segment gets an index snapshot (<see cref="SegmentIndexFile"/>), so a start reads the snapshots of sealed
+/// segments and scans only the last one (and any whose snapshot is unusable, or whose records the caller needs).
 /// Not thread-safe: the event log serializes appends and rewrites and guards reads against rewrites.
 /// </summary>
 public sealed class EventSegments(string directory, long segmentBytes, ILogger logger) : IDisposable
@@ -38,6 +40,8 @@ public sealed class EventSegments(string directory, long segmentBytes, ILogger l
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, Segment> _segments = new();
     private FileStream? _active;
     private Segment? _activeSegment;
+    // The active segment's events, for its index snapshot when it is sealed.
+    private List<(string Conv, EventPointer Pointer)> _activeEntries = new();
     private Exception? _faulted;
 
     public string DirectoryPath { get; } = directory;
@@ -46,11 +50,19 @@ public sealed class EventSegments(string directory, long segmentBytes, ILogger l
 
     public int SegmentCount => _segments.Count;
 
-    /// <summary>Opens (or creates) the directory, checks every frame and reports every stored event in file order.</summary>
-    public void Open(Action<EventRecord, EventPointer> onEvent)
+    /// <summary>Sealed segments whose events came from their index snapshot at the last open (the rest were scanned).</summary>
+    public int SnapshotsUsed { get; private set; }
+
+    /// <summary>
+    /// Opens (or creates) the directory and reports every stored event in file order: conversation, pointer, and the
+    /// record itself when the segment was scanned. A sealed segment below <paramref name="scanFrom"/> with a usable
+    /// index snapshot is not read (no record); every other one is scanned, each frame checked.
+    /// </summary>
+    public void Open(Action<string, EventPointer, EventRecord?> onEvent, int scanFrom = int.MaxValue)
     {
         Directory.CreateDirectory(DirectoryPath);
         foreach (var tmp in Directory.GetFiles(DirectoryPath, "*" + Extension + ".tmp")) File.Delete(tmp); // an interrupted rewrite
+        foreach (var tmp in Directory.GetFiles(DirectoryPath, "*" + SegmentIndexFile.Extension + ".tmp")) File.Delete(tmp);
         var ids = new List<int>();
         foreach (var path in Directory.GetFiles(DirectoryPath, "*" + Extension))
         {
@@ -61,19 +73,70 @@ public sealed class EventSegments(string directory, long segmentBytes, ILogger l
             ids.Add(id);
         }
         ids.Sort();
+        SnapshotsUsed = 0;
         for (int i = 0; i < ids.Count; i++)
         {
             var segment = new Segment(ids[i], PathOf(ids[i]));
             _segments[segment.Id] = segment;
-            Load(segment, isLast: i == ids.Count - 1, onEvent);
+            bool isLast = i == ids.Count - 1;
+            if (isLast || segment.Id >= scanFrom || !TryLoadSnapshot(segment, onEvent))
+            {
+                var entries = new List<(string, EventPointer)>();
+                Load(segment, isLast, (record, pointer) =>
+                {
+                    entries.Add((record.Conv, pointer));
+                    onEvent(record.Conv, pointer, record);
+                });
+                if (isLast) _activeEntries = entries;
+                else WriteSnapshot(segment, entries);
+            }
             segment.OpenForRead();
         }
         var last = _segments.Values.MaxBy(s => s.Id);
         if (last is not null && last.Length < segmentBytes) OpenActive(last);
-        else StartSegment((last?.Id ?? 0) + 1);
+        else
+        {
+            if (last is not null) WriteSnapshot(last, _activeEntries);
+            _activeEntries = new();
+            StartSegment((last?.Id ?? 0) + 1);
+        }
     }
 
     private string PathOf(int id) => Path.Combine(DirectoryPath, id.ToString("D8") + Extension);
+
+    private string SnapshotPathOf(int id) => Path.Combine(DirectoryPath, id.ToString("D8") + SegmentIndexFile.Extension);
+
+    private bool TryLoadSnapshot(Segment segment, Action<string, EventPointer, EventRecord?> onEvent)
+    {
+        long length = new FileInfo(segment.Path).Length;
+        var entries = SegmentIndexFile.TryRead(SnapshotPathOf(segment.Id), segment.Id, length, out string reason);
+        if (entries is null)
+        {
+            if (File.Exists(SnapshotPathOf(segment.Id))) logger.LogWarning("Event log index snapshot {File} is unusable ({Reason}); scanning the segment instead", SnapshotPathOf(segment.Id), reason);
+            return false;
+        }
+        foreach (var (conv, pointer) in entries)
+        {
+            segment.Track(pointer.Ts);
+            onEvent(conv, pointer, null);
+        }
+        segment.Length = length;
+        SnapshotsUsed++;
+        return true;
+    }
+
+    /// <summary>Writes a sealed segment's index snapshot; failing only costs a scan at the next start, so it is logged, not thrown.</summary>
+    private void WriteSnapshot(Segment segment, IReadOnlyList<(string Conv, EventPointer Pointer)> entries)
+    {
+        try
+        {
+            SegmentIndexFile.Write(SnapshotPathOf(segment.Id), segment.Id, segment.Length, entries);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Could not write the event log index snapshot for {File}; the next start scans it", segment.Path);
+        }
+    }
 
     private StartupException Corrupt(string path, string why) =>
         new($"Memory: the event log segment {path} is corrupt ({why}); it was left untouched: restore it from a backup, or move the directory {DirectoryPath} away to start with an empty event log.");
@@ -215,7 +278,7 @@ public sealed class EventSegments(string directory, long segmentBytes, ILogger l
     /// Writes the encoded events as one frame and fsyncs it; returns where each one went. A failed write is cut off
     /// again so the file keeps only whole frames; if even that fails, the log refuses further appends.
     /// </summary>
-    public EventPointer[] Append(IReadOnlyList<(byte[] Encoded, long Ts, bool IsMessage)> events)
+    public EventPointer[] Append(IReadOnlyList<(string Conv, byte[] Encoded, long Ts, bool IsMessage)> events)
     {
         if (_faulted is not null) throw new IOException("The event log is unavailable after an earlier write failure; restart MoltBot.", _faulted);
         var segment = _activeSegment!;
@@ -255,7 +318,11 @@ public sealed class EventSegments(string directory, long segmentBytes, ILogger l
             ArrayPool<byte>.Shared.Return(buffer);
         }
         segment.Length += total;
-        foreach (var e in events) segment.Track(e.Ts);
+        for (int i = 0; i < events.Count; i++)
+        {
+            segment.Track(events[i].Ts);
+            _activeEntries.Add((events[i].Conv, pointers[i]));
+        }
         if (segment.Length >= segmentBytes) Roll();
         return pointers;
     }
@@ -275,10 +342,12 @@ public sealed class EventSegments(string directory, long segmentBytes, ILogger l
         }
     }
 
-    /// <summary>Closes the active segment and starts the next one.</summary>
+    /// <summary>Closes the active segment, writes its index snapshot and starts the next one.</summary>
     public void Roll()
     {
         _active?.Dispose();
+        WriteSnapshot(_activeSegment!, _activeEntries);
+        _activeEntries = new();
         StartSegment(_activeSegment!.Id + 1);
     }
 
@@ -348,6 +417,7 @@ public sealed class EventSegments(string directory, long segmentBytes, ILogger l
             if (kept.Count == all.Count) continue;
             removed += all.Count - kept.Count;
             segment.CloseForRead();
+            File.Delete(SnapshotPathOf(segment.Id)); // describes the old file; a new one follows the rewrite
             if (kept.Count == 0)
             {
                 File.Delete(segment.Path);
@@ -384,6 +454,7 @@ public sealed class EventSegments(string directory, long segmentBytes, ILogger l
             replacement.OpenForRead();
             _segments[segment.Id] = replacement;
             changed[segment.Id] = entries;
+            WriteSnapshot(replacement, entries.Select(x => (x.Item1.Conv, x.Item2)).ToList());
         }
         if (changed.Count > 0) SyncDirectory(DirectoryPath);
         return (removed, changed);

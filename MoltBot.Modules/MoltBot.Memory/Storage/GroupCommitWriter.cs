@@ -8,10 +8,11 @@ namespace MoltBot.Memory.Storage;
 /// <summary>
 /// Group commit: every write goes through one bounded channel to a single writer, which applies whatever has queued
 /// up (up to Memory:MaxBatchSize) in one LiteDB transaction. A write's task completes only after its transaction
-/// committed, i.e. its pages were written to LiteDB's log file (with the OS); the log is fsynced every
+/// committed, i.e. its pages were written to LiteDB's log file (with the OS); that log is fsynced every
 /// Memory:DatabaseSyncMilliseconds (<see cref="DatabaseSyncer"/>), while the event log — every message and dialog
-/// event — is fsynced before it acknowledges (see EventLog). Writes of one batch share the conversation documents
-/// they touch (<see cref="WriteBatch"/>). One failing write does not fail its batch: the batch is rolled back and replayed one
+/// event — is fsynced before it acknowledges (see EventLog), and a start-up replay brings LiteDB's messages up to the
+/// log (see LogReplay). Writes of one batch share the conversation documents they touch (<see cref="WriteBatch"/>).
+/// One failing write does not fail its batch: the batch is rolled back and replayed one
 /// write per transaction, so only the faulty one reports its error.
 /// </summary>
 public sealed class GroupCommitWriter : IAsyncDisposable
@@ -39,6 +40,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     public int Depth => _queue.Reader.Count;
 
+    private long _failures;
+
+    /// <summary>Writes that failed since start (the replay mark stops advancing after one: see ReplayMark).</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
     public void Start() => _loop ??= Task.Run(RunAsync);
 
     /// <summary>Queues a write (waits while the queue is full) and completes once it is committed.</summary>
@@ -48,7 +54,24 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// <summary>As above, for writes that share the batch's conversation documents (<see cref="WriteBatch"/>).</summary>
     public async ValueTask WriteAsync(Action<WriteBatch> apply, CancellationToken cancellationToken)
     {
-        var request = new WriteRequest(apply);
+        var committed = await EnqueueAsync(apply, checkpoint: false, cancellationToken).ConfigureAwait(false);
+        // Once queued the write will be committed even if the caller stops waiting.
+        await committed.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Queues a write and returns, once it is queued, the task of its commit. Writes commit in the order they were
+    /// queued: a caller that must order a LiteDB write before something else (the event-log replay mark relies on
+    /// it) queues it first and awaits the commit later. With <paramref name="checkpoint"/> the commit is followed by
+    /// a LiteDB checkpoint (its pending pages written and merged into the data file) before the task completes.
+    /// </summary>
+    public ValueTask<Task> EnqueueAsync(Action<LiteDatabase> apply, bool checkpoint, CancellationToken cancellationToken) =>
+        EnqueueAsync(batch => apply(batch.Db), checkpoint, cancellationToken);
+
+    /// <summary>As above, for writes that share the batch's conversation documents (<see cref="WriteBatch"/>).</summary>
+    public async ValueTask<Task> EnqueueAsync(Action<WriteBatch> apply, bool checkpoint, CancellationToken cancellationToken)
+    {
+        var request = new WriteRequest(apply, checkpoint);
         try
         {
             await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
@@ -57,8 +80,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         {
             throw new InvalidOperationException("Memory storage is shut down; the write was not accepted.", ex);
         }
-        // Once queued the write will be committed even if the caller stops waiting.
-        await request.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return request.Done.Task;
     }
 
     private async Task RunAsync()
@@ -85,7 +107,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             shared.Flush();
             db.Commit();
             Commits++;
-            foreach (var r in batch) r.Done.TrySetResult();
+            Completed(db, batch);
             return;
         }
         catch (Exception ex) when (batch.Count > 1)
@@ -96,6 +118,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         catch (Exception ex)
         {
             SafeRollback(db);
+            Interlocked.Increment(ref _failures);
             batch[0].Done.TrySetException(ex);
             return;
         }
@@ -110,13 +133,31 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 single.Flush();
                 db.Commit();
                 Commits++;
-                r.Done.TrySetResult();
             }
             catch (Exception ex)
             {
                 SafeRollback(db);
+                Interlocked.Increment(ref _failures);
                 r.Done.TrySetException(ex);
+                continue;
             }
+            Completed(db, [r]);
+        }
+    }
+
+    // After a commit: a checkpoint if one was asked for (its failure fails only the writes that asked), then done.
+    private void Completed(LiteDatabase db, List<WriteRequest> committed)
+    {
+        Exception? checkpointFailure = null;
+        if (committed.Exists(r => r.Checkpoint))
+        {
+            try { db.Checkpoint(); }
+            catch (Exception ex) { checkpointFailure = ex; _logger.LogError(ex, "LiteDB checkpoint failed"); }
+        }
+        foreach (var r in committed)
+        {
+            if (r.Checkpoint && checkpointFailure is not null) r.Done.TrySetException(checkpointFailure);
+            else r.Done.TrySetResult();
         }
     }
 
@@ -135,9 +176,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private sealed class WriteRequest(Action<WriteBatch> apply)
+    private sealed class WriteRequest(Action<WriteBatch> apply, bool checkpoint)
     {
         public Action<WriteBatch> Apply { get; } = apply;
+        public bool Checkpoint { get; } = checkpoint;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

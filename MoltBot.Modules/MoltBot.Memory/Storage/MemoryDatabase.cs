@@ -20,15 +20,13 @@ public sealed class MemoryDatabase : IDisposable
 
     private readonly ILogger<MemoryDatabase> _logger;
     private readonly bool _deferSync;
-    private readonly TimeProvider _clock;
     private LiteDatabase? _db;
     private FileStream? _lock;
     private DeferredSyncStream? _log;
 
-    public MemoryDatabase(MoltBotPaths paths, IOptions<MemoryOptions> options, TimeProvider clock, ILogger<MemoryDatabase> logger)
+    public MemoryDatabase(MoltBotPaths paths, IOptions<MemoryOptions> options, ILogger<MemoryDatabase> logger)
     {
         _logger = logger;
-        _clock = clock;
         FilePath = paths.Data("memory", options.Value.DatabaseFile);
         _deferSync = options.Value.DatabaseSyncMilliseconds > 0;
     }
@@ -37,12 +35,6 @@ public sealed class MemoryDatabase : IDisposable
 
     /// <summary>LiteDB's log (WAL) file: "moltbot.db" → "moltbot-log.db", the name LiteDB itself gives it.</summary>
     public string LogFilePath => Path.Combine(Path.GetDirectoryName(FilePath)!, Path.GetFileNameWithoutExtension(FilePath) + "-log" + Path.GetExtension(FilePath));
-
-    /// <summary>
-    /// Holds the time (Unix ms) of the last completed fsync of the LiteDB log: every LiteDB commit that finished
-    /// before it is on disk. Start-up restores later messages from the event log (<see cref="MessageRestorer"/>).
-    /// </summary>
-    public string SyncedMarkPath => FilePath + ".synced";
 
     /// <summary>The HNSW snapshot lives next to the LiteDB file.</summary>
     public string VectorSnapshotPath => FilePath + ".hnsw";
@@ -123,38 +115,15 @@ public sealed class MemoryDatabase : IDisposable
     }
 
     /// <summary>
-    /// fsyncs LiteDB's log if anything was written since the last call, then records <paramref name="startedMs"/>
-    /// (taken before the call) as the synced mark. No-op when Memory:DatabaseSyncMilliseconds is 0 (LiteDB fsyncs
-    /// every commit itself then).
+    /// fsyncs LiteDB's log if anything was written since the last call, and says whether it did. No-op when
+    /// Memory:DatabaseSyncMilliseconds is 0 (LiteDB fsyncs every commit itself then).
     /// </summary>
-    public void SyncLog(long startedMs)
+    public bool SyncLog()
     {
         var log = _log;
-        if (log is null || !log.HasUnsyncedWrites) return;
+        if (log is null || !log.HasUnsyncedWrites) return false;
         log.SyncToDisk();
-        WriteSyncedMark(startedMs);
-    }
-
-    /// <summary>The synced mark, or null when there is none (a first start, or a file a power loss tore).</summary>
-    public long? ReadSyncedMark()
-    {
-        try
-        {
-            return File.Exists(SyncedMarkPath) && long.TryParse(File.ReadAllText(SyncedMarkPath).Trim(), System.Globalization.NumberStyles.Integer,
-                System.Globalization.CultureInfo.InvariantCulture, out long ms) ? ms : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
-    // Not fsynced: a mark that did not reach the disk is an older one, which only makes start-up restore check more.
-    private void WriteSyncedMark(long ms)
-    {
-        string tmp = SyncedMarkPath + ".tmp";
-        File.WriteAllText(tmp, ms.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        File.Move(tmp, SyncedMarkPath, overwrite: true);
+        return true;
     }
 
     private void CheckHeader()
@@ -181,11 +150,14 @@ public sealed class MemoryDatabase : IDisposable
         conversations.EnsureIndex(x => x.User);
         conversations.EnsureIndex(x => x.LastActivityMs);
         db.GetCollection<FactDoc>(Collections.Facts).EnsureIndex(x => x.User);
-        db.GetCollection<VectorDoc>(Collections.Vectors).EnsureIndex(x => x.User);
+        var vectors = db.GetCollection<VectorDoc>(Collections.Vectors);
+        vectors.EnsureIndex(x => x.User);
+        vectors.EnsureIndex(x => x.RefId); // the event-log replay looks a message's vector up by its message id
         // Every collection must exist before concurrent use: LiteDB 5 lets a reader see a collection that a writer's
         // uncommitted transaction is creating, and the read then fails ("page type must be collection page").
         // GetCollection alone creates nothing; an index does.
         db.GetCollection<ProfileDoc>(Collections.Profiles).EnsureIndex(x => x.UpdatedMs);
+        db.GetCollection<MetaDoc>(Collections.Meta).EnsureIndex(x => x.Segment);
     }
 
     private void ReleaseLock()
@@ -200,11 +172,8 @@ public sealed class MemoryDatabase : IDisposable
         _db = null;
         if (_log is not null)
         {
-            long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
             _log.Dispose(); // fsyncs what LiteDB wrote last
             _log = null;
-            try { WriteSyncedMark(now); }
-            catch (IOException ex) { _logger.LogWarning(ex, "Could not write {File}; the next start checks more of the event log", SyncedMarkPath); }
         }
         ReleaseLock();
     }

@@ -31,6 +31,12 @@ public sealed class WriteBatch(LiteDatabase db)
         return doc;
     }
 
+    /// <summary>
+    /// The database for writes that never read or write conversations (messages, vectors): unlike <see cref="Db"/> it
+    /// does not write the shared conversation documents out first.
+    /// </summary>
+    public LiteDatabase DbWithoutConversations => db;
+
     /// <summary>The messages collection (inserts do not touch conversation documents).</summary>
     public ILiteCollection<MessageDoc> Messages => db.GetCollection<MessageDoc>(Collections.Messages);
 

@@ -5,11 +5,15 @@ namespace MoltBot.Skills.Dispatch;
 
 /// <summary>
 /// The LiteDB file behind the "storage" permission (data/skills/storage.db), opened on first use. Each skill gets its
-/// own collection, so one skill cannot read another's keys.
+/// own collection, so one skill cannot read another's keys. A skill's collection is created (committed) the first
+/// time anything asks for it, under the lock and before anyone gets a handle to it: LiteDB 5 lets a reader see a
+/// collection that another thread's uncommitted first write is creating, and the read then fails ("page type must
+/// be collection page") and can leave the engine unusable.
 /// </summary>
 internal sealed class SkillStorageDatabase(string file) : IDisposable
 {
     private readonly object _lock = new();
+    private readonly HashSet<string> _created = new(StringComparer.Ordinal);
     private LiteDatabase? _db;
     private bool _disposed;
 
@@ -25,7 +29,31 @@ internal sealed class SkillStorageDatabase(string file) : IDisposable
                 Directory.CreateDirectory(Path.GetDirectoryName(file)!);
                 _db = new LiteDatabase(new ConnectionString { Filename = file, Connection = ConnectionType.Direct });
             }
-            return _db.GetCollection(name);
+            var collection = _db.GetCollection(name);
+            if (!_created.Contains(name))
+            {
+                if (!_db.CollectionExists(name)) Create(_db, collection);
+                _created.Add(name);
+            }
+            return collection;
+        }
+    }
+
+    // GetCollection alone creates nothing; a document inserted and deleted in one transaction leaves the empty collection.
+    private static void Create(LiteDatabase db, ILiteCollection<BsonDocument> collection)
+    {
+        const string probe = "\u0000moltbot:create";
+        if (!db.BeginTrans()) throw new InvalidOperationException("Skill storage: a transaction was already open on this thread.");
+        try
+        {
+            collection.Insert(new BsonDocument { ["_id"] = probe });
+            collection.Delete(probe);
+            db.Commit();
+        }
+        catch
+        {
+            db.Rollback();
+            throw;
         }
     }
 

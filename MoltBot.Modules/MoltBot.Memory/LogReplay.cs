@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using MoltBot.Contracts.Memory;
+using MoltBot.Memory.Storage;
+
+namespace MoltBot.Memory;
+
+/// <summary>
+/// Start-up replay: the event log is the source of truth for messages. LiteDB's commits are not flushed before a
+/// message is acknowledged (the log's are), so after a crash LiteDB can lack the newest acknowledged messages. Every
+/// message event from the replay mark on (see <see cref="ReplayMark"/>) whose message LiteDB does not hold is written
+/// again — message, conversation counters and recall vector, exactly as <see cref="ConversationStore"/> writes them —
+/// and indexed; then the mark moves to the log's end. Runs after the vector index is loaded and before any write.
+/// Short-term buffers need nothing: they are rebuilt from the log on first use.
+/// </summary>
+public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, VectorMemory vectors, ReplayMark mark, ILogger<LogReplay> logger)
+{
+    private const int TransactionSize = 2_000;
+
+    /// <summary>Messages (and of them, recall vectors) the last run restored.</summary>
+    public (int Messages, int Vectors) Restored { get; private set; }
+
+    public (int Messages, int Vectors) Run()
+    {
+        var events = eventLog.TakeReplay();
+        var db = database.Db;
+        int messages = 0, restoredVectors = 0;
+        for (int start = 0; start < events.Count; start += TransactionSize)
+        {
+            var indexed = new List<VectorMemory.PendingVector>();
+            db.BeginTrans();
+            try
+            {
+                var batch = new WriteBatch(db);
+                foreach (var e in events.Skip(start).Take(TransactionSize))
+                {
+                    var message = ToMessage(e);
+                    var vector = e.Kind == EventKinds.MessageIn && e.Vector is { Length: > 0 } v && (vectors.Index is null || vectors.Index.Dimension == v.Length)
+                        ? vectors.Prepare(e.User, VectorMemory.MessageKind, message.Id, message.Text, message.Ts, v)
+                        : null; // a vector of another encoder's size is left out, as a live write would have been
+                    if (!ConversationStore.Apply(batch, message, vector)) continue;
+                    messages++;
+                    if (vector is null) continue;
+                    restoredVectors++;
+                    indexed.Add(vector);
+                }
+                batch.Flush();
+                db.Commit();
+            }
+            catch
+            {
+                db.Rollback();
+                throw;
+            }
+            foreach (var v in indexed) vectors.Commit(v);
+        }
+        // Vouches for everything read at open; written after the replayed documents (a crash in between replays again).
+        db.BeginTrans();
+        mark.Write(db, eventLog.End);
+        db.Commit();
+        Restored = (messages, restoredVectors);
+        if (messages > 0)
+        {
+            logger.LogWarning("Restored {Messages} acknowledged messages ({Vectors} recall vectors) from the event log that LiteDB lacked after an unclean stop",
+                messages, restoredVectors);
+        }
+        else
+        {
+            logger.LogInformation("Event-log replay: LiteDB already held all {Count} messages after the replay mark", events.Count);
+        }
+        return Restored;
+    }
+
+    private static MessageDoc ToMessage(EventRecord e)
+    {
+        string? intent = null, language = null;
+        if (e.Data is { } data)
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(data);
+                if (json.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    if (json.RootElement.TryGetProperty("intent", out var i) && i.ValueKind == JsonValueKind.String) intent = i.GetString();
+                    if (json.RootElement.TryGetProperty("language", out var l) && l.ValueKind == JsonValueKind.String) language = l.GetString();
+                }
+            }
+            catch (JsonException)
+            {
+                // The details are optional; the message itself is what must not be lost.
+            }
+        }
+        return new MessageDoc
+        {
+            Id = e.Ref!, Conv = e.Conv, User = e.User, Direction = e.Kind == EventKinds.MessageIn ? "in" : "out", Text = e.Text ?? "", Ts = e.Ts,
+            Intent = intent, Language = language,
+        };
+    }
+}
