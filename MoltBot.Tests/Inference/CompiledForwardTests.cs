@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using MoltBot.Contracts.Inference;
+using MoltBot.Inference.Engines;
 using MoltBot.Inference.Kernels;
 using MoltBot.Inference.Models;
 using TorchSharp;
@@ -78,6 +81,37 @@ public class CompiledForwardTests(ITestOutputHelper output)
         // Tags are an argmax: compare them on the real tokens only (padding positions are never decoded).
         var real = mask.to(ScalarType.Bool);
         Assert.True(eager.Tags.masked_select(real).equal(graph.Tags.masked_select(real)).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("false", false)]
+    public async Task Inference_CompiledGraph_picks_the_path_and_both_give_the_same_answers(string? setting, bool graph)
+    {
+        var settings = new Dictionary<string, string?> { ["Inference:NluPolicy"] = "student" };
+        if (setting is not null) settings["Inference:CompiledGraph"] = setting;
+        await using var host = await InferenceHost.StartAsync(settings);
+        var registry = host.Services.GetRequiredService<ModelRegistry>();
+        var set = registry.Acquire();
+        try
+        {
+            Assert.Equal(graph, set.StudentNlu!.Model.RunsCompiledGraph);
+            Assert.Equal(graph, set.TeacherNlu!.Model.RunsCompiledGraph);
+            Assert.Equal(graph, set.StudentLm!.Model.RunsCompiledGraph);
+            Assert.Equal(graph, set.TeacherLm!.Model.RunsCompiledGraph);
+            var nlu = host.Services.GetRequiredService<INluEngine>();
+            var viaEngine = await nlu.ParseAsync("what is the weather in Paris", CancellationToken.None);
+            // The other path on the same loaded model gives the same result.
+            set.StudentNlu.Model.UseCompiledGraph = !graph;
+            var other = NluEngine.Run(set.StudentNlu, ["what is the weather in Paris"])[0];
+            set.StudentNlu.Model.UseCompiledGraph = graph;
+            Assert.Equal(other.Intent, viaEngine.Intent);
+            Assert.Equal(other.Confidence, viaEngine.Confidence, 4);
+        }
+        finally
+        {
+            set.Release();
+        }
     }
 
     private void AssertDecoderGraphMatchesEager(DecoderLM model, DecoderConfig config, double tol)

@@ -60,7 +60,7 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
             if (starts[i] + t > cache.MaxLength) throw new InvalidOperationException($"sequence exceeds the KV cache length {cache.MaxLength}");
         }
         var start = torch.tensor(startArray, device: device);                                      // [B]
-        if (UseCompiledGraph && !torch.is_grad_enabled() && Graph() is { } g)
+        if (UseCompiledGraph && device.type == DeviceType.CPU && !torch.is_grad_enabled() && Graph() is { } g)
         {
             // One TorchScript call for the whole step (see CompiledForward): same cache, same numbers.
             var logits = (Tensor)CompiledForward.Unit.invoke("decode", tokens, start, torch.tensor(slotArray, device: device),
@@ -83,13 +83,14 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Run <see cref="ForwardCached"/> as one compiled TorchScript graph when no gradient is needed (default). False
+    /// Run <see cref="ForwardCached"/> as one compiled TorchScript graph when no gradient is needed and the model is on
+    /// the CPU (default; the graph's rotary tables stay on the CPU). False
     /// forces the eager modules (the reference the graph is tested against). BF16 layers always run eagerly.
     /// </summary>
     public bool UseCompiledGraph { get; set; } = true;
 
     /// <summary>True when <see cref="ForwardCached"/> runs as one compiled graph (inference, no BF16 layer).</summary>
-    public bool RunsCompiledGraph => UseCompiledGraph && Graph() is not null;
+    public bool RunsCompiledGraph => UseCompiledGraph && model.embed_tokens.weight!.device_type == DeviceType.CPU && Graph() is not null;
 
     private GraphWeights? graph;
     private bool graphUnavailable;

@@ -63,7 +63,7 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
     public NluBatchOutput Predict(Tensor tokens, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        if (UseCompiledGraph && !torch.is_grad_enabled() && Graph() is { } g)
+        if (UseCompiledGraph && tokens.device_type == DeviceType.CPU && !torch.is_grad_enabled() && Graph() is { } g)
         {
             var (probs, tags, emb) = ((Tensor, Tensor, Tensor))CompiledForward.Unit.invoke("nlu", tokens, attentionMask.to(ScalarType.Bool),
                 g.Embed, g.Cos, g.Sin, g.Blocks, Config.NumHiddenLayers, encoder.norm.Weight, g.Heads,
