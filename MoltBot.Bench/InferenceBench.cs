@@ -52,27 +52,41 @@ public static class InferenceBench
             long tp = ModelFolder.ParameterCount(teacher.Model, teacher.Model.LinearLayers()), sp = ModelFolder.ParameterCount(student.Model, student.Model.LinearLayers());
             Console.WriteLine($"load: teacher-lm {teacherLoad:F0} ms ({tp / 1e6:F1}M params, fp32), student-lm {studentLoad:F0} ms ({sp / 1e6:F1}M, int8), student-nlu {nluLoad:F0} ms");
 
-            foreach (int batch in new[] { 1, 8 })
+            CompareDecode("random weights, default sizes", teacher.Model, student.Model);
+            // The bundled models (what users get), when the repository's models/ folder is there.
+            string bundled = Path.Combine(InferenceMemoryBench.RepoRoot(), "models");
+            if (File.Exists(Path.Combine(bundled, "teacher-lm", "config.json")) && File.Exists(Path.Combine(bundled, "student-lm", "config.json")))
             {
-                double ts = Decode(teacher.Model, batch), ss = Decode(student.Model, batch);
-                Console.WriteLine($"decode batch {batch}: teacher fp32 {ts:F0} tok/s, student int8 {ss:F0} tok/s, ratio {ss / ts:F2}x");
+                using var bt = ModelFolder.LoadDecoder(Path.Combine(bundled, "teacher-lm"), choice.Kernel);
+                using var bs = ModelFolder.LoadDecoder(Path.Combine(bundled, "student-lm"), choice.Kernel);
+                long btp = ModelFolder.ParameterCount(bt.Model, bt.Model.LinearLayers()), bsp = ModelFolder.ParameterCount(bs.Model, bs.Model.LinearLayers());
+                CompareDecode($"bundled models/teacher-lm {btp / 1e6:F2}M fp32 vs student-lm {bsp / 1e6:F2}M int8", bt.Model, bs.Model);
             }
 
             string[] utterances = ["hello", "what is the weather in Paris tomorrow", "remind me to call mom at 5pm", "thanks a lot", "what time is it", "cancel my reminder"];
-            for (int i = 0; i < 20; i++) NluEngine.Run(nlu, [utterances[i % utterances.Length]]);
-            var lat = new List<double>();
-            for (int i = 0; i < 300; i++)
-            {
-                var s = Stopwatch.StartNew();
-                NluEngine.Run(nlu, [utterances[i % utterances.Length]]);
-                lat.Add(s.Elapsed.TotalMilliseconds);
-            }
-            lat.Sort();
             var batch64 = Enumerable.Range(0, 64).Select(i => utterances[i % utterances.Length]).ToList();
-            sw.Restart();
-            int done = 0;
-            while (sw.Elapsed.TotalSeconds < 3) { NluEngine.Run(nlu, batch64); done += 64; }
-            Console.WriteLine($"nlu student int8: single p50 {lat[lat.Count / 2]:F2} ms, p99 {lat[(int)(lat.Count * 0.99)]:F2} ms; batched(64) {done / sw.Elapsed.TotalSeconds:F0} utterances/s");
+            // Eager modules vs the compiled graph, interleaved (3 rounds) so both see the same machine load.
+            for (int round = 0; round < 3; round++)
+            {
+                foreach (bool graph in new[] { false, true })
+                {
+                    nlu.Model.UseCompiledGraph = graph;
+                    for (int i = 0; i < 20; i++) NluEngine.Run(nlu, [utterances[i % utterances.Length]]);
+                    var lat = new List<double>();
+                    for (int i = 0; i < 300; i++)
+                    {
+                        var s = Stopwatch.StartNew();
+                        NluEngine.Run(nlu, [utterances[i % utterances.Length]]);
+                        lat.Add(s.Elapsed.TotalMilliseconds);
+                    }
+                    lat.Sort();
+                    sw.Restart();
+                    int done = 0;
+                    while (sw.Elapsed.TotalSeconds < 2) { NluEngine.Run(nlu, batch64); done += 64; }
+                    Console.WriteLine($"nlu student int8 ({(graph ? "compiled graph" : "eager modules")}): single p50 {lat[lat.Count / 2]:F2} ms, p99 {lat[(int)(lat.Count * 0.99)]:F2} ms; batched(64) {done / sw.Elapsed.TotalSeconds:F0} utterances/s");
+                }
+            }
+            nlu.Model.UseCompiledGraph = true;
             // Where a batch's time goes: the tokenizer alone, then the rest (tensor building, forward, decoding).
             sw.Restart();
             int tokenized = 0;
@@ -89,7 +103,7 @@ public static class InferenceBench
                 using var maskT = torch.tensor(mask);
                 sw.Restart();
                 int forwards = 0;
-                while (sw.Elapsed.TotalSeconds < 1) { using var o = nlu.Model.forward(idsT, maskT); forwards++; }
+                while (sw.Elapsed.TotalSeconds < 1) { using var o = nlu.Model.Predict(idsT, maskT); forwards++; }
                 Console.WriteLine($"  of which the forward pass alone ({maxLen} tokens padded): {forwards * 64 / sw.Elapsed.TotalSeconds:F0} utterances/s");
             }
 
@@ -136,7 +150,45 @@ public static class InferenceBench
         File.WriteAllText(Path.Combine(dir, "merges.txt"), "#version: 0.2\n");
     }
 
-    /// <summary>Tokens per second for <paramref name="batch"/> sequences decoding 64 tokens after a 16-token prompt.</summary>
+    /// <summary>
+    /// Teacher vs student decode, eager modules vs compiled graph, at batch 1 and 8: 3 interleaved rounds, each the
+    /// median step time over 64 steps; reported as the median of the rounds (tokens/s = batch / step time).
+    /// </summary>
+    private static void CompareDecode(string title, DecoderLM teacher, DecoderLM student)
+    {
+        Console.WriteLine($"decode ({title}):");
+        foreach (int batch in new[] { 1, 8 })
+        {
+            var runs = new Dictionary<(bool Graph, bool Student), List<double>>();
+            for (int round = 0; round < 3; round++)
+            {
+                foreach (bool graph in new[] { false, true })
+                {
+                    foreach (bool isStudent in new[] { false, true })
+                    {
+                        var m = isStudent ? student : teacher;
+                        m.UseCompiledGraph = graph;
+                        if (!runs.TryGetValue((graph, isStudent), out var list)) runs[(graph, isStudent)] = list = [];
+                        list.Add(Decode(m, batch));
+                    }
+                }
+            }
+            foreach (bool graph in new[] { false, true })
+            {
+                double t = Median(runs[(graph, false)]), s = Median(runs[(graph, true)]);
+                Console.WriteLine($"  batch {batch}, {(graph ? "compiled graph" : "eager modules ")}: step teacher fp32 {t:F0} µs, student int8 {s:F0} µs; {batch * 1e6 / t:F0} vs {batch * 1e6 / s:F0} tok/s, student {t / s:F2}x faster");
+            }
+        }
+        teacher.UseCompiledGraph = student.UseCompiledGraph = true;
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var sorted = xs.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    /// <summary>Median step time (µs) for <paramref name="batch"/> sequences decoding 64 tokens after a 16-token prompt.</summary>
     private static double Decode(DecoderLM model, int batch)
     {
         using var cache = new KvCache(model.Config, batch, 128);
@@ -145,21 +197,26 @@ public static class InferenceBench
         void Prefill()
         {
             using var s = NewDisposeScope();
-            for (int b = 0; b < batch; b++) model.ForwardCached(torch.randint(0, 4096, [1, 16]), cache, [b], [0], lastOnly: true);
+            for (int b = 0; b < batch; b++) model.ForwardCached(torch.randint(0, model.Config.VocabSize, [1, 16]), cache, [b], [0], lastOnly: true);
         }
         int steps = 64;
         Prefill();
         for (int i = 0; i < 4; i++) Step(model, cache, slots, 16 + i); // warm-up
         Prefill();
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++) Step(model, cache, slots, 16 + i);
-        return batch * steps / sw.Elapsed.TotalSeconds;
+        var times = new List<double>(steps);
+        for (int i = 0; i < steps; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            Step(model, cache, slots, 16 + i);
+            times.Add(sw.Elapsed.TotalMicroseconds);
+        }
+        return Median(times);
     }
 
     private static void Step(DecoderLM model, KvCache cache, List<int> slots, int pos)
     {
         using var s = NewDisposeScope();
-        var logits = model.ForwardCached(torch.randint(0, 4096, [slots.Count, 1]), cache, slots, slots.Select(_ => pos).ToList(), lastOnly: true);
+        var logits = model.ForwardCached(torch.randint(0, model.Config.VocabSize, [slots.Count, 1]), cache, slots, slots.Select(_ => pos).ToList(), lastOnly: true);
         // Reading the logits back is part of every real decode step.
         _ = MemoryMarshal.Cast<byte, float>(logits.contiguous().bytes)[0];
     }

@@ -11,7 +11,8 @@ namespace MoltBot.Bench;
 /// <summary>
 /// Issue 10's inference micro-benchmarks on the bundled models (models/ of the repository; 2 torch threads):
 /// tokenizer, NLU forward (tokenize → forward → decode intents/entities/embedding) teacher FP32 vs student INT8, and one
-/// KV-cached decode step (16 cached tokens) teacher FP32 vs student INT8 at batch 1 and 8.
+/// KV-cached decode step (16 cached tokens) teacher FP32 vs student INT8 at batch 1 and 8; each with the compiled
+/// whole-model graph and with the eager modules (CompiledGraph = false: the path before the graph).
 /// Run: dotnet run -c Release --project MoltBot.Bench -- --filter '*InferenceBenchmarks*' --job short --inProcess
 /// </summary>
 [MemoryDiagnoser]
@@ -24,6 +25,10 @@ public class InferenceBenchmarks
     private readonly Dictionary<(LoadedDecoder, int), KvCache> _caches = [];
     private IDisposable? _mode;
 
+    /// <summary>True: whole-model TorchScript graph (the default at inference); false: the eager modules (before).</summary>
+    [Params(true, false)]
+    public bool CompiledGraph { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -34,6 +39,8 @@ public class InferenceBenchmarks
         _studentNlu = ModelFolder.LoadNlu(Path.Combine(models, "student-nlu"), kernel);
         _teacherLm = ModelFolder.LoadDecoder(Path.Combine(models, "teacher-lm"), kernel);
         _studentLm = ModelFolder.LoadDecoder(Path.Combine(models, "student-lm"), kernel);
+        foreach (var m in new[] { _teacherLm.Model, _studentLm.Model }) m.UseCompiledGraph = CompiledGraph;
+        foreach (var m in new[] { _teacherNlu.Model, _studentNlu.Model }) m.UseCompiledGraph = CompiledGraph;
         _mode = torch.inference_mode();
         foreach (var lm in new[] { _teacherLm, _studentLm })
         {

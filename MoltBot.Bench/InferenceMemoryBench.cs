@@ -15,7 +15,7 @@ namespace MoltBot.Bench;
 /// its engines exactly as the host does. Reports the process RSS after a warm-up and after N NLU requests (micro-batched
 /// by concurrent callers) plus G student generations, and the peak (VmHWM). A leak of one small tensor per request
 /// shows as tens of MB over 10,000 requests.
-/// Usage: dotnet run -c Release --project MoltBot.Bench -- inference memory [--requests 10000] [--generations 200] [--concurrency 32]
+/// Usage: dotnet run -c Release --project MoltBot.Bench -- inference memory [--requests 10000] [--generations 200] [--concurrency 32] [--threads 2]
 /// [--warmup 5000] [--models DIR]
 /// </summary>
 public static class InferenceMemoryBench
@@ -39,7 +39,7 @@ public static class InferenceMemoryBench
         string models = Path.GetFullPath(Arg("models") ?? Path.Combine(RepoRoot(), "models"));
 
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Inference:Threads"] = "2" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Inference:Threads"] = Arg("threads") ?? "2" });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(new MoltBotPaths(models, Path.Combine(Path.GetTempPath(), "moltbot-bench-data"), models));
         builder.Services.AddSingleton(TimeProvider.System);

@@ -58,6 +58,12 @@ public sealed class InferenceOptions : IValidatableObject
     [Range(1, 16, ErrorMessage = "Inference:SpeculativeDraftTokens must be between 1 and 16.")]
     public int SpeculativeDraftTokens { get; set; } = 4;
 
+    /// <summary>
+    /// Run NLU batches and KV-cached decode steps as one compiled TorchScript graph per call (FP32 and INT8 models on
+    /// the CPU); false runs the eager modules (slower: per-op overhead dominates at these model sizes).
+    /// </summary>
+    public bool CompiledGraph { get; set; } = true;
+
     [Range(1, 1024, ErrorMessage = "Inference:NluMaxBatch must be between 1 and 1024.")]
     public int NluMaxBatch { get; set; } = 64;
 

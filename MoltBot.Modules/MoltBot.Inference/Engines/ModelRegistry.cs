@@ -259,7 +259,11 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
         public LoadedNlu? Nlu(string name)
         {
             var n = Try(name, "nlu", f => ModelFolder.LoadNlu(f, registry.kernel!.Kernel));
-            return n is not null && name == o.TeacherNlu && o.TeacherPrecision == "bf16" && n.Precision == "fp32" ? ModelFolder.ToBf16(n) : n;
+            if (n is null) return null;
+            if (name == o.TeacherNlu && o.TeacherPrecision == "bf16" && n.Precision == "fp32") n = ModelFolder.ToBf16(n);
+            n.Model.UseCompiledGraph = o.CompiledGraph;
+            registry.logger.LogInformation("Model {Name} runs {Path}", name, n.Model.RunsCompiledGraph ? "as one compiled TorchScript graph per batch" : "on the eager modules");
+            return n;
         }
 
         public LoadedDecoder? Decoder(string name)
@@ -267,7 +271,10 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             var d = Try(name, "lm", f => ModelFolder.LoadDecoder(f, registry.kernel!.Kernel));
             if (d is null) return null;
             if (name == o.TeacherLm && o.TeacherPrecision == "bf16" && d.Precision == "fp32") d = ModelFolder.ToBf16(d);
-            return registry.ToDevice(d);
+            d = registry.ToDevice(d);
+            d.Model.UseCompiledGraph = o.CompiledGraph;
+            registry.logger.LogInformation("Model {Name} runs {Path}", name, d.Model.RunsCompiledGraph ? "each decode step as one compiled TorchScript graph" : "on the eager modules");
+            return d;
         }
 
         private T? Try<T>(string name, string kind, Func<string, T> load) where T : class

@@ -189,9 +189,9 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         }
         using var mode = torch.inference_mode();
         using var scope = NewDisposeScope();
-        using var output = nlu.Model.forward(torch.tensor(ids), torch.tensor(mask));
-        var intentProbs = Floats(output.IntentLogits.softmax(-1));
-        var tags = Longs(output.TagLogits.argmax(-1));
+        using var output = nlu.Model.Predict(torch.tensor(ids), torch.tensor(mask));
+        var intentProbs = Floats(output.IntentProbs);
+        var tags = Longs(output.Tags);
         var emb = Floats(output.Embedding);
         int nI = cfg.Intents.Count, e = cfg.EmbeddingSize;
         var results = new List<NluResult>(texts.Count);

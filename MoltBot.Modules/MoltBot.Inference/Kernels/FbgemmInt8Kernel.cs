@@ -97,6 +97,19 @@ public sealed class FbgemmInt8Kernel : IInt8Kernel, IDisposable
 
     private sealed class Layer(jit.CompilationUnit unit, Tensor q, Tensor packed, Tensor colOffsets, Tensor zeroBias, Tensor scale) : IInt8Linear
     {
+        private Tensor? graphBias;
+
+        /// <summary>[Q, scale, packed, col_offsets, bias / scale]: fbgemm adds its bias before the per-channel rescale.</summary>
+        public Tensor[] GraphTensors(Tensor? bias)
+        {
+            if (graphBias is null)
+            {
+                using var noGrad = torch.no_grad();
+                graphBias = bias is null ? zeroBias : (bias.detach() / scale).contiguous().DetachFromDisposeScope();
+            }
+            return [q, scale, packed, colOffsets, graphBias];
+        }
+
         public Tensor Forward(Tensor x, Tensor? bias)
         {
             var y = (Tensor)unit.invoke("linear", x.contiguous(), q, packed, colOffsets, zeroBias, scale);
@@ -111,6 +124,7 @@ public sealed class FbgemmInt8Kernel : IInt8Kernel, IDisposable
             colOffsets.Dispose();
             zeroBias.Dispose();
             scale.Dispose();
+            if (!ReferenceEquals(graphBias, zeroBias)) graphBias?.Dispose();
         }
     }
 }

@@ -18,4 +18,10 @@ public interface IInt8Linear : IDisposable
     /// <param name="x">[..., in] float32</param>
     /// <returns>[..., out] float32</returns>
     Tensor Forward(Tensor x, Tensor? bias);
+
+    /// <summary>
+    /// This layer's <see cref="Models.CompiledForward.LinearSlots"/> entries of a compiled graph's weight list
+    /// (owned by the layer, computed once), or null when the graph cannot run this kernel.
+    /// </summary>
+    Tensor[]? GraphTensors(Tensor? bias);
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -15,8 +16,21 @@ public sealed class WeightOnlyKernel : IInt8Kernel
 
     private sealed class Layer(Tensor weight) : IInt8Linear
     {
+        private Tensor? zeroBias;
+
         public Tensor Forward(Tensor x, Tensor? bias) => F.linear(x, weight, bias);
 
-        public void Dispose() => weight.Dispose();
+        /// <summary>The dequantized weight runs as an FP32 linear in the graph.</summary>
+        public Tensor[] GraphTensors(Tensor? bias)
+        {
+            zeroBias ??= torch.zeros(weight.shape[0], device: weight.device).DetachFromDisposeScope();
+            return [weight, bias ?? zeroBias, weight, weight, weight];
+        }
+
+        public void Dispose()
+        {
+            weight.Dispose();
+            zeroBias?.Dispose();
+        }
     }
 }

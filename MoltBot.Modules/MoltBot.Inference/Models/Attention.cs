@@ -69,6 +69,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         return (rope.Apply(q, positions), rope.Apply(k, positions), v);
     }
 
+    /// <summary>q, k, v, o in the order of <see cref="CompiledForward.Source"/>'s block.</summary>
+    internal IEnumerable<LinearLayer> Projections() => [q_proj, k_proj, v_proj, o_proj];
+
     /// <summary>[B, KvH, L, d] → [B, H, L, d]: each K/V head serves heads/kvHeads query heads.</summary>
     private Tensor RepeatKv(Tensor kv) => heads == kvHeads ? kv : kv.repeat_interleave(heads / kvHeads, dim: 1);
 

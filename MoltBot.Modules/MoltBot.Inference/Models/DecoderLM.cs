@@ -52,13 +52,28 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         long b = tokens.shape[0], t = tokens.shape[1];
         if (slots.Count != b || starts.Count != b) throw new ArgumentException("one slot and one start per row");
         var device = tokens.device;
-        var start = torch.tensor(starts.Select(s => (long)s).ToArray(), device: device);          // [B]
+        long[] startArray = new long[b], slotArray = new long[b];
+        for (int i = 0; i < b; i++)
+        {
+            startArray[i] = starts[i];
+            slotArray[i] = slots[i];
+            if (starts[i] + t > cache.MaxLength) throw new InvalidOperationException($"sequence exceeds the KV cache length {cache.MaxLength}");
+        }
+        var start = torch.tensor(startArray, device: device);                                      // [B]
+        if (UseCompiledGraph && device.type == DeviceType.CPU && !torch.is_grad_enabled() && Graph() is { } g)
+        {
+            // One TorchScript call for the whole step (see CompiledForward): same cache, same numbers.
+            var logits = (Tensor)CompiledForward.Unit.invoke("decode", tokens, start, torch.tensor(slotArray, device: device),
+                startArray.Max() + t, lastOnly, g.Embed, g.Cos, g.Sin, g.Blocks, cache.Keys, cache.Values,
+                model.norm.Weight, g.Head, Config.NumAttentionHeads, Config.NumKeyValueHeads, Config.HeadDim, model.norm.Eps);
+            return logits.MoveToOuterDisposeScope();
+        }
         var positions = start.unsqueeze(1) + torch.arange(t, device: device).unsqueeze(0);        // [B, T]
         long length = starts.Max() + t;                                                            // keys to attend
         // Key j is visible to query (b, i) when j ≤ start_b + i: causal within the step, full over the history.
         var keyPos = torch.arange(length, device: device).view(1, 1, 1, length);                   // [1,1,1,L]
         var mask = keyPos <= positions.view(b, 1, t, 1);                                           // [B,1,T,L]
-        var slotIndex = torch.tensor(slots.Select(s => (long)s).ToArray(), device: device);
+        var slotIndex = torch.tensor(slotArray, device: device);
         var h = model.embed_tokens.forward(tokens);
         int l = 0;
         foreach (var layer in model.layers)
@@ -66,6 +81,55 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         if (lastOnly) h = h.narrow(1, t - 1, 1);
         return Head(model.norm.forward(h)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Run <see cref="ForwardCached"/> as one compiled TorchScript graph when no gradient is needed and the model is on
+    /// the CPU (default; the graph's rotary tables stay on the CPU). False
+    /// forces the eager modules (the reference the graph is tested against). BF16 layers always run eagerly.
+    /// </summary>
+    public bool UseCompiledGraph { get; set; } = true;
+
+    /// <summary>True when <see cref="ForwardCached"/> runs as one compiled graph (inference, no BF16 layer).</summary>
+    public bool RunsCompiledGraph => UseCompiledGraph && model.embed_tokens.weight!.device_type == DeviceType.CPU && Graph() is not null;
+
+    private GraphWeights? graph;
+    private bool graphUnavailable;
+    private readonly object graphGate = new();
+
+    /// <summary>The flat weight lists of the compiled forward, built once (they reference the live parameters).</summary>
+    private GraphWeights? Graph()
+    {
+        if (graph is not null || graphUnavailable) return graph;
+        lock (graphGate)
+        {
+            if (graph is not null || graphUnavailable) return graph;
+            using var scope = NewDisposeScope();
+            var blocks = CompiledForward.BlockTensors(model.layers.Cast<TransformerBlock>());
+            // Embedding.weight makes a new wrapper on every access, owned by the current dispose scope: keep one.
+            var embed = model.embed_tokens.weight!.DetachFromDisposeScope();
+            Tensor[]? head;
+            if (lm_head is { } h) head = h.GraphTensors();
+            else
+            {
+                var w = embed;
+                var zero = torch.zeros(Config.VocabSize, device: w.device).DetachFromDisposeScope();
+                head = [w, zero, w, w, w];
+                tiedHeadBias = zero;
+            }
+            if (blocks is null || head is null)
+            {
+                graphUnavailable = true;
+                return null;
+            }
+            var sin = CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope();
+            graph = new GraphWeights(embed, blocks, head, rope.Cos, sin);
+            return graph;
+        }
+    }
+
+    private Tensor? tiedHeadBias;
+
+    private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Head, Tensor Cos, Tensor Sin);
 
     /// <summary>Every projection (attention, MLP, untied head) as (HF name prefix, layer), for quantization.</summary>
     public IEnumerable<(string Name, LinearLayer Layer)> LinearLayers() =>
@@ -76,7 +140,13 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) rope.Dispose();
+        if (disposing)
+        {
+            rope.Dispose();
+            graph?.Sin.Dispose();
+            graph?.Embed.Dispose();
+            tiedHeadBias?.Dispose();
+        }
         base.Dispose(disposing);
     }
 

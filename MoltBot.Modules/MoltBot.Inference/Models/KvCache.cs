@@ -32,6 +32,10 @@ public sealed class KvCache : IDisposable
         for (int s = slots - 1; s >= 0; s--) free.Push(s);
     }
 
+    /// <summary>Per-layer key/value tensors [Slots, KvHeads, MaxLength, HeadDim] (for the compiled forward).</summary>
+    internal Tensor[] Keys => keys;
+    internal Tensor[] Values => values;
+
     public int Slots { get; }
     public int MaxLength { get; }
 

@@ -17,6 +17,7 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>
     private readonly Parameter? bias;
     private IInt8Linear? int8;
     private Tensor? bf16Weight;
+    private Tensor? graphZeroBias;
 
     public LinearLayer(int inFeatures, int outFeatures, bool hasBias, string name = "linear") : base(name)
     {
@@ -54,6 +55,19 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>
         var y = nn.functional.linear(x.to(ScalarType.BFloat16), bf16Weight).to(ScalarType.Float32);
         if (bias is not null) y = y + bias;
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// This layer's <see cref="CompiledForward.LinearSlots"/> entries of a compiled graph's weight list: FP32
+    /// [W, b, W, W, W] (a zero bias when there is none) or the int8 kernel's; null for BF16 (the graph runs FP32/INT8).
+    /// </summary>
+    internal Tensor[]? GraphTensors()
+    {
+        if (int8 is { } q) return q.GraphTensors(bias);
+        if (bf16Weight is not null) return null;
+        graphZeroBias ??= torch.zeros(OutFeatures, device: weight.device).DetachFromDisposeScope();
+        var b = bias is null ? graphZeroBias : (Tensor)bias;
+        return [weight, b, weight, weight, weight];
     }
 
     /// <summary>Keeps a BF16 copy of the weight for inference and releases the FP32 one.</summary>
@@ -102,6 +116,7 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>
         {
             int8?.Dispose();
             bf16Weight?.Dispose();
+            graphZeroBias?.Dispose();
         }
         base.Dispose(disposing);
     }

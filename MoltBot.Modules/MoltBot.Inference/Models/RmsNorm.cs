@@ -17,6 +17,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    internal Parameter Weight => weight;
+    internal double Eps => eps;
+
     /// <param name="x">[..., dim]</param>
     public override Tensor forward(Tensor x)
     {

@@ -28,6 +28,10 @@ public sealed class RotaryEmbedding : IDisposable
 
     public int MaxPositions { get; }
 
+    /// <summary>[maxPos, d] tables (for the compiled forward).</summary>
+    internal Tensor Cos => cos;
+    internal Tensor Sin => sin;
+
     /// <summary>Rotates <paramref name="x"/> [B, H, T, d] at <paramref name="positions"/> [B, T] (int64).</summary>
     public Tensor Apply(Tensor x, Tensor positions)
     {

@@ -18,6 +18,9 @@ public sealed class SwiGluMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>gate, up, down in the order of <see cref="CompiledForward.Source"/>'s block.</summary>
+    internal IEnumerable<LinearLayer> Projections() => [gate_proj, up_proj, down_proj];
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -33,6 +33,24 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Appends this block's <see cref="CompiledForward.BlockSlots"/> graph tensors; false if a layer cannot run in the graph.</summary>
+    internal bool AddGraphTensors(List<Tensor> list)
+    {
+        list.Add(input_layernorm.Weight);
+        foreach (var linear in self_attn.Projections())
+        {
+            if (linear.GraphTensors() is not { } t) return false;
+            list.AddRange(t);
+        }
+        list.Add(post_attention_layernorm.Weight);
+        foreach (var linear in mlp.Projections())
+        {
+            if (linear.GraphTensors() is not { } t) return false;
+            list.AddRange(t);
+        }
+        return true;
+    }
+
     public Tensor ForwardCached(Tensor x, Tensor positions, RotaryEmbedding rope, KvCache cache, int layer,
         IReadOnlyList<int> slots, IReadOnlyList<int> starts, Tensor slotIndex, Tensor mask)
     {
