@@ -37,7 +37,7 @@ public sealed class CommittedModelTests
         using var student = ModelFolder.LoadDecoder(Path.Combine(Models, "student-lm"), new WeightOnlyKernel());
         Assert.Equal("int8", student.Precision);
         var r = LmEvaluator.Evaluate(teacher, student, heldOut, speedPrompts: 2, threads: 1);
-        Assert.True(r.Top1Agreement >= 0.68, $"top-1 agreement {r.Top1Agreement:P2} < 68% (committed level 0.71; issue target 85%)");
+        Assert.True(r.Top1Agreement >= 0.77, $"top-1 agreement {r.Top1Agreement:P2} < 77% (committed level 0.80; issue target 85%)");
         Assert.True(r.Teacher.BytesOnDisk >= 4 * r.Student!.BytesOnDisk, $"teacher {r.Teacher.BytesOnDisk:N0} bytes vs student {r.Student.BytesOnDisk:N0}");
     }
 
