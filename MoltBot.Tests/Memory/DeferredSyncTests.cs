@@ -64,13 +64,24 @@ public class DeferredSyncTests
             ["Memory:ReplayMarkSeconds"] = "3600",
         });
         var syncer = harness.Get<DatabaseSyncer>();
-        syncer.SyncNow(); // whatever start-up wrote
-        long before = syncer.Syncs;
-        syncer.SyncNow();
+        // LiteDB hands committed pages to its own background disk writer, so what start-up committed may reach the log
+        // stream a little later: sync until a call finds nothing new (a syncer that always fsyncs never gets there).
+        long before = -1;
+        for (int attempt = 0; attempt < 100 && syncer.Syncs != before; attempt++)
+        {
+            before = syncer.Syncs;
+            await Task.Delay(20);
+            syncer.SyncNow();
+        }
         Assert.Equal(before, syncer.Syncs); // nothing written, nothing fsynced
 
         await harness.Get<IConversationStore>().RecordMessageAsync(new ConversationMessage("s1", "web:s", "web:u", "in", "sync me", 7), None);
-        syncer.SyncNow();
+        // The write reaches the log stream once LiteDB's writer runs; then exactly one fsync covers it.
+        for (int attempt = 0; attempt < 250 && syncer.Syncs == before; attempt++)
+        {
+            syncer.SyncNow();
+            if (syncer.Syncs == before) await Task.Delay(20);
+        }
         Assert.Equal(before + 1, syncer.Syncs);
     }
 

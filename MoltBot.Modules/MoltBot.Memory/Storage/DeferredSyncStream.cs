@@ -5,8 +5,9 @@ namespace MoltBot.Memory.Storage;
 /// LiteDB 5 fsyncs the log on every commit (≈ 60 % of the server's CPU per turn here, kernel time included, and the
 /// commit's latency); the event log already makes every message and dialog event durable before a reply, so the
 /// LiteDB side is fsynced by <see cref="DatabaseSyncer"/> every Memory:DatabaseSyncMilliseconds instead.
-/// Writes go straight to the OS (unbuffered), so a process crash loses nothing; only a power loss can drop the last
-/// interval, which start-up restores from the event log (<see cref="MoltBot.Memory.LogReplay"/>).
+/// Writes go straight to the OS (unbuffered), so a process crash loses nothing this stream was given (pages still in
+/// LiteDB's own writer queue can be lost, as before); a power loss can also drop the last interval. Messages either
+/// loses are restored from the event log at start (<see cref="MoltBot.Memory.LogReplay"/>).
 /// Truncation (LiteDB's checkpoint, after the data file was fsynced) is fsynced at once: a log whose truncation was
 /// lost could replay stale pages over newer ones.
 /// </summary>

@@ -8,7 +8,8 @@ namespace MoltBot.Memory.Storage;
 /// <summary>
 /// Group commit: every write goes through one bounded channel to a single writer, which applies whatever has queued
 /// up (up to Memory:MaxBatchSize) in one LiteDB transaction. A write's task completes only after its transaction
-/// committed, i.e. its pages were written to LiteDB's log file (with the OS); that log is fsynced every
+/// committed, i.e. its pages were handed to LiteDB's disk writer, which writes them to the log file (with the OS)
+/// shortly after; that log is fsynced every
 /// Memory:DatabaseSyncMilliseconds (<see cref="DatabaseSyncer"/>), while the event log — every message and dialog
 /// event — is fsynced before it acknowledges (see EventLog), and a start-up replay brings LiteDB's messages up to the
 /// log (see LogReplay). Writes of one batch share the conversation documents they touch (<see cref="WriteBatch"/>).
