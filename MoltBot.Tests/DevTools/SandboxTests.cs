@@ -18,9 +18,9 @@ public partial class SandboxTests : IDisposable
 
     private static string[] HostArgs() => ["--Models:Directory", Path.Combine(RepoRoot.Path, "models"), "--Log:Console", "none"];
 
-    private static (IAnsiConsole Console, StringWriter Output) Capture()
+    private static (IAnsiConsole Console, ObservedStringWriter Output) Capture()
     {
-        var output = new StringWriter();
+        var output = new ObservedStringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No,
@@ -140,18 +140,13 @@ public partial class SandboxTests : IDisposable
         var session = new SandboxSession(new SandboxOptions { Script = script, KeepRunning = true, ReplyTimeoutSeconds = 120, HostArgs = HostArgs() }, console);
         var running = session.RunAsync(stop.Token);
 
-        Uri? url = null;
-        var deadline = DateTime.UtcNow.AddSeconds(180);
-        while (url is null)
-        {
-            Assert.False(running.IsCompleted, "the sandbox ended before printing its URLs: " + output);
-            Assert.True(DateTime.UtcNow < deadline, "no 'keep running' line: " + output);
-            if (KeepRunningLine().Match(output.ToString()) is { Success: true } m) url = new Uri(m.Groups[1].Value);
-            else await Task.Delay(100);
-        }
-        string printed = output.ToString();
-        Assert.Contains("PASSED", printed);
-        foreach (var platform in Platforms.Where(p => p != "web")) Assert.Matches(new Regex($@"  {platform}: http://127\.0\.0\.1:\d+"), printed);
+        bool printed = await output.WaitForAsync(KeepRunningLine().IsMatch, TimeSpan.FromSeconds(180), stopWhenCompleted: running);
+        Assert.False(running.IsCompleted && !printed, "the sandbox ended before printing its URLs: " + output);
+        Assert.True(printed, "no 'keep running' line: " + output);
+        var url = new Uri(KeepRunningLine().Match(output.ToString()).Groups[1].Value);
+        string text = output.ToString();
+        Assert.Contains("PASSED", text);
+        foreach (var platform in Platforms.Where(p => p != "web")) Assert.Matches(new Regex($@"  {platform}: http://127\.0\.0\.1:\d+"), text);
 
         // A developer's own web chat client (what the page does): token, /ws, auth, send → reply.final.
         using var http = new HttpClient { BaseAddress = url };
@@ -184,13 +179,9 @@ public partial class SandboxTests : IDisposable
         using var stop = new CancellationTokenSource();
         // 100 users × the bundled stories × 6 platforms: far from done when the stop comes.
         var running = new SandboxSession(new SandboxOptions { Users = 100, ReplyTimeoutSeconds = 600, HostArgs = HostArgs() }, console).RunAsync(stop.Token);
-        var deadline = DateTime.UtcNow.AddSeconds(180);
-        while (!output.ToString().Contains("script: "))
-        {
-            Assert.False(running.IsCompleted, output.ToString());
-            Assert.True(DateTime.UtcNow < deadline, "the script never started: " + output);
-            await Task.Delay(100);
-        }
+        bool started = await output.WaitForAsync(text => text.Contains("script: "), TimeSpan.FromSeconds(180), stopWhenCompleted: running);
+        Assert.False(running.IsCompleted && !started, output.ToString());
+        Assert.True(started, "the script never started: " + output);
         await stop.CancelAsync();
         var report = await running.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.False(report.Passed);
@@ -203,12 +194,7 @@ public partial class SandboxTests : IDisposable
     {
         string script = await WriteScript("""{ "stories": [ { "name": "greeting", "steps": [ { "user": "hello", "reply": "^Hi" } ] } ] }""");
         await using var p = MoltBotProcess.Start(["sandbox", "--script", script, "--keep-running", "--reply-timeout", "120"]);
-        var deadline = DateTime.UtcNow.AddSeconds(180);
-        while (!p.Stdout.Contains("Press Ctrl+C to stop."))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "never reached keep-running: " + p.Stdout + p.Stderr);
-            await Task.Delay(100);
-        }
+        Assert.True(await p.WaitForStdoutAsync("Press Ctrl+C to stop.", TimeSpan.FromSeconds(180)), "never reached keep-running: " + p.Stdout + p.Stderr);
         Assert.Matches(KeepRunningLine(), p.Stdout);
         p.Terminate();
         Assert.Equal(0, await p.WaitForExitAsync(TimeSpan.FromSeconds(60)));

@@ -8,13 +8,19 @@ namespace MoltBot.Tests.DevTools;
 /// <summary>The simulator's bookkeeping against a platform that misbehaves on purpose (no MoltBot involved).</summary>
 public class UserSimulatorTests
 {
-    /// <summary>Answers "re:TEXT" once, except: "twice" is answered twice, "never" never, "late" after 1.5 s, "refuse" is refused.</summary>
+    /// <summary>
+    /// Answers "re:TEXT" once, except: "once" also makes MoltBot write to a conversation nobody started, "twice" is
+    /// answered twice, "never" never, "late" only once <see cref="ReleaseLate"/> completes (the test releases it after
+    /// the simulator gave up waiting), "refuse" is refused.
+    /// </summary>
     private sealed class MisbehavingPlatform : SimulatedPlatform
     {
         public override string Name => "test";
         public override string Url => "";
         public override IEnumerable<KeyValuePair<string, string>> Settings => [];
         public override string Conversation(int user) => "c" + user;
+
+        public Func<Task> ReleaseLate { get; init; } = () => Task.CompletedTask;
 
         public override Task SendAsync(string conversation, string messageId, string text, string? language, CancellationToken cancellationToken)
         {
@@ -28,7 +34,10 @@ public class UserSimulatorTests
                         OnRefused(conversation, "refused: test");
                         return;
                     case "late":
-                        await Task.Delay(1500);
+                        await ReleaseLate();
+                        break;
+                    case "once":
+                        OnReplied("nobody", "a reminder");
                         break;
                 }
                 OnReplied(conversation, "re:" + text);
@@ -36,17 +45,19 @@ public class UserSimulatorTests
             }, CancellationToken.None);
             return Task.CompletedTask;
         }
-
-        public void Unprompted() => OnReplied("nobody", "a reminder");
     }
+
+    private static bool GaveUpOnLate(string transcript) =>
+        transcript.Split('\n').Any(line => line.Contains(" late ", StringComparison.Ordinal) && line.Contains("(no reply)", StringComparison.Ordinal));
 
     private static Story S(string name, params string[] steps) => new() { Name = name, Steps = steps.Select(s => new StoryStep(s, Reply: "^re:")).ToList() };
 
     [Fact]
     public async Task Lost_late_duplicated_and_refused_replies_are_counted_and_fail_the_run()
     {
-        var platform = new MisbehavingPlatform();
-        var output = new StringWriter();
+        var output = new ObservedStringWriter();
+        // The "late" reply is sent once the transcript shows the simulator gave up on it (its 500 ms timeout passed).
+        var platform = new MisbehavingPlatform { ReleaseLate = () => output.WaitForAsync(GaveUpOnLate, TimeSpan.FromSeconds(60)) };
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, Out = new AnsiConsoleOutput(TextWriter.Synchronized(output)) });
         console.Profile.Width = 240;
         var simulator = new UserSimulator([platform], new SandboxTranscript(console), nlu: null, replyTimeout: TimeSpan.FromMilliseconds(500))
@@ -60,10 +71,7 @@ public class UserSimulatorTests
             S("late", "late"),
             S("refused", "refuse"),
         };
-        var running = simulator.RunAsync(stories, users: 1, CancellationToken.None);
-        await Task.Delay(200);
-        platform.Unprompted();
-        var report = await running;
+        var report = await simulator.RunAsync(stories, users: 1, CancellationToken.None);
 
         var r = Assert.Single(report.Platforms);
         Assert.Equal(5, r.Sent);             // once, twice, never, late, refuse

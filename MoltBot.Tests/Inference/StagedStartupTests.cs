@@ -59,19 +59,19 @@ public class StagedStartupTests
 
         var generator = host.Services.GetRequiredService<ITextGenerator>();
         var request = new GenerationRequest([new("user", "hi")]) { Sampling = new SamplingOptions { MaxNewTokens = 2 } };
-        var generation = Task.Run(async () =>
-        {
-            var tokens = new List<GeneratedToken>();
-            await foreach (var t in generator.GenerateAsync(request, CancellationToken.None)) tokens.Add(t);
-            return tokens;
-        });
-        await Task.Delay(200);
-        Assert.False(generation.IsCompleted); // the language models are not loaded yet
+        // The first MoveNextAsync runs the generator up to its wait for the language models: a generator that did not
+        // wait would fail ("model not loaded") or finish here.
+        var tokens = generator.GenerateAsync(request, CancellationToken.None).GetAsyncEnumerator();
+        var first = tokens.MoveNextAsync().AsTask();
+        Assert.False(first.IsCompleted); // the language models are not loaded yet
 
         gate.SetResult();
         await start.WaitAsync(Timeout);
         Assert.True(registry.IsLoaded);
-        Assert.NotEmpty(await generation.WaitAsync(Timeout));
+        var generated = new List<GeneratedToken>();
+        for (bool more = await first.WaitAsync(Timeout); more; more = await tokens.MoveNextAsync()) generated.Add(tokens.Current);
+        await tokens.DisposeAsync();
+        Assert.NotEmpty(generated);
         Assert.Equal(["teacher-nlu", "student-nlu", "teacher-lm", "student-lm"], registry.Models.Select(m => m.Id));
         report = await health.CheckHealthAsync(r => r.Name == "models");
         Assert.Equal(HealthStatus.Healthy, report.Status);

@@ -14,6 +14,7 @@ public sealed partial class MoltBotProcess : IAsyncDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly Lock _gate = new();
+    private readonly ChangeSignal _output = new(); // pulsed on every stdout/stderr line
 
     private MoltBotProcess(Process process, string root)
     {
@@ -48,13 +49,26 @@ public sealed partial class MoltBotProcess : IAsyncDisposable
         psi.Environment["DOTNET_NOLOGO"] = "1";
         var p = new Process { StartInfo = psi };
         var result = new MoltBotProcess(p, root);
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (result._gate) result._stdout.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (result._gate) result._stderr.AppendLine(e.Data); };
+        p.OutputDataReceived += (_, e) => result.Append(result._stdout, e.Data);
+        p.ErrorDataReceived += (_, e) => result.Append(result._stderr, e.Data);
+        p.Exited += (_, _) => result._output.Pulse();
+        p.EnableRaisingEvents = true;
         p.Start();
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return result;
     }
+
+    private void Append(StringBuilder to, string? line)
+    {
+        if (line is null) return;
+        lock (_gate) to.AppendLine(line);
+        _output.Pulse();
+    }
+
+    /// <summary>True once stdout contains <paramref name="text"/>; false if it does not within <paramref name="timeout"/>.</summary>
+    public Task<bool> WaitForStdoutAsync(string text, TimeSpan timeout) =>
+        _output.WaitUntilAsync(() => Stdout.Contains(text, StringComparison.Ordinal), timeout);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -66,14 +80,10 @@ public sealed partial class MoltBotProcess : IAsyncDisposable
     /// <summary>Waits for the "Now listening on: URL" log line and returns the URL.</summary>
     public async Task<Uri> WaitForListeningAsync(TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var m = ListeningLine().Match(Stderr);
-            if (m.Success) return new Uri(m.Groups[1].Value);
-            if (_process.HasExited) throw new InvalidOperationException("moltbot exited: " + Stderr);
-            await Task.Delay(50);
-        }
+        await _output.WaitUntilAsync(() => ListeningLine().IsMatch(Stderr) || _process.HasExited, timeout);
+        var m = ListeningLine().Match(Stderr);
+        if (m.Success) return new Uri(m.Groups[1].Value);
+        if (_process.HasExited) throw new InvalidOperationException("moltbot exited: " + Stderr);
         throw new TimeoutException("moltbot did not start listening: " + Stderr);
     }
 
