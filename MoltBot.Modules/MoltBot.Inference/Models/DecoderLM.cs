@@ -25,6 +25,7 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         if (!config.TieWordEmbeddings) lm_head = new LinearLayer(config.HiddenSize, config.VocabSize, false);
         rope = new RotaryEmbedding(config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta);
         RegisterComponents();
+        graph = new Lazy<GraphWeights?>(BuildGraph);
     }
 
     public DecoderConfig Config { get; }
@@ -60,7 +61,7 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
             if (starts[i] + t > cache.MaxLength) throw new InvalidOperationException($"sequence exceeds the KV cache length {cache.MaxLength}");
         }
         var start = torch.tensor(startArray, device: device);                                      // [B]
-        if (UseCompiledGraph && device.type == DeviceType.CPU && !torch.is_grad_enabled() && Graph() is { } g)
+        if (UseCompiledGraph && device.type == DeviceType.CPU && !torch.is_grad_enabled() && graph.Value is { } g)
         {
             // One TorchScript call for the whole step (see CompiledForward): same cache, same numbers.
             var logits = (Tensor)CompiledForward.Unit.invoke("decode", tokens, start, torch.tensor(slotArray, device: device),
@@ -90,41 +91,30 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
     public bool UseCompiledGraph { get; set; } = true;
 
     /// <summary>True when <see cref="ForwardCached"/> runs as one compiled graph (inference, no BF16 layer).</summary>
-    public bool RunsCompiledGraph => UseCompiledGraph && model.embed_tokens.weight!.device_type == DeviceType.CPU && Graph() is not null;
+    public bool RunsCompiledGraph => UseCompiledGraph && model.embed_tokens.weight!.device_type == DeviceType.CPU && graph.Value is not null;
 
-    private GraphWeights? graph;
-    private bool graphUnavailable;
-    private readonly object graphGate = new();
+    // Built on first use, once (Lazy's default mode): null when a layer cannot run in the graph (BF16).
+    private readonly Lazy<GraphWeights?> graph;
 
     /// <summary>The flat weight lists of the compiled forward, built once (they reference the live parameters).</summary>
-    private GraphWeights? Graph()
+    private GraphWeights? BuildGraph()
     {
-        if (graph is not null || graphUnavailable) return graph;
-        lock (graphGate)
+        using var scope = NewDisposeScope();
+        var blocks = CompiledForward.BlockTensors(model.layers.Cast<TransformerBlock>());
+        // Embedding.weight makes a new wrapper on every access, owned by the current dispose scope: keep one.
+        var embed = model.embed_tokens.weight!.DetachFromDisposeScope();
+        Tensor[]? head;
+        if (lm_head is { } h) head = h.GraphTensors();
+        else
         {
-            if (graph is not null || graphUnavailable) return graph;
-            using var scope = NewDisposeScope();
-            var blocks = CompiledForward.BlockTensors(model.layers.Cast<TransformerBlock>());
-            // Embedding.weight makes a new wrapper on every access, owned by the current dispose scope: keep one.
-            var embed = model.embed_tokens.weight!.DetachFromDisposeScope();
-            Tensor[]? head;
-            if (lm_head is { } h) head = h.GraphTensors();
-            else
-            {
-                var w = embed;
-                var zero = torch.zeros(Config.VocabSize, device: w.device).DetachFromDisposeScope();
-                head = [w, zero, w, w, w];
-                tiedHeadBias = zero;
-            }
-            if (blocks is null || head is null)
-            {
-                graphUnavailable = true;
-                return null;
-            }
-            var sin = CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope();
-            graph = new GraphWeights(embed, blocks, head, rope.Cos, sin);
-            return graph;
+            var w = embed;
+            var zero = torch.zeros(Config.VocabSize, device: w.device).DetachFromDisposeScope();
+            head = [w, zero, w, w, w];
+            tiedHeadBias = zero;
         }
+        if (blocks is null || head is null) return null;
+        var sin = CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope();
+        return new GraphWeights(embed, blocks, head, rope.Cos, sin);
     }
 
     private Tensor? tiedHeadBias;
@@ -143,8 +133,11 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         if (disposing)
         {
             rope.Dispose();
-            graph?.Sin.Dispose();
-            graph?.Embed.Dispose();
+            if (graph.IsValueCreated && graph.Value is { } g)
+            {
+                g.Sin.Dispose();
+                g.Embed.Dispose();
+            }
             tiedHeadBias?.Dispose();
         }
         base.Dispose(disposing);

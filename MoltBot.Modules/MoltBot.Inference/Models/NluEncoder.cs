@@ -31,6 +31,7 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         pooler = new LinearLayer(config.HiddenSize, config.EmbeddingSize, true);
         rope = new RotaryEmbedding(config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta);
         RegisterComponents();
+        graph = new Lazy<GraphWeights?>(BuildGraph);
     }
 
     public NluEncoderConfig Config { get; }
@@ -63,7 +64,7 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
     public NluBatchOutput Predict(Tensor tokens, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        if (UseCompiledGraph && tokens.device_type == DeviceType.CPU && !torch.is_grad_enabled() && Graph() is { } g)
+        if (UseCompiledGraph && tokens.device_type == DeviceType.CPU && !torch.is_grad_enabled() && graph.Value is { } g)
         {
             var (probs, tags, emb) = ((Tensor, Tensor, Tensor))CompiledForward.Unit.invoke("nlu", tokens, attentionMask.to(ScalarType.Bool),
                 g.Embed, g.Cos, g.Sin, g.Blocks, Config.NumHiddenLayers, encoder.norm.Weight, g.Heads,
@@ -79,34 +80,23 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
     public bool UseCompiledGraph { get; set; } = true;
 
     /// <summary>True when <see cref="Predict"/> runs as one compiled graph (inference, no BF16 layer).</summary>
-    public bool RunsCompiledGraph => UseCompiledGraph && Graph() is not null;
+    public bool RunsCompiledGraph => UseCompiledGraph && graph.Value is not null;
 
-    private GraphWeights? graph;
-    private bool graphUnavailable;
-    private readonly object graphGate = new();
+    // Built on first use, once (Lazy's default mode): null when a layer cannot run in the graph (BF16).
+    private readonly Lazy<GraphWeights?> graph;
 
-    private GraphWeights? Graph()
+    private GraphWeights? BuildGraph()
     {
-        if (graph is not null || graphUnavailable) return graph;
-        lock (graphGate)
+        var blocks = CompiledForward.BlockTensors(encoder.layers.Cast<TransformerBlock>());
+        var heads = new List<Tensor>();
+        foreach (var head in new[] { intent_head, tag_head, pooler })
         {
-            if (graph is not null || graphUnavailable) return graph;
-            var blocks = CompiledForward.BlockTensors(encoder.layers.Cast<TransformerBlock>());
-            var heads = new List<Tensor>();
-            foreach (var head in new[] { intent_head, tag_head, pooler })
-            {
-                if (head.GraphTensors() is not { } t) break;
-                heads.AddRange(t);
-            }
-            if (blocks is null || heads.Count != 3 * CompiledForward.LinearSlots)
-            {
-                graphUnavailable = true;
-                return null;
-            }
-            using var scope = NewDisposeScope();
-            graph = new GraphWeights(encoder.embed_tokens.weight!.DetachFromDisposeScope(), blocks, heads.ToArray(), rope.Cos, CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope());
-            return graph;
+            if (head.GraphTensors() is not { } t) break;
+            heads.AddRange(t);
         }
+        if (blocks is null || heads.Count != 3 * CompiledForward.LinearSlots) return null;
+        using var scope = NewDisposeScope();
+        return new GraphWeights(encoder.embed_tokens.weight!.DetachFromDisposeScope(), blocks, heads.ToArray(), rope.Cos, CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope());
     }
 
     private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Heads, Tensor Cos, Tensor Sin);
@@ -119,8 +109,11 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         if (disposing)
         {
             rope.Dispose();
-            graph?.Sin.Dispose();
-            graph?.Embed.Dispose();
+            if (graph.IsValueCreated && graph.Value is { } g)
+            {
+                g.Sin.Dispose();
+                g.Embed.Dispose();
+            }
         }
         base.Dispose(disposing);
     }
