@@ -28,20 +28,26 @@ public sealed class EntitySpanAlignmentTests
         { "weather in 🌧️ Zürich tomorrow", "location", "Zürich" },
     };
 
+    /// <summary>The bundled tokenizer's tokens of <paramref name="text"/> and the gold BIO tags of the one entity in it.</summary>
+    private static (TextTokenizer Tokenizer, MoltBot.Inference.Models.NluEncoderConfig Config, EntitySpan Gold, int Utf16Start, int[] Ids, TokenSpan[] Spans, int[] Tags)
+        Tagged(string text, string type, string value)
+    {
+        var tokenizer = TextTokenizer.Load(Folder);
+        var config = MoltBot.Inference.Models.NluEncoderConfig.Load(Path.Combine(Folder, "config.json"));
+        int utf16 = text.IndexOf(value, StringComparison.Ordinal);
+        int cpStart = TextOffsets.ToCodePoint(text, utf16);
+        var gold = new EntitySpan(type, value, cpStart, cpStart + TextOffsets.CodePointLength(value));
+        var ids = tokenizer.Encode(text).ToArray();
+        var spans = TokenAligner.Load(Folder).Align(text, ids);
+        return (tokenizer, config, gold, utf16, ids, spans, BioCodec.Encode(spans, [gold], config.BioTags));
+    }
+
     [Theory]
     [MemberData(nameof(TrickySpans))]
     public void Gold_tags_decode_back_to_the_exact_span(string text, string type, string value)
     {
-        var tokenizer = TextTokenizer.Load(Folder);
-        var aligner = TokenAligner.Load(Folder);
-        var config = MoltBot.Inference.Models.NluEncoderConfig.Load(Path.Combine(Folder, "config.json"));
-        int utf16 = text.IndexOf(value, StringComparison.Ordinal);
-        int cpStart = TextOffsets.ToCodePoint(text, utf16), cpEnd = cpStart + TextOffsets.CodePointLength(value);
-        var gold = new EntitySpan(type, value, cpStart, cpEnd);
+        var (tokenizer, config, gold, utf16, ids, spans, tags) = Tagged(text, type, value);
 
-        var ids = tokenizer.Encode(text).ToArray();
-        var spans = aligner.Align(text, ids);
-        var tags = BioCodec.Encode(spans, [gold], config.BioTags);
 
         Assert.Equal([gold], BioCodec.Decode(text, spans, tags, config.BioTags));
 
@@ -55,15 +61,8 @@ public sealed class EntitySpanAlignmentTests
     [MemberData(nameof(TrickySpans))]
     public void A_B_or_O_predicted_on_a_piece_inside_a_word_does_not_cut_the_entity(string text, string type, string value)
     {
-        var tokenizer = TextTokenizer.Load(Folder);
-        var aligner = TokenAligner.Load(Folder);
-        var config = MoltBot.Inference.Models.NluEncoderConfig.Load(Path.Combine(Folder, "config.json"));
-        int utf16 = text.IndexOf(value, StringComparison.Ordinal);
-        int cpStart = TextOffsets.ToCodePoint(text, utf16), cpEnd = cpStart + TextOffsets.CodePointLength(value);
-        var gold = new EntitySpan(type, value, cpStart, cpEnd);
-        var ids = tokenizer.Encode(text).ToArray();
-        var spans = aligner.Align(text, ids);
-        var tags = BioCodec.Encode(spans, [gold], config.BioTags);
+        var (tokenizer, config, gold, utf16, ids, spans, tags) = Tagged(text, type, value);
+        int cpStart = gold.Start, cpEnd = gold.End;
         var runes = text.EnumerateRunes().ToArray();
         int b = config.BioTags.ToList().IndexOf("B-" + type), o = config.BioTags.ToList().IndexOf("O");
         // Pieces that continue a word inside the entity ("0" of "10", "aulo" of "Paulo", a CJK character's last byte).
