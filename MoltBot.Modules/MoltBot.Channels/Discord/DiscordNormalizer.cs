@@ -60,7 +60,7 @@ public static class DiscordNormalizer
                 string? mime = Str(a, "content_type");
                 attachments.Add(new Attachment
                 {
-                    Kind = mime?.StartsWith("image/", StringComparison.Ordinal) == true ? "image" : mime?.StartsWith("audio/", StringComparison.Ordinal) == true ? "audio" : "file",
+                    Kind = AttachmentKinds.FromMimeType(mime),
                     Id = Str(a, "id"),
                     Url = Str(a, "url"),
                     MimeType = mime,
@@ -70,7 +70,7 @@ public static class DiscordNormalizer
             }
         }
         var kind = edit ? MessageType.Edit
-            : attachments.Count > 0 ? attachments[0].Kind switch { "image" => MessageType.Image, "audio" => MessageType.Audio, _ => MessageType.File }
+            : attachments.Count > 0 ? AttachmentKinds.MessageTypeOf(attachments[0].Kind)
             : text.StartsWith('/') || text.StartsWith('!') ? MessageType.Command
             : MessageType.Text;
         string? edited = Str(d, "edited_timestamp");

@@ -1,3 +1,4 @@
+using MoltBot.Channels.Common;
 using System.Text.Json;
 using MoltBot.Contracts.Messaging;
 
@@ -35,8 +36,7 @@ public static class BlueBubblesNormalizer
                 string? mime = Str(a, "mimeType");
                 attachments.Add(new Attachment
                 {
-                    Kind = mime?.StartsWith("image/", StringComparison.Ordinal) == true ? "image"
-                        : mime?.StartsWith("audio/", StringComparison.Ordinal) == true ? "audio" : "file",
+                    Kind = AttachmentKinds.FromMimeType(mime),
                     Id = Str(a, "guid"),
                     MimeType = mime,
                     FileName = Str(a, "transferName"),
@@ -47,7 +47,7 @@ public static class BlueBubblesNormalizer
             text = text.Replace("\uFFFC", "").Trim();
             if (attachments.Count > 0)
             {
-                kind = attachments[0].Kind switch { "image" => MessageType.Image, "audio" => MessageType.Audio, _ => MessageType.File };
+                kind = AttachmentKinds.MessageTypeOf(attachments[0].Kind);
             }
         }
 

@@ -72,7 +72,7 @@ public static class SlackNormalizer
                 string? mime = Str(f, "mimetype");
                 attachments.Add(new Attachment
                 {
-                    Kind = mime?.StartsWith("image/", StringComparison.Ordinal) == true ? "image" : mime?.StartsWith("audio/", StringComparison.Ordinal) == true ? "audio" : "file",
+                    Kind = AttachmentKinds.FromMimeType(mime),
                     Id = Str(f, "id"),
                     Url = Str(f, "url_private"),
                     MimeType = mime,
@@ -82,7 +82,7 @@ public static class SlackNormalizer
             }
             if (kind == MessageType.Text && attachments.Count > 0)
             {
-                kind = attachments[0].Kind switch { "image" => MessageType.Image, "audio" => MessageType.Audio, _ => MessageType.File };
+                kind = AttachmentKinds.MessageTypeOf(attachments[0].Kind);
             }
         }
         if (kind == MessageType.Text && text.StartsWith('/')) kind = MessageType.Command;
