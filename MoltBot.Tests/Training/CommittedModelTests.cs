@@ -9,7 +9,7 @@ namespace MoltBot.Tests.Training;
 /// <summary>
 /// The bundled models, scored on the held-out splits. The student-vs-teacher ratio and size targets are the issue's;
 /// the absolute accuracy, entity-F1 and agreement checks are regression floors at the level the committed models
-/// reach (their MODEL_CARD.md numbers): below the issue's targets for teacher accuracy (95%) and LM agreement (85%); the student's entity F1 floor (0.92) sits above the issue's 0.90. See the cards.
+/// reach (their MODEL_CARD.md numbers): below the issue's targets for teacher accuracy (95%) and LM agreement (85%); the student's entity F1 floor (0.93) sits above the issue's 0.90. See the cards.
 /// </summary>
 public sealed class CommittedModelTests
 {
@@ -52,9 +52,9 @@ public sealed class CommittedModelTests
 /// <summary>Checks for the bundled NLU models: the issue's student/teacher ratio, and floors at the committed level.</summary>
 public static class NluTargets
 {
-    /// <summary>Committed teacher: 0.875 on test.jsonl (963 sentences; issue target 0.95, not met).</summary>
-    public const double TeacherAccuracyFloor = 0.865;
+    /// <summary>Committed teacher: 0.9065 on test.jsonl (963 sentences; issue target 0.95, not met).</summary>
+    public const double TeacherAccuracyFloor = 0.895;
     public const double StudentShareOfTeacher = 0.98;
-    /// <summary>Committed INT8 student: 0.931 (issue target 0.90, met).</summary>
-    public const double StudentEntityF1Floor = 0.92;
+    /// <summary>Committed INT8 student: 0.941 (issue target 0.90, met).</summary>
+    public const double StudentEntityF1Floor = 0.93;
 }

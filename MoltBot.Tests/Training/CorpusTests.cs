@@ -55,6 +55,64 @@ public sealed class CorpusTests
     }
 
     [Fact]
+    public void Train_only_phrasings_leave_dev_and_test_unchanged_and_reach_train_only()
+    {
+        using var dir = new TempDir();
+        CopyTree(Path.Combine(CorpusDir, "nlu"), dir.Path);
+        string trainOnly = Path.Combine(dir.Path, "templates", NluCorpusBuilder.TrainOnlyFolder);
+        Assert.True(Directory.GetFiles(trainOnly, "*.txt").Length > 0, "the committed corpus has train-only phrasings");
+
+        var withExtra = NluCorpusBuilder.Build(dir.Path, new NluCorpusOptions());
+        Directory.Delete(trainOnly, recursive: true);
+        var without = NluCorpusBuilder.Build(dir.Path, new NluCorpusOptions());
+
+        // The held-out split is exactly the one the main files alone give.
+        Assert.Equal(without.Dev.Select(Key), withExtra.Dev.Select(Key));
+        Assert.Equal(without.Test.Select(Key), withExtra.Test.Select(Key));
+        Assert.True(withExtra.Train.Count > without.Train.Count);
+        var baseTrain = without.Train.Select(Key).ToHashSet();
+        Assert.Contains(withExtra.Train, e => !baseTrain.Contains(Key(e)));
+    }
+
+    [Fact]
+    public void A_train_only_phrasing_that_matches_a_held_out_phrasing_is_dropped()
+    {
+        using var dir = new TempDir();
+        CopyTree(Path.Combine(CorpusDir, "nlu"), dir.Path);
+        string trainOnly = Path.Combine(dir.Path, "templates", NluCorpusBuilder.TrainOnlyFolder);
+        Directory.Delete(trainOnly, recursive: true);
+        Directory.CreateDirectory(trainOnly);
+        var reference = NluCorpusBuilder.Build(dir.Path, new NluCorpusOptions());
+        // A held-out sentence without slots is its own phrasing; re-type it with other case and punctuation.
+        var heldOut = reference.Test.First(e => e.Lang == "en" && e.Entities.Count == 0 && e.Text.Length > 6);
+        string retyped = heldOut.Text.ToUpperInvariant().TrimEnd('?', '!', '.') + " !!";
+        // Under the same intent it would leak the held-out phrasing; under another one it would also contradict its label.
+        string otherIntent = Intents.All.First(i => i != heldOut.Intent);
+        File.WriteAllLines(Path.Combine(trainOnly, $"en.{heldOut.Intent}.txt"), ["# test", retyped]);
+        File.WriteAllLines(Path.Combine(trainOnly, $"en.{otherIntent}.txt"), [retyped.ToLowerInvariant(), "a phrasing nobody else wrote, surely"]);
+
+        var built = NluCorpusBuilder.Build(dir.Path, new NluCorpusOptions());
+
+        Assert.Equal(NluCorpusBuilder.NormalisedPhrasing(heldOut.Text), NluCorpusBuilder.NormalisedPhrasing(retyped));
+        Assert.DoesNotContain(built.Train, e => NluCorpusBuilder.NormalisedPhrasing(e.Text) == NluCorpusBuilder.NormalisedPhrasing(heldOut.Text));
+        Assert.Contains(built.Train, e => e.Text == "a phrasing nobody else wrote, surely");
+        Assert.Equal(reference.Test.Select(Key), built.Test.Select(Key));
+        Assert.Equal(reference.TemplatesPerLangIntent[$"en.{heldOut.Intent}"], built.TemplatesPerLangIntent[$"en.{heldOut.Intent}"]);
+        Assert.Equal(reference.TemplatesPerLangIntent[$"en.{otherIntent}"] + 1, built.TemplatesPerLangIntent[$"en.{otherIntent}"]);
+    }
+
+    private static string Key(NluExample e) =>
+        $"{e.Lang}|{e.Intent}|{e.Text}|{string.Join(",", e.Entities.Select(s => $"{s.Type}:{s.Start}-{s.End}"))}";
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            if (Path.GetExtension(f) == ".txt") File.Copy(f, Path.Combine(to, Path.GetRelativePath(from, f)));
+    }
+
+    [Fact]
     public void Dialog_corpus_alternates_roles_and_holds_out_unseen_slot_values()
     {
         var corpus = DialogCorpusBuilder.Build(Path.Combine(CorpusDir, "dialog"), Path.Combine(CorpusDir, "nlu", "slots"), new DialogCorpusOptions());

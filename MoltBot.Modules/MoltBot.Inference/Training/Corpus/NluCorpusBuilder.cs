@@ -19,7 +19,10 @@ public sealed record NluCorpus(IReadOnlyList<NluExample> Train, IReadOnlyList<Nl
 /// <summary>
 /// Expands the phrasing templates (templates/&lt;lang&gt;.&lt;intent&gt;.txt) with slot values into train/dev/test.
 /// The split is made over phrasings, before expansion, so no template that produced a test sentence produced a
-/// training sentence. Everything is seeded: the same inputs give byte-identical files.
+/// training sentence. Phrasings in templates/train-only/&lt;lang&gt;.&lt;intent&gt;.txt were written after the split was
+/// frozen: they go to train only and leave the dev/test phrasings exactly where they were (adding them to the main
+/// files would reshuffle the split); one that matches any main phrasing after normalisation is dropped, so a held-out
+/// phrasing can never reach train this way. Everything is seeded: the same inputs give byte-identical files.
 /// </summary>
 public static class NluCorpusBuilder
 {
@@ -37,8 +40,7 @@ public static class NluCorpusBuilder
             {
                 string file = Path.Combine(templatesDir, $"{lang}.{intent}.txt");
                 if (!File.Exists(file)) throw new FileNotFoundException($"template file '{file}' is missing", file);
-                var templates = File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'))
-                    .Distinct(StringComparer.Ordinal).Select(t => new SlotTemplate(t)).ToList();
+                var templates = ReadTemplateLines(file).Select(t => new SlotTemplate(t)).ToList();
                 counts[$"{lang}.{intent}"] = templates.Count;
                 var rng = new Random(options.Seed ^ StableHash.Of($"{lang}/{intent}"));
                 var order = templates.OrderBy(_ => rng.Next()).ToList();
@@ -51,9 +53,45 @@ public static class NluCorpusBuilder
                     target.AddRange(Expand(order[i], lang, intent, slots, fills, rng));
                 }
             }
+            // After the main split (same rng sequence as before, so dev/test stay byte-identical). A train-only phrasing
+            // that matches a main phrasing of any intent is dropped: under the same intent it would be a duplicate (or a
+            // held-out phrasing leaking into train), under another one a contradicting label.
+            var main = Intents.All.SelectMany(i => ReadTemplateLines(Path.Combine(templatesDir, $"{lang}.{i}.txt")))
+                .Select(NormalisedPhrasing).ToHashSet(StringComparer.Ordinal);
+            foreach (var intent in Intents.All)
+            {
+                string file = Path.Combine(templatesDir, TrainOnlyFolder, $"{lang}.{intent}.txt");
+                if (!File.Exists(file)) continue;
+                var extra = ReadTemplateLines(file).Where(t => !main.Contains(NormalisedPhrasing(t))).Select(t => new SlotTemplate(t)).ToList();
+                counts[$"{lang}.{intent}"] += extra.Count;
+                var rng = new Random(options.Seed ^ StableHash.Of($"{lang}/{intent}/train-only"));
+                foreach (var template in extra) train.AddRange(Expand(template, lang, intent, slots, options.TrainFillsPerTemplate, rng));
+            }
         }
         var shuffle = new Random(options.Seed);
         return new NluCorpus(train.OrderBy(_ => shuffle.Next()).ToList(), dev, test, counts);
+    }
+
+    /// <summary>Folder under templates/ whose phrasings only ever produce training sentences.</summary>
+    public const string TrainOnlyFolder = "train-only";
+
+    private static List<string> ReadTemplateLines(string file) =>
+        File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// A phrasing's identity for leak checks: lower case, letters/digits/slot markers only, single spaces (so "Help me!"
+    /// and "help me" are the same phrasing).
+    /// </summary>
+    public static string NormalisedPhrasing(string template)
+    {
+        var sb = new System.Text.StringBuilder(template.Length);
+        bool space = false;
+        foreach (char c in template.ToLowerInvariant())
+        {
+            if (char.IsLetterOrDigit(c) || c is '{' or '}' or '_') { if (space && sb.Length > 0) sb.Append(' '); sb.Append(c); space = false; }
+            else space = true;
+        }
+        return sb.ToString();
     }
 
     public static void Write(NluCorpus corpus, string outDir)
