@@ -496,7 +496,7 @@ public sealed class HnswIndex : IDisposable
     private float Distance(float[] q, int slot) =>
         1f - VectorMath.DotUnchecked(ref MemoryMarshal.GetArrayDataReference(q), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension), Dimension);
 
-    /// <summary>Approximate cosine distance from the int8 codes of the query (in the scratch) and of a stored vector.</summary>
+    /// <summary>Approximate cosine distance from the prepared query (int8 weights in the scratch) and a stored 4-bit code.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float QuantizedDistance(Scratch s, int slot) =>
         1f - s.QueryOffset - s.QueryScale * NibbleQuantizer.Dot(ref MemoryMarshal.GetArrayDataReference(s.QueryWeights), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), _codeBase + slot * _codeBytes), _codeBytes);
