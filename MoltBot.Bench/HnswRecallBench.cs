@@ -20,11 +20,11 @@ namespace MoltBot.Bench;
 /// </summary>
 public static class HnswRecallBench
 {
-    public sealed record Settings(int M, int EfConstruction, int[] EfSweep, int Queries, int RecallQueries, int K, string? IndexCache, string OutDir);
+    public sealed record Settings(int M, int EfConstruction, int[] EfSweep, int Queries, int RecallQueries, int K, string? IndexCache, string OutDir, bool QuantizedWalk = false);
 
     public sealed record EfResult(int Ef, double P50Ms, double P99Ms, double CpuMsPerQuery, double Recall);
 
-    public sealed record Report(string Dataset, int N, int Dim, int M, int EfConstruction, double BuildSeconds, double InsertsPerSecond,
+    public sealed record Report(string Dataset, int N, int Dim, int M, int EfConstruction, bool QuantizedWalk, double BuildSeconds, double InsertsPerSecond,
         bool BuiltNow, int Queries, int RecallQueries, int K, string LoadAverage, IReadOnlyList<EfResult> Results);
 
     /// <summary>n isotropic Gaussian vectors (Box-Muller, seed 1), as the issue asks; queries are drawn the same way.</summary>
@@ -120,9 +120,9 @@ public static class HnswRecallBench
             var r = new EfResult(ef, ToMs(hist.GetValueAtPercentile(50)), ToMs(hist.GetValueAtPercentile(99)), cpuMs, (double)hit / (recallQueries * s.K));
             results.Add(r);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"hnsw {dataset} M={s.M} efC={s.EfConstruction} ef={ef}: query p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, cpu {r.CpuMsPerQuery:F3} ms/query; recall@{s.K} {r.Recall:F4} ({recallQueries} queries)"));
+                $"hnsw {dataset} M={s.M} efC={s.EfConstruction} walk={(s.QuantizedWalk ? "4-bit" : "float")} ef={ef}: query p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, cpu {r.CpuMsPerQuery:F3} ms/query; recall@{s.K} {r.Recall:F4} ({recallQueries} queries)"));
         }
-        var report = new Report(dataset, n, dim, s.M, s.EfConstruction, buildSeconds, n / buildSeconds, builtNow, queries.Length, recallQueries, s.K, LoadAverage(), results);
+        var report = new Report(dataset, n, dim, s.M, s.EfConstruction, s.QuantizedWalk, buildSeconds, n / buildSeconds, builtNow, queries.Length, recallQueries, s.K, LoadAverage(), results);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"hnsw {dataset}: build {buildSeconds:F1} s ({report.InsertsPerSecond:F0} inserts/s{(builtNow ? "" : ", from the cached run")}); load average {report.LoadAverage}"));
         Console.WriteLine("results: " + Write(s.OutDir, report));
@@ -135,11 +135,11 @@ public static class HnswRecallBench
         if (cache is not null && File.Exists(cache))
         {
             using var f = File.OpenRead(cache);
-            var (loaded, mark) = HnswIndex.Load(f, 0);
+            var (loaded, mark) = HnswIndex.Load(f, 0, s.QuantizedWalk); // the graph is the same for either walk
             if (loaded.Count == data.Length) return (loaded, mark > 0 ? mark / 1000.0 : double.NaN, false); // NaN: built elsewhere, time unknown
             loaded.Dispose();
         }
-        var index = new HnswIndex(data[0].Length, new HnswParameters(s.M, s.EfConstruction));
+        var index = new HnswIndex(data[0].Length, new HnswParameters(s.M, s.EfConstruction, QuantizedWalk: s.QuantizedWalk));
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < data.Length; i++) index.Add(i, data[i]);
         double seconds = sw.Elapsed.TotalSeconds;
@@ -184,7 +184,7 @@ public static class HnswRecallBench
         File.WriteAllText(basePath + ".json", JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         var md = new StringBuilder();
         md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"HNSW {report.Dataset}: n={report.N}, dim={report.Dim}, M={report.M}, efC={report.EfConstruction}, build {report.BuildSeconds:F1} s ({report.InsertsPerSecond:F0} inserts/s), load average {report.LoadAverage}"));
+            $"HNSW {report.Dataset}: n={report.N}, dim={report.Dim}, M={report.M}, efC={report.EfConstruction}, walk={(report.QuantizedWalk ? "4-bit codes + float re-rank" : "float")}, build {report.BuildSeconds:F1} s ({report.InsertsPerSecond:F0} inserts/s), load average {report.LoadAverage}"));
         md.AppendLine();
         md.AppendLine($"| ef | p50 ms | p99 ms | CPU ms/query | recall@{report.K} |");
         md.AppendLine("| ---: | ---: | ---: | ---: | ---: |");

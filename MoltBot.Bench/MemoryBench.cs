@@ -14,7 +14,7 @@ namespace MoltBot.Bench;
 /// <summary>
 /// `dotnet run -c Release --project MoltBot.Bench -- memory [hnsw|hnsw-sentences|eventlog|profile|all] [options]`:
 /// HNSW build rate, query p50/p99 and recall@10 against brute force (<see cref="HnswRecallBench"/>; options --n N
-/// --dim D --m M --efc E --ef E1,E2,... --queries Q --recall-queries R --k K --index-cache DIR --out DIR, and for
+/// --dim D --m M --efc E --ef E1,E2,... --queries Q --recall-queries R --k K --index-cache DIR --out DIR --quantized-walk (4-bit walk), and for
 /// hnsw-sentences --model student-nlu|teacher-nlu --fills F); event-log append throughput with group commit
 /// (--events N --writers W); memory start-up over a big event log with and without the segment index snapshots
 /// (eventlog-open --events N --segment-mb M --runs R); profile cache hit latency (--lookups N).
@@ -39,7 +39,8 @@ public static class MemoryBench
             var d = new HnswParameters();
             var settings = new HnswRecallBench.Settings(Arg("m", d.M), Arg("efc", d.EfConstruction),
                 (Text("ef") ?? d.EfSearch.ToString(CultureInfo.InvariantCulture)).Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture)).ToArray(),
-                Arg("queries", 1_000), Arg("recall-queries", 500), Arg("k", 10), Text("index-cache"), Text("out") ?? Path.Combine(RepoRoot(), "bench-results"));
+                Arg("queries", 1_000), Arg("recall-queries", 500), Arg("k", 10), Text("index-cache"), Text("out") ?? Path.Combine(RepoRoot(), "bench-results"),
+                QuantizedWalk: args.Contains("--quantized-walk"));
             if (what == "hnsw-sentences") HnswRecallBench.Sentences(RepoRoot(), Text("model") ?? "student-nlu", Arg("fills", 0), Arg("n", 1_000_000), settings);
             else HnswRecallBench.RandomGaussian(Arg("n", 100_000), Arg("dim", 128), settings);
         }

@@ -57,6 +57,12 @@ public sealed class MemoryOptions : IValidatableObject
     [Range(8, 4_096, ErrorMessage = "Memory:HnswEfSearch must be between 8 and 4096.")]
     public int HnswEfSearch { get; set; } = 64;
 
+    /// <summary>
+    /// Queries walk the HNSW graph on 4-bit codes and re-rank with exact floats: for large indexes (≈ 100,000+
+    /// vectors) of spread-out vectors; off by default because clustered sentence embeddings lose recall at small ef.
+    /// </summary>
+    public bool HnswQuantizedWalk { get; set; }
+
     /// <summary>How often a changed vector index is snapshotted to disk (also at shutdown and after a user deletion).</summary>
     [Range(1, 86_400, ErrorMessage = "Memory:VectorSnapshotSeconds must be between 1 and 86400.")]
     public int VectorSnapshotSeconds { get; set; } = 300;

@@ -26,7 +26,7 @@ public sealed class VectorMemory(MemoryDatabase database, GroupCommitWriter writ
     /// <summary>The index, or null while no vector was ever stored.</summary>
     public HnswIndex? Index => _index;
 
-    private HnswParameters Parameters => new(options.Value.HnswM, options.Value.HnswEfConstruction, options.Value.HnswEfSearch);
+    private HnswParameters Parameters => new(options.Value.HnswM, options.Value.HnswEfConstruction, options.Value.HnswEfSearch, QuantizedWalk: options.Value.HnswQuantizedWalk);
 
     /// <summary>Loads the snapshot and reconciles it with LiteDB (or rebuilds it). Returns (replayed, removed).</summary>
     public (int Added, int Removed) Load()
@@ -37,7 +37,7 @@ public sealed class VectorMemory(MemoryDatabase database, GroupCommitWriter writ
             try
             {
                 using var f = File.OpenRead(path);
-                var (loaded, mark) = HnswIndex.Load(f, options.Value.HnswEfSearch);
+                var (loaded, mark) = HnswIndex.Load(f, options.Value.HnswEfSearch, options.Value.HnswQuantizedWalk);
                 _index = loaded;
                 // Ids the snapshot used are never handed out again, even if LiteDB lost their documents in a crash.
                 _nextId = Math.Max(_nextId, mark);

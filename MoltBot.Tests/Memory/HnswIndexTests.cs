@@ -11,13 +11,15 @@ public class HnswIndexTests
         return index;
     }
 
-    [Fact]
-    public void Recall_at_10_on_5000_random_128d_vectors_is_at_least_095()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // 4-bit walk, float re-rank
+    public void Recall_at_10_on_5000_random_128d_vectors_is_at_least_095(bool quantizedWalk)
     {
         // Isotropic random vectors are the hardest case; 100,000 of them are measured in MoltBot.Bench (memory hnsw).
         var data = VectorData.RandomGaussian(5_000, 128, seed: 1);
         var queries = VectorData.RandomGaussian(100, 128, seed: 2);
-        using var index = Build(data, new HnswParameters(M: 24, EfConstruction: 200, EfSearch: 300));
+        using var index = Build(data, new HnswParameters(M: 24, EfConstruction: 200, EfSearch: 300, QuantizedWalk: quantizedWalk));
 
         double recall = VectorData.RecallAt(index, data, queries, k: 10, ef: 300);
 
@@ -47,12 +49,14 @@ public class HnswIndexTests
         Assert.True(found >= 198, $"{found}/200 found themselves");
     }
 
-    [Fact]
-    public void Insert_delete_persist_reload_round_trip()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Insert_delete_persist_reload_round_trip(bool quantizedWalk)
     {
         var data = VectorData.RandomGaussian(3_000, 64, seed: 6);
         var queries = VectorData.RandomGaussian(50, 64, seed: 7);
-        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 150, EfSearch: 100));
+        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 150, EfSearch: 100, QuantizedWalk: quantizedWalk));
         var deleted = Enumerable.Range(0, data.Length).Where(i => i % 3 == 0).Select(i => (long)i).ToHashSet();
         foreach (long id in deleted) Assert.True(index.Remove(id));
         Assert.False(index.Remove(0));
@@ -70,6 +74,7 @@ public class HnswIndexTests
         using var _ = reloaded;
 
         Assert.Equal(4242, mark);
+        Assert.Equal(quantizedWalk, reloaded.Parameters.QuantizedWalk);
         Assert.Equal(index.Count, reloaded.Count);
         Assert.All(deleted, id => Assert.False(reloaded.Contains(id)));
         foreach (var q in queries)
@@ -82,6 +87,60 @@ public class HnswIndexTests
         Assert.Equal(100_000, reloaded.Search(data[0], 1)[0].Id);
         Assert.True(reloaded.Remove(100_000));
         Assert.Null(reloaded.GetVector(100_000));
+    }
+
+    [Fact]
+    public void The_walk_codes_follow_the_data_when_its_distribution_moves()
+    {
+        // The 4-bit ranges are learned from the first vectors and relearned as the index grows: the first 300 are
+        // near-copies of one direction (a tiny range), the 3,000 after them spread out; with the first ranges kept,
+        // every later component would clamp to the end levels.
+        var first = VectorData.RandomGaussian(300, 64, seed: 40).Select(v => v.Select(x => 3f + 0.02f * x).ToArray()).ToArray();
+        var later = VectorData.RandomGaussian(3_000, 64, seed: 41);
+        var data = first.Concat(later).ToArray();
+        var queries = VectorData.RandomGaussian(60, 64, seed: 42);
+        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 150, EfSearch: 80, QuantizedWalk: true));
+        using var floats = Build(data, new HnswParameters(M: 12, EfConstruction: 150, EfSearch: 80));
+
+        double recall = VectorData.RecallAt(index, data, queries, k: 10, ef: 80);
+        double reference = VectorData.RecallAt(floats, data, queries, k: 10, ef: 80); // same graph, float walk
+
+        Assert.True(recall >= 0.8 && recall >= reference - 0.06, $"recall@10 = {recall:F3} (float walk {reference:F3})");
+    }
+
+    [Fact]
+    public void A_version_1_snapshot_without_code_statistics_still_loads()
+    {
+        var data = VectorData.RandomGaussian(1_500, 32, seed: 43);
+        var queries = VectorData.RandomGaussian(40, 32, seed: 44);
+        using var index = Build(data, new HnswParameters(M: 8, EfConstruction: 100, EfSearch: 60, QuantizedWalk: true));
+        using var file = new MemoryStream();
+        index.Save(file, mark: 7);
+
+        // Version 1 is version 2 without the block after the 52-byte header (walk flag, has-statistics flag,
+        // trainedOn, centre[], step[]).
+        const int header = 52;
+        var v2 = file.ToArray().AsSpan(0, (int)file.Length - 8).ToArray();
+        var v1 = v2[..header].Concat(v2[(header + 4 + 4 + 4 + 2 * 32 * 4)..]).ToArray();
+        BitConverter.GetBytes(1).CopyTo(v1, 8);
+        ulong hash = 14695981039346656037UL;
+        foreach (byte b in v1) hash = (hash ^ b) * 1099511628211UL;
+        using var old = new MemoryStream(v1.Concat(BitConverter.GetBytes(hash)).ToArray());
+
+        var (reloaded, mark) = HnswIndex.Load(old, efSearch: 60, quantizedWalk: true);
+        using var _ = reloaded;
+
+        Assert.Equal(7, mark);
+        Assert.True(reloaded.Parameters.QuantizedWalk);
+        Assert.Equal(index.Count, reloaded.Count);
+        double recall = VectorData.RecallAt(reloaded, data, queries, k: 10, ef: 60);
+        Assert.True(recall >= 0.95, $"recall@10 after loading a version 1 snapshot = {recall:F3}");
+        var unknown = (byte[])v1.Clone();
+        BitConverter.GetBytes(3).CopyTo(unknown, 8);
+        hash = 14695981039346656037UL;
+        foreach (byte b in unknown) hash = (hash ^ b) * 1099511628211UL;
+        var ex = Assert.Throws<InvalidDataException>(() => HnswIndex.Load(new MemoryStream(unknown.Concat(BitConverter.GetBytes(hash)).ToArray()), 0));
+        Assert.Contains("version 3", ex.Message);
     }
 
     [Fact]
@@ -145,11 +204,11 @@ public class HnswIndexTests
     }
 
     [Fact]
-    public void Hits_carry_exact_float_distances_in_ascending_order_after_the_int8_walk()
+    public void Hits_carry_exact_float_distances_in_ascending_order_after_the_4bit_walk()
     {
         var data = VectorData.RandomGaussian(3_000, 48, seed: 16);
         var queries = VectorData.RandomGaussian(40, 48, seed: 17);
-        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 100, EfSearch: 80));
+        using var index = Build(data, new HnswParameters(M: 12, EfConstruction: 100, EfSearch: 80, QuantizedWalk: true));
         foreach (var q in queries)
         {
             var hits = index.Search(q, 10);
@@ -195,7 +254,7 @@ public class HnswIndexTests
     public async Task Concurrent_searches_during_inserts_and_deletes_see_a_consistent_graph()
     {
         var data = VectorData.RandomGaussian(4_000, 32, seed: 15);
-        using var index = Build(data[..2_000], new HnswParameters(M: 8, EfConstruction: 80, EfSearch: 50));
+        using var index = Build(data[..2_000], new HnswParameters(M: 8, EfConstruction: 80, EfSearch: 50, QuantizedWalk: true));
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         int searches = 0;
         var readers = Enumerable.Range(0, 3).Select(r => Task.Run(() =>

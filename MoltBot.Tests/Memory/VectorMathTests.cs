@@ -41,43 +41,6 @@ public class VectorMathTests
         Assert.True(Math.Abs(dot - exact) <= 1e-5 * Math.Max(1, magnitude), $"length {length}: {dot} vs {exact}");
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(15)]
-    [InlineData(16)]
-    [InlineData(17)]
-    [InlineData(33)]
-    [InlineData(127)]
-    [InlineData(128)]
-    [InlineData(131)]
-    public void Int8_dot_product_equals_the_scalar_one_exactly(int length)
-    {
-        var rng = new Random(length);
-        var a = Enumerable.Range(0, length).Select(_ => (sbyte)rng.Next(-127, 128)).ToArray();
-        var b = Enumerable.Range(0, length).Select(_ => (sbyte)rng.Next(-127, 128)).ToArray();
-        int exact = 0;
-        for (int i = 0; i < length; i++) exact += a[i] * b[i];
-
-        Assert.Equal(exact, VectorMath.DotInt8Unchecked(ref a[0], ref b[0], length));
-    }
-
-    [Fact]
-    public void Int8_codes_approximate_the_dot_product_of_unit_vectors()
-    {
-        var data = VectorData.RandomGaussian(200, 128, seed: 21).Select(v => VectorMath.Normalized(v)).ToArray();
-        var codes = data.Select(_ => new sbyte[128]).ToArray();
-        var scales = data.Select((v, i) => VectorMath.QuantizeInto(v, codes[i])).ToArray();
-        double worst = 0;
-        for (int i = 0; i + 1 < data.Length; i++)
-        {
-            float approx = scales[i] * scales[i + 1] * VectorMath.DotInt8Unchecked(ref codes[i][0], ref codes[i + 1][0], 128);
-            worst = Math.Max(worst, Math.Abs(approx - VectorMath.Dot(data[i], data[i + 1])));
-        }
-        // Step ≈ max|x| / 127 ≈ 0.003 per component: the error on a dot product stays in the low thousandths.
-        Assert.True(worst < 0.01, $"worst error {worst}");
-        Assert.Equal(0, VectorMath.QuantizeInto(new float[4], new sbyte[4]));
-    }
-
     [Fact]
     public void Dot_of_an_offset_slice_uses_only_that_slice()
     {

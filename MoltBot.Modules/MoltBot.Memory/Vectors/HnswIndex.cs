@@ -17,13 +17,23 @@ namespace MoltBot.Memory.Vectors;
 /// (count, then up to 2·M slots), upper-layer links (≈ 1/M of the nodes) per node. A search rents pooled scratch
 /// (visited generation marks, two array heaps, the normalized query), so it allocates only its result array;
 /// neighbours are gathered and prefetched before their distances are computed, so cache misses overlap.
-/// Queries walk layer 0 on int8 codes of the vectors (one scale per vector: a quarter of the memory traffic of
-/// floats) and re-rank the ef results they collect with exact float distances; inserts build the graph on floats.
+/// With <see cref="HnswParameters.QuantizedWalk"/>, queries walk layer 0 on 4-bit codes of the vectors
+/// (<see cref="NibbleQuantizer"/>: one 64-byte cache line per 128-d vector, an eighth of the floats; the ranges are
+/// relearned each time the index grows by an eighth) and re-rank the ef results they collect with exact float
+/// distances; inserts always build the graph on floats. On a large index the walk is bound by memory latency —
+/// cache and TLB misses on random vectors — far more than by arithmetic, so bytes per vector set its speed
+/// (100,000 × 128 Gaussian: 2.5–3 ms per query on floats or int8 codes, ≈ 1 ms on 4-bit codes, same recall).
 /// </remarks>
 public sealed class HnswIndex : IDisposable
 {
     /// <summary>Levels are capped so a node's level fits the snapshot format (at most 64 levels).</summary>
     private const int LevelCap = 63;
+
+    /// <summary>How many vectors ahead the re-rank asks the CPU to load (each is 8 cache lines at 128 dimensions).</summary>
+    private const int RerankPrefetch = 4;
+
+    /// <summary>At most about this many vectors are sorted per dimension to learn the code ranges.</summary>
+    private const int CodeTrainingSample = 4096;
 
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly ConcurrentBag<Scratch> _scratchPool = new();
@@ -35,11 +45,12 @@ public sealed class HnswIndex : IDisposable
     private readonly int _stride0;
     private readonly int _strideUpper;
     private readonly Scratch _writerScratch; // only touched under the write lock
-    private readonly bool _quantizedWalk;     // int8 sums stay exact in int32 up to 133,152 dimensions
+    private readonly NibbleQuantizer? _quantizer; // null: the walk uses the float vectors
+    private readonly int _codeBytes;
 
     private float[] _vectors = [];
-    private sbyte[] _codes = [];    // [slot * Dimension]: int8 codes of the vector, ≈ vector / scale
-    private float[] _scales = [];
+    private byte[] _codes = [];     // [_codeBase + slot * _codeBytes]: 4-bit codes of the vector (pinned)
+    private int _codeBase;          // offset of the first code: codes start on a cache-line boundary
     private long[] _ids = [];
     private int[] _links0 = [];     // [slot * _stride0]: count, then the layer-0 neighbour slots
     private int[]?[] _upper = [];   // per slot, levels 1..top: [(level − 1) * _strideUpper]: count, then neighbours
@@ -62,7 +73,8 @@ public sealed class HnswIndex : IDisposable
         _stride0 = _maxLinks0 + 1;
         _strideUpper = _m + 1;
         _writerScratch = new Scratch(dimension, _maxLinks0);
-        _quantizedWalk = dimension <= 100_000;
+        _quantizer = parameters.QuantizedWalk ? new NibbleQuantizer(dimension) : null;
+        _codeBytes = _quantizer?.CodeBytes ?? 0;
     }
 
     public int Dimension { get; }
@@ -141,19 +153,26 @@ public sealed class HnswIndex : IDisposable
                 float epDist = Distance(scratch.Query, ep);
                 for (int level = _maxLevel; level > 0; level--) (ep, epDist) = Greedy(scratch.Query, ep, epDist, level);
                 int beam = Math.Max(k, ef > 0 ? ef : Parameters.EfSearch);
-                if (_quantizedWalk)
+                if (_quantizer is not null)
                 {
-                    scratch.QueryScale = VectorMath.QuantizeInto(scratch.Query, scratch.QueryCodes);
+                    (scratch.QueryScale, scratch.QueryOffset) = _quantizer.PrepareQuery(scratch.Query, scratch.QueryWeights);
                     epDist = QuantizedDistance(scratch, ep);
                 }
-                SearchLayer(scratch, ep, epDist, beam, 0, filter, _quantizedWalk);
-
-                // Re-rank what the quantized walk found with exact distances.
+                SearchLayer(scratch, ep, epDist, beam, 0, filter, quantized: _quantizer is not null);
                 int found = scratch.DrainSorted();
                 var slots = scratch.SortedSlots.AsSpan(0, found);
                 var distances = scratch.SortedDistances.AsSpan(0, found);
-                for (int i = 0; i < found; i++) distances[i] = Distance(scratch.Query, slots[i]);
-                distances.Sort(slots);
+                if (_quantizer is not null)
+                {
+                    // Re-rank what the quantized walk found with exact distances (vectors fetched a few ahead).
+                    for (int i = 0; i < Math.Min(found, RerankPrefetch); i++) Prefetch(slots[i], quantized: false);
+                    for (int i = 0; i < found; i++)
+                    {
+                        if (i + RerankPrefetch < found) Prefetch(slots[i + RerankPrefetch], quantized: false);
+                        distances[i] = Distance(scratch.Query, slots[i]);
+                    }
+                    distances.Sort(slots);
+                }
                 var hits = new VectorHit[Math.Min(k, found)];
                 for (int i = 0; i < hits.Length; i++) hits[i] = new VectorHit(_ids[slots[i]], distances[i]);
                 return hits;
@@ -168,6 +187,9 @@ public sealed class HnswIndex : IDisposable
         int level = Math.Min(LevelCap, (int)(-Math.Log(1.0 - _random.NextDouble()) * _levelMultiplier));
         int slot = NewSlot(id, q, level);
         _slotOf[id] = slot;
+        // The walk's code ranges are relearned each time the index grows by an eighth (amortized O(1) per insert),
+        // so vectors encoded with ranges learned before they arrived stay a small share even if the data drifts.
+        if (_quantizer is not null && 8L * _slotOf.Count >= 9L * _quantizer.TrainedOn) RetrainCodes();
 
         if (_entry < 0)
         {
@@ -239,8 +261,7 @@ public sealed class HnswIndex : IDisposable
         _upper[slot] = null;
         _levels[slot] = 0;
         Array.Clear(_vectors, slot * Dimension, Dimension);
-        Array.Clear(_codes, slot * Dimension, Dimension);
-        _scales[slot] = 0;
+        if (_quantizer is not null) Array.Clear(_codes, _codeBase + slot * _codeBytes, _codeBytes);
         _ids[slot] = long.MinValue;
         if (_entry == slot) ChooseNewEntry();
         return true;
@@ -353,7 +374,7 @@ public sealed class HnswIndex : IDisposable
         s.NewGeneration(_slots);
         var q = s.Query;
         var marks = s.Marks;
-        int generation = s.Generation;
+        ushort generation = s.Generation;
         var candidates = s.Candidates; // max-heap over negated distances: closest on top
         var results = s.Results;       // max-heap: worst on top
         var fresh = s.Fresh;
@@ -372,6 +393,8 @@ public sealed class HnswIndex : IDisposable
             if (cd > bound && results.Count >= ef) break;
             int c = candidates.TopSlot;
             candidates.Pop();
+            // The next candidate is usually the one expanded next: start loading its link block now.
+            if (candidates.Count > 0) PrefetchLinks(candidates.TopSlot, level);
 
             // Gather the unvisited neighbours first and prefetch their vectors, then compute distances: the
             // memory loads of one hop overlap instead of each dot product waiting for its own cache miss.
@@ -423,8 +446,7 @@ public sealed class HnswIndex : IDisposable
             Array.Resize(ref _removed, capacity);
             Array.Resize(ref _links0, capacity * _stride0);
             Array.Resize(ref _vectors, capacity * Dimension);
-            Array.Resize(ref _codes, capacity * Dimension);
-            Array.Resize(ref _scales, capacity);
+            if (_quantizer is not null) GrowCodes(capacity);
         }
         int slot = _slots++;
         _ids[slot] = id;
@@ -433,8 +455,39 @@ public sealed class HnswIndex : IDisposable
         _links0[slot * _stride0] = 0;
         _upper[slot] = level > 0 ? new int[level * _strideUpper] : null;
         q.CopyTo(_vectors, slot * Dimension);
-        _scales[slot] = VectorMath.QuantizeInto(q, _codes.AsSpan(slot * Dimension, Dimension));
+        _quantizer?.Encode(q, _codes.AsSpan(_codeBase + slot * _codeBytes, _codeBytes));
         return slot;
+    }
+
+    /// <summary>
+    /// Grows the code array, pinned (it never moves, so the cache-line alignment of the codes holds and prefetch
+    /// addresses stay valid) with room to start the first code on a 64-byte boundary.
+    /// </summary>
+    private unsafe void GrowCodes(int capacity)
+    {
+        var codes = GC.AllocateArray<byte>(capacity * _codeBytes + 64, pinned: true);
+        int codeBase = (int)((64 - ((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(codes)) & 63)) & 63);
+        if (_slots > 0) _codes.AsSpan(_codeBase, _slots * _codeBytes).CopyTo(codes.AsSpan(codeBase));
+        _codes = codes;
+        _codeBase = codeBase;
+    }
+
+    /// <summary>Relearns the code ranges from an even sample of the live vectors and re-encodes them all.</summary>
+    private void RetrainCodes()
+    {
+        if (_quantizer is null) return;
+        int live = _slotOf.Count, stride = Math.Max(1, live / CodeTrainingSample), seen = 0;
+        var sample = new List<ReadOnlyMemory<float>>(Math.Min(live, CodeTrainingSample + 1));
+        for (int s = 0; s < _slots; s++)
+        {
+            if (_removed[s]) continue;
+            if (seen++ % stride == 0) sample.Add(new ReadOnlyMemory<float>(_vectors, s * Dimension, Dimension));
+        }
+        _quantizer.Train(sample, live);
+        for (int s = 0; s < _slots; s++)
+        {
+            if (!_removed[s]) _quantizer.Encode(Vec(s), _codes.AsSpan(_codeBase + s * _codeBytes, _codeBytes));
+        }
     }
 
     private ReadOnlySpan<float> Vec(int slot) => new(_vectors, slot * Dimension, Dimension);
@@ -443,10 +496,10 @@ public sealed class HnswIndex : IDisposable
     private float Distance(float[] q, int slot) =>
         1f - VectorMath.DotUnchecked(ref MemoryMarshal.GetArrayDataReference(q), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension), Dimension);
 
-    /// <summary>Approximate cosine distance from the int8 codes of the query (in the scratch) and of a stored vector.</summary>
+    /// <summary>Approximate cosine distance from the prepared query (int8 weights in the scratch) and a stored 4-bit code.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float QuantizedDistance(Scratch s, int slot) =>
-        1f - s.QueryScale * _scales[slot] * VectorMath.DotInt8Unchecked(ref MemoryMarshal.GetArrayDataReference(s.QueryCodes), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), slot * Dimension), Dimension);
+        1f - s.QueryOffset - s.QueryScale * NibbleQuantizer.Dot(ref MemoryMarshal.GetArrayDataReference(s.QueryWeights), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), _codeBase + slot * _codeBytes), _codeBytes);
 
     private float DistanceBetween(int a, int b)
     {
@@ -461,10 +514,18 @@ public sealed class HnswIndex : IDisposable
         if (!Sse.IsSupported) return;
         // The arrays live on the large-object heap (or are small); a moved array only makes the hint useless.
         byte* p = quantized
-            ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), slot * Dimension))
+            ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), _codeBase + slot * _codeBytes))
             : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension));
-        int bytes = quantized ? Dimension : Dimension * sizeof(float);
+        int bytes = quantized ? _codeBytes : Dimension * sizeof(float);
         for (int offset = 0; offset < bytes; offset += 64) Sse.Prefetch0(p + offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchLinks(int slot, int level)
+    {
+        if (!Sse.IsSupported || level != 0) return;
+        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_links0), slot * _stride0));
+        for (int offset = 0; offset < _stride0 * sizeof(int); offset += 64) Sse.Prefetch0(p + offset);
     }
 
     public void Dispose() => _lock.Dispose();
@@ -518,14 +579,21 @@ public sealed class HnswIndex : IDisposable
     public void Save(Stream stream, long mark)
     {
         _lock.EnterReadLock();
-        try { HnswSnapshot.Write(stream, mark, Dimension, Parameters, LiveView()); } finally { _lock.ExitReadLock(); }
+        try { HnswSnapshot.Write(stream, mark, Dimension, Parameters, LiveView(), _quantizer?.Save()); } finally { _lock.ExitReadLock(); }
     }
 
     /// <summary>Reads a snapshot written by <see cref="Save"/>; throws <see cref="InvalidDataException"/> if it is damaged.</summary>
-    public static (HnswIndex Index, long Mark) Load(Stream stream, int efSearch)
+    /// <param name="efSearch">Search beam width (0 = the one saved).</param>
+    /// <param name="quantizedWalk">Whether queries walk on 4-bit codes (null = as saved; the graph is the same either way).</param>
+    public static (HnswIndex Index, long Mark) Load(Stream stream, int efSearch, bool? quantizedWalk = null)
     {
         var snapshot = HnswSnapshot.Read(stream);
-        var index = new HnswIndex(snapshot.Dimension, snapshot.Parameters with { EfSearch = efSearch > 0 ? efSearch : snapshot.Parameters.EfSearch });
+        var parameters = snapshot.Parameters with
+        {
+            EfSearch = efSearch > 0 ? efSearch : snapshot.Parameters.EfSearch,
+            QuantizedWalk = quantizedWalk ?? snapshot.Parameters.QuantizedWalk,
+        };
+        var index = new HnswIndex(snapshot.Dimension, parameters);
         index.Restore(snapshot);
         return (index, snapshot.Mark);
     }
@@ -581,6 +649,17 @@ public sealed class HnswIndex : IDisposable
                 }
             }
         }
+        // Codes are not persisted: they are re-encoded from the vectors, with the saved statistics when the snapshot
+        // has them (so the reloaded index walks exactly as the saved one did), else with freshly learned ones.
+        if (_quantizer is not null && snapshot.Codes is { } statistics)
+        {
+            _quantizer.Load(statistics);
+            for (int s = 0; s < _slots; s++) _quantizer.Encode(Vec(s), _codes.AsSpan(_codeBase + s * _codeBytes, _codeBytes));
+        }
+        else
+        {
+            RetrainCodes();
+        }
         _entry = snapshot.Graph.Entry;
         _maxLevel = snapshot.Graph.MaxLevel;
         if (_slots > 0 && ((uint)_entry >= (uint)_slots || _levels[_entry] != _maxLevel)) ChooseNewEntry();
@@ -594,10 +673,11 @@ public sealed class HnswIndex : IDisposable
     private sealed class Scratch(int dimension, int maxLinks0)
     {
         public float[] Query { get; } = new float[dimension];
-        public sbyte[] QueryCodes { get; } = new sbyte[dimension];
+        public sbyte[] QueryWeights { get; } = new sbyte[2 * NibbleQuantizer.CodeBytesFor(dimension)];
         public float QueryScale { get; set; }
-        public int[] Marks { get; private set; } = [];
-        public int Generation { get; private set; }
+        public float QueryOffset { get; set; }
+        public ushort[] Marks { get; private set; } = [];
+        public ushort Generation { get; private set; }
         public SlotHeap Candidates { get; } = new();
         public SlotHeap Results { get; } = new();
         public int[] Fresh { get; } = new int[maxLinks0];
@@ -611,8 +691,8 @@ public sealed class HnswIndex : IDisposable
 
         public void NewGeneration(int slots)
         {
-            if (Marks.Length < slots) Marks = new int[Math.Max(slots, Marks.Length * 2)];
-            if (++Generation == int.MaxValue)
+            if (Marks.Length < slots) Marks = new ushort[Math.Max(slots, Marks.Length * 2)];
+            if (++Generation == ushort.MaxValue)
             {
                 Array.Clear(Marks);
                 Generation = 1;

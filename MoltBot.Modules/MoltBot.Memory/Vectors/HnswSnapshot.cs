@@ -3,19 +3,21 @@ using System.Buffers.Binary;
 namespace MoltBot.Memory.Vectors;
 
 /// <summary>
-/// The on-disk form of an <see cref="HnswIndex"/>: header, nodes (id, vector, links per level) and an FNV-1a
-/// checksum over everything before it, so a torn or damaged file is detected and rebuilt instead of trusted.
+/// The on-disk form of an <see cref="HnswIndex"/>: header, the quantized-walk flag and code statistics (version 2), nodes (id,
+/// vector, links per level) and an FNV-1a checksum over everything before it, so a torn or damaged file is detected
+/// and rebuilt instead of trusted. Version 1 files (no statistics) still load: the codes are then retrained from the
+/// vectors. The 4-bit codes themselves are never stored; they are re-encoded from the vectors on load.
 /// </summary>
 internal static class HnswSnapshot
 {
     private const ulong Magic = 0x31305F57534E484DUL; // "MHNSW_01" little-endian
-    private const int Version = 1;
+    private const int Version = 2;
 
     public sealed record Node(long Id, float[] Vector, int[][] Links);
     public sealed record Graph(IReadOnlyList<Node> Nodes, int Entry, int MaxLevel);
-    public sealed record Contents(long Mark, int Dimension, HnswParameters Parameters, Graph Graph);
+    public sealed record Contents(long Mark, int Dimension, HnswParameters Parameters, Graph Graph, NibbleQuantizer.Statistics? Codes);
 
-    public static void Write(Stream stream, long mark, int dimension, HnswParameters p, Graph graph)
+    public static void Write(Stream stream, long mark, int dimension, HnswParameters p, Graph graph, NibbleQuantizer.Statistics? codes)
     {
         using var buffer = new MemoryStream();
         using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
@@ -31,6 +33,14 @@ internal static class HnswSnapshot
             w.Write(graph.Nodes.Count);
             w.Write(graph.Entry);
             w.Write(graph.MaxLevel);
+            w.Write(p.QuantizedWalk ? 1 : 0);
+            w.Write(codes is null ? 0 : 1);
+            if (codes is not null)
+            {
+                w.Write(codes.TrainedOn);
+                foreach (float f in codes.Center) w.Write(f);
+                foreach (float f in codes.Step) w.Write(f);
+            }
             foreach (var node in graph.Nodes)
             {
                 w.Write(node.Id);
@@ -64,7 +74,7 @@ internal static class HnswSnapshot
         {
             if (r.ReadUInt64() != Magic) throw new InvalidDataException("Not an HNSW snapshot.");
             int version = r.ReadInt32();
-            if (version != Version) throw new InvalidDataException($"HNSW snapshot version {version} is not supported.");
+            if (version is not (1 or Version)) throw new InvalidDataException($"HNSW snapshot version {version} is not supported.");
             long mark = r.ReadInt64();
             int dim = r.ReadInt32();
             var p = new HnswParameters(r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
@@ -72,6 +82,20 @@ internal static class HnswSnapshot
             int entry = r.ReadInt32();
             int maxLevel = r.ReadInt32();
             if (dim < 1 || count < 0) throw new InvalidDataException("HNSW snapshot header is invalid.");
+            NibbleQuantizer.Statistics? codes = null;
+            if (version >= 2)
+            {
+                p = p with { QuantizedWalk = r.ReadInt32() != 0 };
+            }
+            if (version >= 2 && r.ReadInt32() != 0)
+            {
+                int trainedOn = r.ReadInt32();
+                var center = new float[dim];
+                var step = new float[dim];
+                for (int d = 0; d < dim; d++) center[d] = r.ReadSingle();
+                for (int d = 0; d < dim; d++) step[d] = r.ReadSingle();
+                codes = new NibbleQuantizer.Statistics(center, step, trainedOn);
+            }
             var nodes = new List<Node>(count);
             for (int i = 0; i < count; i++)
             {
@@ -90,7 +114,7 @@ internal static class HnswSnapshot
                 }
                 nodes.Add(new Node(id, v, links));
             }
-            return new Contents(mark, dim, p, new Graph(nodes, entry, maxLevel));
+            return new Contents(mark, dim, p, new Graph(nodes, entry, maxLevel), codes);
         }
         catch (EndOfStreamException ex)
         {

@@ -66,53 +66,6 @@ public static class VectorMath
         return sum;
     }
 
-    /// <summary>
-    /// Scalar quantization with one scale per vector: codes[i] = round(v[i] / scale), scale = max|v| / 127, so
-    /// v ≈ scale · codes. Returns the scale (0 for a zero vector).
-    /// </summary>
-    internal static float QuantizeInto(ReadOnlySpan<float> v, Span<sbyte> codes)
-    {
-        float max = 0;
-        foreach (float x in v) max = MathF.Max(max, MathF.Abs(x));
-        if (!(max > 0))
-        {
-            codes.Clear();
-            return 0;
-        }
-        float inverse = 127f / max;
-        for (int i = 0; i < v.Length; i++) codes[i] = (sbyte)Math.Clamp(MathF.Round(v[i] * inverse), -127f, 127f);
-        return max / 127f;
-    }
-
-    /// <summary>
-    /// Integer dot product of two runs of int8 codes (|sum| ≤ 127² · length, exact in int32 for length &lt; 133,000).
-    /// AVX2: sign-extend 16 codes to 16-bit lanes, multiply and add adjacent pairs into 32-bit lanes.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int DotInt8Unchecked(ref sbyte a, ref sbyte b, int length)
-    {
-        nuint n = (uint)length, i = 0;
-        int sum = 0;
-        if (Avx2.IsSupported && n >= 16)
-        {
-            var acc0 = Vector256<int>.Zero;
-            var acc1 = Vector256<int>.Zero;
-            for (; i + 32 <= n; i += 32)
-            {
-                acc0 = Avx2.Add(acc0, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref a, i)), Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref b, i))));
-                acc1 = Avx2.Add(acc1, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref a, i + 16)), Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref b, i + 16))));
-            }
-            if (i + 16 <= n)
-            {
-                acc0 = Avx2.Add(acc0, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref a, i)), Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref b, i))));
-                i += 16;
-            }
-            sum = Vector256.Sum(acc0 + acc1);
-        }
-        for (; i < n; i++) sum += Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
-        return sum;
-    }
-
     /// <summary>A unit-length copy; throws for a zero or non-finite vector (it has no direction to compare).</summary>
     public static float[] Normalized(ReadOnlySpan<float> v)
     {
