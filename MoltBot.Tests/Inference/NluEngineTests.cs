@@ -40,6 +40,37 @@ public class NluEngineTests
         Assert.Equal(batched[1].Embedding!, await embedder.EmbedAsync(Utterances[1], CancellationToken.None), (x, y) => Math.Abs(x - y) < 1e-4);
     }
 
+    /// <summary>
+    /// A small row budget cuts one micro-batch of mixed lengths into several length-sorted forward passes: every caller
+    /// still gets the result of its own utterance (equal to asking alone), and every request leaves one audit entry.
+    /// </summary>
+    [Fact]
+    public async Task Length_buckets_return_each_caller_its_own_result()
+    {
+        await using var host = await InferenceHost.StartAsync(new()
+        {
+            ["Inference:NluPolicy"] = "teacher", ["Inference:NluMaxWaitMs"] = "20", ["Inference:NluChunkTokens"] = "16",
+        });
+        var nlu = host.Services.GetRequiredService<INluEngine>();
+        string[] texts = [.. Utterances, "set a reminder for the meeting with the design team next Thursday at 10", "ok", "weather in 北京"];
+        var single = new List<NluResult>();
+        foreach (var u in texts) single.Add(await nlu.ParseAsync(u, CancellationToken.None));
+        int before = host.Audit.Count(e => e.Action == "model.nlu");
+        // Longest first, so arrival order differs from the buckets' (length) order.
+        var order = Enumerable.Range(0, texts.Length).OrderByDescending(i => texts[i].Length).ToArray();
+        var batched = await Task.WhenAll(order.Select(i => nlu.ParseAsync(texts[i], CancellationToken.None)));
+        for (int k = 0; k < order.Length; k++)
+        {
+            var (s, b) = (single[order[k]], batched[k]);
+            Assert.Equal(s.Intent, b.Intent);
+            Assert.Equal(s.Confidence, b.Confidence, 4);
+            Assert.Equal(s.Entities, b.Entities);
+            Assert.Equal(s.Language, b.Language);
+            Assert.Equal(s.Embedding!, b.Embedding!, (x, y) => Math.Abs(x - y) < 1e-4);
+        }
+        Assert.Equal(texts.Length, host.Audit.Count(e => e.Action == "model.nlu") - before);
+    }
+
     [Fact]
     public async Task Low_confidence_student_answers_escalate_to_the_teacher()
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,6 +6,7 @@ using Microsoft.Extensions.Options;
 using MoltBot.Contracts.Configuration;
 using MoltBot.Contracts.Inference;
 using MoltBot.Inference.Models;
+using MoltBot.Inference.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -56,10 +56,17 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     public async Task<NluResult> ParseAsync(string text, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var work = new NluWork(text, cancellationToken);
+        // Tokenize on the caller's thread: the worker is the serial stage, so what callers can do in parallel they do.
+        // (The worker re-encodes if the primary model changed in between: reload, or start-up still loading.)
+        var primary = Primary(registry.Current);
+        var work = new NluWork(text, primary?.Tokenizer, primary is null ? null : Encode(primary, text));
         await queue.Writer.WriteAsync(work, cancellationToken);
-        using var reg = cancellationToken.Register(() => work.Result.TrySetCanceled(cancellationToken));
-        return await work.Result.Task;
+        NluResult result;
+        using (cancellationToken.Register(() => work.Result.TrySetCanceled(cancellationToken)))
+            result = await work.Result.Task;
+        // Audit on the caller's thread too (two SHA-256 and an append per request), before the caller holds the result.
+        await audit.AppendAsync("model.nlu", result.Model, text, result.Intent, work.InputTokens, 0, work.LatencyMs, result.Escalated ? "escalated" : "ok");
+        return result;
     }
 
     public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken) =>
@@ -123,7 +130,9 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                 return;
             }
             var sw = Stopwatch.StartNew();
-            var results = Run(primary, batch.Select(w => w.Text).ToList());
+            var texts = batch.Select(w => w.Text).ToList();
+            var encoded = batch.Select(w => w.Tokens is not null && w.Tokenizer == primary.Tokenizer ? w.Tokens : Encode(primary, w.Text)).ToList();
+            var results = Run(primary, texts, encoded, options.NluChunkTokens);
             string primaryId = primary == set.StudentNlu ? options.StudentNlu : options.TeacherNlu;
             bool mayEscalate = options.NluPolicy == "escalate" && !string.IsNullOrEmpty(options.TeacherNlu) && primaryId != options.TeacherNlu;
             var escalate = mayEscalate
@@ -140,19 +149,20 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
             Dictionary<int, NluResult> teacherResults = [];
             if (escalate.Count > 0 && teacher is not null && teacher != primary)
             {
-                var tr = Run(teacher, escalate.Select(i => batch[i].Text).ToList());
+                // One teacher pass (length-bucketed like the student's) for all of this batch's low-confidence utterances.
+                var escalated = escalate.Select(i => texts[i]).ToList();
+                var tr = Run(teacher, escalated, escalated.Select(t => Encode(teacher, t)).ToList(), options.NluChunkTokens);
                 for (int j = 0; j < escalate.Count; j++) teacherResults[escalate[j]] = tr[j];
             }
-            double ms = sw.Elapsed.TotalMilliseconds;
+            double ms = sw.Elapsed.TotalMilliseconds / batch.Count;
             for (int i = 0; i < batch.Count; i++)
             {
                 // The embedding always comes from the primary model, so vectors stay comparable across calls.
                 var r = teacherResults.TryGetValue(i, out var t)
                     ? t with { Model = options.TeacherNlu, Escalated = true, Embedding = results[i].Embedding }
                     : results[i] with { Model = primaryId };
-                // Audit first: once a caller holds its result, the audit entry for it already exists.
-                await audit.AppendAsync("model.nlu", r.Model, batch[i].Text, r.Intent, primary.Tokenizer.CountTokens(batch[i].Text), 0, ms / batch.Count,
-                    r.Escalated ? "escalated" : "ok");
+                batch[i].InputTokens = encoded[i].Count;
+                batch[i].LatencyMs = ms;
                 batch[i].Result.TrySetResult(r);
             }
         }
@@ -170,58 +180,50 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     }
 
     /// <summary>One forward pass over a padded batch; decodes intents, BIO entity spans, language, embeddings.</summary>
-    internal static List<NluResult> Run(LoadedNlu nlu, IReadOnlyList<string> texts)
+    internal static List<NluResult> Run(LoadedNlu nlu, IReadOnlyList<string> texts) =>
+        Run(nlu, texts, texts.Select(t => Encode(nlu, t)).ToList(), int.MaxValue);
+
+    /// <summary>
+    /// <paramref name="texts"/> (already encoded) in length buckets of at most <paramref name="maxTokens"/> padded token
+    /// rows per forward pass (see <see cref="LengthBuckets"/>); results in the order of <paramref name="texts"/>.
+    /// </summary>
+    internal static List<NluResult> Run(LoadedNlu nlu, IReadOnlyList<string> texts, IReadOnlyList<IReadOnlyList<(int Id, int Start, int End)>> encoded,
+        int maxTokens)
     {
-        var cfg = nlu.Config;
-        var encoded = texts.Select(t => nlu.Tokenizer.EncodeWithOffsets(t).Take(cfg.MaxPositionEmbeddings).ToList()).ToList();
-        int maxLen = Math.Max(1, encoded.Max(e => e.Count));
-        var ids = new long[texts.Count, maxLen];
-        var mask = new long[texts.Count, maxLen];
-        for (int b = 0; b < texts.Count; b++)
+        var results = new NluResult[texts.Count];
+        foreach (var group in LengthBuckets.Split(encoded.Select(e => e.Count).ToList(), maxTokens))
         {
-            for (int t = 0; t < maxLen; t++) ids[b, t] = cfg.PadTokenId;
-            for (int t = 0; t < encoded[b].Count; t++)
-            {
-                ids[b, t] = encoded[b][t].Id;
-                mask[b, t] = 1;
-            }
-            if (encoded[b].Count == 0) mask[b, 0] = 1; // empty text: pool over the pad token rather than nothing
+            var (outputs, length) = Forward(nlu, group.Select(i => encoded[i]).ToList());
+            for (int j = 0; j < group.Length; j++) results[group[j]] = outputs.Decode(j, texts[group[j]], encoded[group[j]], length, nlu.Config);
         }
+        return [.. results];
+    }
+
+    /// <summary>The tokens the model sees: the tokenizer's, cut to the model's max_position_embeddings.</summary>
+    internal static IReadOnlyList<(int Id, int Start, int End)> Encode(LoadedNlu nlu, string text)
+    {
+        var tokens = nlu.Tokenizer.EncodeWithOffsets(text);
+        int max = nlu.Config.MaxPositionEmbeddings;
+        return tokens.Count <= max ? tokens : tokens.Take(max).ToList();
+    }
+
+    /// <summary>One padded batch through the model: two input tensors, one forward, one read-back per output.</summary>
+    internal static (NluBatchOutputs Outputs, int Length) Forward(LoadedNlu nlu, IReadOnlyList<IReadOnlyList<(int Id, int Start, int End)>> encoded)
+    {
+        var inputs = NluBatchInputs.Build(encoded, nlu.Config);
         using var mode = torch.inference_mode();
         using var scope = NewDisposeScope();
-        using var output = nlu.Model.Predict(torch.tensor(ids), torch.tensor(mask));
-        var intentProbs = Floats(output.IntentProbs);
-        var tags = Longs(output.Tags);
-        var emb = Floats(output.Embedding);
-        int nI = cfg.Intents.Count, e = cfg.EmbeddingSize;
-        var results = new List<NluResult>(texts.Count);
-        for (int b = 0; b < texts.Count; b++)
-        {
-            var p = intentProbs.AsSpan(b * nI, nI);
-            int best = Sampler.ArgMax(p);
-            var spans = BioDecoder.Decode(texts[b], encoded[b], tags.AsSpan(b * maxLen, encoded[b].Count), cfg.BioTags);
-            results.Add(new NluResult(cfg.Intents[best], p[best], spans, BioDecoder.Language(texts[b]))
-            {
-                Embedding = emb.AsSpan(b * e, e).ToArray(),
-            });
-        }
-        return results;
+        var (ids, mask) = inputs.ToTensors();
+        using var output = nlu.Model.Predict(ids, mask);
+        return (NluBatchOutputs.Read(output), inputs.Length);
     }
 
-    private static float[] Floats(Tensor t)
-    {
-        using var c = t.to(ScalarType.Float32).cpu().contiguous();
-        return MemoryMarshal.Cast<byte, float>(c.bytes).ToArray();
-    }
-
-    private static long[] Longs(Tensor t)
-    {
-        using var c = t.to(ScalarType.Int64).cpu().contiguous();
-        return MemoryMarshal.Cast<byte, long>(c.bytes).ToArray();
-    }
-
-    private sealed record NluWork(string Text, CancellationToken CancellationToken)
+    /// <param name="Tokenizer">The tokenizer that produced <paramref name="Tokens"/> (null when no model was loaded yet).</param>
+    private sealed record NluWork(string Text, TextTokenizer? Tokenizer, IReadOnlyList<(int Id, int Start, int End)>? Tokens)
     {
         public TaskCompletionSource<NluResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Set by the worker before the result: for the audit entry.</summary>
+        public int InputTokens { get; set; }
+        public double LatencyMs { get; set; }
     }
 }
