@@ -27,6 +27,10 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     private readonly ILogger<NluEngine> logger;
     private readonly Channel<NluWork> queue;
     private readonly MoltBotPaths paths;
+    // Worker-only state: escalations waiting for a pooled teacher pass.
+    private readonly List<PendingEscalation> pending = [];
+    private int pendingTokens;
+    private long oldestPending;
 
     public NluEngine(ModelRegistry registry, IOptions<InferenceOptions> options, ModelAudit audit, TimeProvider time, ILogger<NluEngine> logger,
         MoltBotPaths paths)
@@ -96,6 +100,7 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                 }
                 batch.RemoveAll(w => w.Result.Task.IsCompleted); // cancelled while queued
                 if (batch.Count > 0) await RunBatchAsync(batch);
+                if (pending.Count > 0 && EscalateNow()) await EscalateAsync();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -104,13 +109,15 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         finally
         {
             queue.Writer.TryComplete();
+            foreach (var p in pending) p.Work.Result.TrySetException(new OperationCanceledException("MoltBot is shutting down"));
+            pending.Clear();
             while (queue.Reader.TryRead(out var w)) w.Result.TrySetException(new OperationCanceledException("MoltBot is shutting down"));
         }
     }
 
     private async Task RunBatchAsync(List<NluWork> batch)
     {
-        ModelSet? set = null, full = null;
+        ModelSet? set = null;
         try
         {
             // At start-up the primary model is published before the others: wait only for what this batch needs.
@@ -136,34 +143,27 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
             string primaryId = primary == set.StudentNlu ? options.StudentNlu : options.TeacherNlu;
             bool mayEscalate = options.NluPolicy == "escalate" && !string.IsNullOrEmpty(options.TeacherNlu) && primaryId != options.TeacherNlu;
             var escalate = mayEscalate
-                ? Enumerable.Range(0, batch.Count).Where(i => results[i].Confidence < options.NluEscalationThreshold).ToList()
+                ? Enumerable.Range(0, batch.Count).Where(i => results[i].Confidence < options.NluEscalationThreshold).ToHashSet()
                 : [];
-            var teacher = set.TeacherNlu;
-            if (escalate.Count > 0 && teacher is null && set.IsPartial)
-            {
-                // The teacher is still loading (start-up): this low-confidence batch waits for it.
-                await registry.WhenLoadedAsync(CancellationToken.None);
-                full = registry.Acquire();
-                teacher = full.TeacherNlu;
-            }
-            Dictionary<int, NluResult> teacherResults = [];
-            if (escalate.Count > 0 && teacher is not null && teacher != primary)
-            {
-                // One teacher pass (length-bucketed like the student's) for all of this batch's low-confidence utterances.
-                var escalated = escalate.Select(i => texts[i]).ToList();
-                var tr = Run(teacher, escalated, escalated.Select(t => Encode(teacher, t)).ToList(), options.NluChunkTokens);
-                for (int j = 0; j < escalate.Count; j++) teacherResults[escalate[j]] = tr[j];
-            }
+            // A set without a teacher (disabled, or skipped as broken) answers with the student; a partial start-up set
+            // hands low-confidence utterances on, and the teacher pass waits for the teacher to load.
+            bool canEscalate = set.TeacherNlu is not null && set.TeacherNlu != primary || set.TeacherNlu is null && set.IsPartial;
             double ms = sw.Elapsed.TotalMilliseconds / batch.Count;
             for (int i = 0; i < batch.Count; i++)
             {
-                // The embedding always comes from the primary model, so vectors stay comparable across calls.
-                var r = teacherResults.TryGetValue(i, out var t)
-                    ? t with { Model = options.TeacherNlu, Escalated = true, Embedding = results[i].Embedding }
-                    : results[i] with { Model = primaryId };
+                var r = results[i] with { Model = primaryId };
                 batch[i].InputTokens = encoded[i].Count;
                 batch[i].LatencyMs = ms;
-                batch[i].Result.TrySetResult(r);
+                if (canEscalate && escalate.Contains(i))
+                {
+                    if (pending.Count == 0) oldestPending = time.GetTimestamp();
+                    pending.Add(new PendingEscalation(batch[i], r));
+                    pendingTokens += encoded[i].Count;
+                }
+                else
+                {
+                    batch[i].Result.TrySetResult(r);
+                }
             }
         }
         catch (Exception ex)
@@ -175,7 +175,57 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         finally
         {
             set?.Release();
-            full?.Release();
+        }
+    }
+
+    /// <summary>
+    /// Low-confidence utterances are re-run on the teacher in pooled passes rather than a few per student batch: a
+    /// teacher pass costs about a millisecond before any arithmetic, so 5 escalations out of 64 per pass cost more
+    /// than the 64 student utterances (docs/performance.md). They collect while more student work is queued, until they
+    /// fill one length bucket (NluChunkTokens rows) or the oldest has waited 10 × NluMaxWaitMs; with an empty queue
+    /// they run at once, so a lone request is never delayed.
+    /// </summary>
+    private bool EscalateNow() =>
+        queue.Reader.Count == 0 || pendingTokens >= options.NluChunkTokens
+        || time.GetElapsedTime(oldestPending).TotalMilliseconds >= 10.0 * options.NluMaxWaitMs;
+
+    private async Task EscalateAsync()
+    {
+        var items = pending.ToList();
+        pending.Clear();
+        pendingTokens = 0;
+        ModelSet? set = null;
+        try
+        {
+            // The start-up set may not have the teacher yet: escalations wait for the complete set.
+            await registry.WhenLoadedAsync(CancellationToken.None);
+            set = registry.Acquire();
+            var teacher = set.TeacherNlu;
+            var live = items.Where(p => !p.Work.Result.Task.IsCompleted).ToList(); // cancelled while pending
+            if (teacher is null)
+            {
+                foreach (var p in live) p.Work.Result.TrySetResult(p.Student);
+                return;
+            }
+            var sw = Stopwatch.StartNew();
+            var texts = live.Select(p => p.Work.Text).ToList();
+            var tr = Run(teacher, texts, texts.Select(t => Encode(teacher, t)).ToList(), options.NluChunkTokens);
+            double ms = live.Count == 0 ? 0 : sw.Elapsed.TotalMilliseconds / live.Count;
+            for (int j = 0; j < live.Count; j++)
+            {
+                // The embedding always comes from the primary model, so vectors stay comparable across calls.
+                live[j].Work.LatencyMs += ms;
+                live[j].Work.Result.TrySetResult(tr[j] with { Model = options.TeacherNlu, Escalated = true, Embedding = live[j].Student.Embedding });
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "NLU escalation of {Count} utterances failed", items.Count);
+            foreach (var p in items) p.Work.Result.TrySetException(ex);
+        }
+        finally
+        {
+            set?.Release();
         }
     }
 
@@ -217,6 +267,9 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         using var output = nlu.Model.Predict(ids, mask);
         return (NluBatchOutputs.Read(output), inputs.Length);
     }
+
+    /// <summary>A student result below the escalation threshold, waiting for a pooled teacher pass.</summary>
+    private sealed record PendingEscalation(NluWork Work, NluResult Student);
 
     /// <param name="Tokenizer">The tokenizer that produced <paramref name="Tokens"/> (null when no model was loaded yet).</param>
     private sealed record NluWork(string Text, TextTokenizer? Tokenizer, IReadOnlyList<(int Id, int Start, int End)>? Tokens)
