@@ -30,6 +30,7 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     // Worker-only state: escalations waiting for a pooled teacher pass.
     private readonly List<PendingEscalation> pending = [];
     private int pendingTokens;
+    private int lastBatchSize;
     private long oldestPending;
 
     public NluEngine(ModelRegistry registry, IOptions<InferenceOptions> options, ModelAudit audit, TimeProvider time, ILogger<NluEngine> logger,
@@ -84,8 +85,16 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         var batch = new List<NluWork>();
         try
         {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                // Pending escalations run when no student work follows: at once after a lone request, or after
+                // NluMaxWaitMs without new requests under load (callers resubmit within microseconds of their result).
+                if (pending.Count > 0 && !await MoreWorkWithinAsync(lastBatchSize > 1 ? options.NluMaxWaitMs : 0, stoppingToken))
+                {
+                    await EscalateAsync();
+                    continue;
+                }
+                if (!await queue.Reader.WaitToReadAsync(stoppingToken)) break;
                 batch.Clear();
                 while (batch.Count < options.NluMaxBatch && queue.Reader.TryRead(out var w)) batch.Add(w);
                 // Adaptive wait: only when requests are already piling up is it worth holding the batch open.
@@ -99,6 +108,7 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                     }
                 }
                 batch.RemoveAll(w => w.Result.Task.IsCompleted); // cancelled while queued
+                lastBatchSize = batch.Count;
                 if (batch.Count > 0) await RunBatchAsync(batch);
                 if (pending.Count > 0 && EscalateNow()) await EscalateAsync();
             }
@@ -181,13 +191,25 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     /// <summary>
     /// Low-confidence utterances are re-run on the teacher in pooled passes rather than a few per student batch: a
     /// teacher pass costs about a millisecond before any arithmetic, so 5 escalations out of 64 per pass cost more
-    /// than the 64 student utterances (docs/performance.md). They collect while more student work is queued, until they
-    /// fill one length bucket (NluChunkTokens rows) or the oldest has waited 10 × NluMaxWaitMs; with an empty queue
-    /// they run at once, so a lone request is never delayed.
+    /// than the 64 student utterances (docs/performance.md). They collect while student work keeps coming, until they
+    /// fill one length bucket (NluChunkTokens rows) or the oldest has waited 10 × NluMaxWaitMs; after a lone request
+    /// (no load) they run at once, so a lone request is never delayed.
     /// </summary>
     private bool EscalateNow() =>
-        queue.Reader.Count == 0 || pendingTokens >= options.NluChunkTokens
+        lastBatchSize <= 1 || pendingTokens >= options.NluChunkTokens
         || time.GetElapsedTime(oldestPending).TotalMilliseconds >= 10.0 * options.NluMaxWaitMs;
+
+    /// <summary>True as soon as a request is queued; false when none came within <paramref name="milliseconds"/>.</summary>
+    private async Task<bool> MoreWorkWithinAsync(int milliseconds, CancellationToken stoppingToken)
+    {
+        var deadline = time.GetTimestamp() + (long)(milliseconds / 1000.0 * time.TimestampFrequency);
+        while (queue.Reader.Count == 0)
+        {
+            if (time.GetTimestamp() >= deadline) return false;
+            await Task.Delay(TimeSpan.FromMilliseconds(0.2), time, stoppingToken);
+        }
+        return true;
+    }
 
     private async Task EscalateAsync()
     {
