@@ -67,6 +67,13 @@ public sealed class InferenceOptions : IValidatableObject
     [Range(1, 1024, ErrorMessage = "Inference:NluMaxBatch must be between 1 and 1024.")]
     public int NluMaxBatch { get; set; } = 64;
 
+    /// <summary>
+    /// Padded token rows per NLU forward pass: a batch is sorted by length and cut into passes of at most this many
+    /// rows (less padding, activations that stay in cache); one utterance longer than this still runs alone.
+    /// </summary>
+    [Range(16, 65536, ErrorMessage = "Inference:NluChunkTokens must be between 16 and 65536 (padded token rows per forward pass).")]
+    public int NluChunkTokens { get; set; } = 512;
+
     /// <summary>How long a forming batch waits for more requests (only under load; a lone request runs at once).</summary>
     [Range(0, 1000, ErrorMessage = "Inference:NluMaxWaitMs must be between 0 and 1000.")]
     public int NluMaxWaitMs { get; set; } = 2;

@@ -40,6 +40,70 @@ public class NluEngineTests
         Assert.Equal(batched[1].Embedding!, await embedder.EmbedAsync(Utterances[1], CancellationToken.None), (x, y) => Math.Abs(x - y) < 1e-4);
     }
 
+    /// <summary>
+    /// A small row budget cuts one micro-batch of mixed lengths into several length-sorted forward passes: every caller
+    /// still gets the result of its own utterance (equal to asking alone), and every request leaves one audit entry.
+    /// </summary>
+    [Fact]
+    public async Task Length_buckets_return_each_caller_its_own_result()
+    {
+        await using var host = await InferenceHost.StartAsync(new()
+        {
+            ["Inference:NluPolicy"] = "teacher", ["Inference:NluMaxWaitMs"] = "20", ["Inference:NluChunkTokens"] = "16",
+        });
+        var nlu = host.Services.GetRequiredService<INluEngine>();
+        string[] texts = [.. Utterances, "set a reminder for the meeting with the design team next Thursday at 10", "ok", "weather in 北京"];
+        var single = new List<NluResult>();
+        foreach (var u in texts) single.Add(await nlu.ParseAsync(u, CancellationToken.None));
+        int before = host.Audit.Count(e => e.Action == "model.nlu");
+        // Longest first, so arrival order differs from the buckets' (length) order.
+        var order = Enumerable.Range(0, texts.Length).OrderByDescending(i => texts[i].Length).ToArray();
+        var batched = await Task.WhenAll(order.Select(i => nlu.ParseAsync(texts[i], CancellationToken.None)));
+        for (int k = 0; k < order.Length; k++)
+        {
+            var (s, b) = (single[order[k]], batched[k]);
+            Assert.Equal(s.Intent, b.Intent);
+            Assert.Equal(s.Confidence, b.Confidence, 4);
+            Assert.Equal(s.Entities, b.Entities);
+            Assert.Equal(s.Language, b.Language);
+            Assert.Equal(s.Embedding!, b.Embedding!, (x, y) => Math.Abs(x - y) < 1e-4);
+        }
+        Assert.Equal(texts.Length, host.Audit.Count(e => e.Action == "model.nlu") - before);
+    }
+
+    /// <summary>
+    /// Escalations from concurrent requests are pooled into shared teacher passes: each caller still gets the teacher's
+    /// answer for its own utterance (as when it asks alone) and the student's embedding; one audit entry each.
+    /// </summary>
+    [Fact]
+    public async Task Pooled_escalations_return_each_caller_the_teachers_answer_for_its_own_utterance()
+    {
+        await using var host = await InferenceHost.StartAsync(new()
+        {
+            ["Inference:NluPolicy"] = "escalate", ["Inference:NluEscalationThreshold"] = "1", ["Inference:NluMaxWaitMs"] = "20",
+            ["Inference:NluChunkTokens"] = "64",
+        });
+        var nlu = host.Services.GetRequiredService<INluEngine>();
+        var single = new List<NluResult>();
+        foreach (var u in Utterances) single.Add(await nlu.ParseAsync(u, CancellationToken.None));
+        int before = host.Audit.Count(e => e.Action == "model.nlu" && e.Outcome == "escalated");
+        var order = Enumerable.Range(0, Utterances.Length).Reverse().ToArray();
+        var batched = await Task.WhenAll(order.Select(i => nlu.ParseAsync(Utterances[i], CancellationToken.None)));
+        for (int k = 0; k < order.Length; k++)
+        {
+            var (s, b) = (single[order[k]], batched[k]);
+            Assert.True(b.Escalated);
+            Assert.Equal("teacher-nlu", b.Model);
+            Assert.Equal(s.Intent, b.Intent);
+            Assert.Equal(s.Confidence, b.Confidence, 4);
+            Assert.Equal(s.Entities, b.Entities);
+            // The embedding is the INT8 student's, whose activation scales depend on the batch: close, not bit-equal.
+            double cosine = s.Embedding!.Zip(b.Embedding!, (x, y) => (double)x * y).Sum();
+            Assert.True(cosine > 0.99, $"cosine {cosine} for '{Utterances[order[k]]}'");
+        }
+        Assert.Equal(Utterances.Length, host.Audit.Count(e => e.Action == "model.nlu" && e.Outcome == "escalated") - before);
+    }
+
     [Fact]
     public async Task Low_confidence_student_answers_escalate_to_the_teacher()
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,6 +6,7 @@ using Microsoft.Extensions.Options;
 using MoltBot.Contracts.Configuration;
 using MoltBot.Contracts.Inference;
 using MoltBot.Inference.Models;
+using MoltBot.Inference.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,6 +27,11 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     private readonly ILogger<NluEngine> logger;
     private readonly Channel<NluWork> queue;
     private readonly MoltBotPaths paths;
+    // Worker-only state: escalations waiting for a pooled teacher pass.
+    private readonly List<PendingEscalation> pending = [];
+    private int pendingTokens;
+    private int lastBatchSize;
+    private long oldestPending;
 
     public NluEngine(ModelRegistry registry, IOptions<InferenceOptions> options, ModelAudit audit, TimeProvider time, ILogger<NluEngine> logger,
         MoltBotPaths paths)
@@ -56,10 +61,17 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     public async Task<NluResult> ParseAsync(string text, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var work = new NluWork(text, cancellationToken);
+        // Tokenize on the caller's thread: the worker is the serial stage, so what callers can do in parallel they do.
+        // (The worker re-encodes if the primary model changed in between: reload, or start-up still loading.)
+        var primary = Primary(registry.Current);
+        var work = new NluWork(text, primary?.Tokenizer, primary is null ? null : Encode(primary, text));
         await queue.Writer.WriteAsync(work, cancellationToken);
-        using var reg = cancellationToken.Register(() => work.Result.TrySetCanceled(cancellationToken));
-        return await work.Result.Task;
+        NluResult result;
+        using (cancellationToken.Register(() => work.Result.TrySetCanceled(cancellationToken)))
+            result = await work.Result.Task;
+        // Audit on the caller's thread too (two SHA-256 and an append per request), before the caller holds the result.
+        await audit.AppendAsync("model.nlu", result.Model, text, result.Intent, work.InputTokens, 0, work.LatencyMs, result.Escalated ? "escalated" : "ok");
+        return result;
     }
 
     public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken) =>
@@ -73,8 +85,16 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         var batch = new List<NluWork>();
         try
         {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                // Pending escalations run when no student work follows: at once after a lone request, or after
+                // NluMaxWaitMs without new requests under load (callers resubmit within microseconds of their result).
+                if (pending.Count > 0 && !await MoreWorkWithinAsync(lastBatchSize > 1 ? options.NluMaxWaitMs : 0, stoppingToken))
+                {
+                    await EscalateAsync();
+                    continue;
+                }
+                if (!await queue.Reader.WaitToReadAsync(stoppingToken)) break;
                 batch.Clear();
                 while (batch.Count < options.NluMaxBatch && queue.Reader.TryRead(out var w)) batch.Add(w);
                 // Adaptive wait: only when requests are already piling up is it worth holding the batch open.
@@ -88,7 +108,9 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                     }
                 }
                 batch.RemoveAll(w => w.Result.Task.IsCompleted); // cancelled while queued
+                lastBatchSize = batch.Count;
                 if (batch.Count > 0) await RunBatchAsync(batch);
+                if (pending.Count > 0 && EscalateNow()) await EscalateAsync();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -97,13 +119,15 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         finally
         {
             queue.Writer.TryComplete();
+            foreach (var p in pending) p.Work.Result.TrySetException(new OperationCanceledException("MoltBot is shutting down"));
+            pending.Clear();
             while (queue.Reader.TryRead(out var w)) w.Result.TrySetException(new OperationCanceledException("MoltBot is shutting down"));
         }
     }
 
     private async Task RunBatchAsync(List<NluWork> batch)
     {
-        ModelSet? set = null, full = null;
+        ModelSet? set = null;
         try
         {
             // At start-up the primary model is published before the others: wait only for what this batch needs.
@@ -123,37 +147,33 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                 return;
             }
             var sw = Stopwatch.StartNew();
-            var results = Run(primary, batch.Select(w => w.Text).ToList());
+            var texts = batch.Select(w => w.Text).ToList();
+            var encoded = batch.Select(w => w.Tokens is not null && w.Tokenizer == primary.Tokenizer ? w.Tokens : Encode(primary, w.Text)).ToList();
+            var results = Run(primary, texts, encoded, options.NluChunkTokens);
             string primaryId = primary == set.StudentNlu ? options.StudentNlu : options.TeacherNlu;
             bool mayEscalate = options.NluPolicy == "escalate" && !string.IsNullOrEmpty(options.TeacherNlu) && primaryId != options.TeacherNlu;
             var escalate = mayEscalate
-                ? Enumerable.Range(0, batch.Count).Where(i => results[i].Confidence < options.NluEscalationThreshold).ToList()
+                ? Enumerable.Range(0, batch.Count).Where(i => results[i].Confidence < options.NluEscalationThreshold).ToHashSet()
                 : [];
-            var teacher = set.TeacherNlu;
-            if (escalate.Count > 0 && teacher is null && set.IsPartial)
-            {
-                // The teacher is still loading (start-up): this low-confidence batch waits for it.
-                await registry.WhenLoadedAsync(CancellationToken.None);
-                full = registry.Acquire();
-                teacher = full.TeacherNlu;
-            }
-            Dictionary<int, NluResult> teacherResults = [];
-            if (escalate.Count > 0 && teacher is not null && teacher != primary)
-            {
-                var tr = Run(teacher, escalate.Select(i => batch[i].Text).ToList());
-                for (int j = 0; j < escalate.Count; j++) teacherResults[escalate[j]] = tr[j];
-            }
-            double ms = sw.Elapsed.TotalMilliseconds;
+            // A set without a teacher (disabled, or skipped as broken) answers with the student; a partial start-up set
+            // hands low-confidence utterances on, and the teacher pass waits for the teacher to load.
+            bool canEscalate = set.TeacherNlu is not null && set.TeacherNlu != primary || set.TeacherNlu is null && set.IsPartial;
+            double ms = sw.Elapsed.TotalMilliseconds / batch.Count;
             for (int i = 0; i < batch.Count; i++)
             {
-                // The embedding always comes from the primary model, so vectors stay comparable across calls.
-                var r = teacherResults.TryGetValue(i, out var t)
-                    ? t with { Model = options.TeacherNlu, Escalated = true, Embedding = results[i].Embedding }
-                    : results[i] with { Model = primaryId };
-                // Audit first: once a caller holds its result, the audit entry for it already exists.
-                await audit.AppendAsync("model.nlu", r.Model, batch[i].Text, r.Intent, primary.Tokenizer.CountTokens(batch[i].Text), 0, ms / batch.Count,
-                    r.Escalated ? "escalated" : "ok");
-                batch[i].Result.TrySetResult(r);
+                var r = results[i] with { Model = primaryId };
+                batch[i].InputTokens = encoded[i].Count;
+                batch[i].LatencyMs = ms;
+                if (canEscalate && escalate.Contains(i))
+                {
+                    if (pending.Count == 0) oldestPending = time.GetTimestamp();
+                    pending.Add(new PendingEscalation(batch[i], r));
+                    pendingTokens += encoded[i].Count;
+                }
+                else
+                {
+                    batch[i].Result.TrySetResult(r);
+                }
             }
         }
         catch (Exception ex)
@@ -165,63 +185,120 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         finally
         {
             set?.Release();
-            full?.Release();
+        }
+    }
+
+    /// <summary>
+    /// Low-confidence utterances are re-run on the teacher in pooled passes rather than a few per student batch: a
+    /// teacher pass costs about a millisecond before any arithmetic, so 5 escalations out of 64 per pass cost more
+    /// than the 64 student utterances (docs/performance.md). They collect while student work keeps coming, until they
+    /// fill one length bucket (NluChunkTokens rows) or the oldest has waited 10 × NluMaxWaitMs; after a lone request
+    /// (no load) they run at once, so a lone request is never delayed.
+    /// </summary>
+    private bool EscalateNow() =>
+        lastBatchSize <= 1 || pendingTokens >= options.NluChunkTokens
+        || time.GetElapsedTime(oldestPending).TotalMilliseconds >= 10.0 * options.NluMaxWaitMs;
+
+    /// <summary>True as soon as a request is queued; false when none came within <paramref name="milliseconds"/>.</summary>
+    private async Task<bool> MoreWorkWithinAsync(int milliseconds, CancellationToken stoppingToken)
+    {
+        var deadline = time.GetTimestamp() + (long)(milliseconds / 1000.0 * time.TimestampFrequency);
+        while (queue.Reader.Count == 0)
+        {
+            if (time.GetTimestamp() >= deadline) return false;
+            await Task.Delay(TimeSpan.FromMilliseconds(0.2), time, stoppingToken);
+        }
+        return true;
+    }
+
+    private async Task EscalateAsync()
+    {
+        var items = pending.ToList();
+        pending.Clear();
+        pendingTokens = 0;
+        ModelSet? set = null;
+        try
+        {
+            // The start-up set may not have the teacher yet: escalations wait for the complete set.
+            await registry.WhenLoadedAsync(CancellationToken.None);
+            set = registry.Acquire();
+            var teacher = set.TeacherNlu;
+            var live = items.Where(p => !p.Work.Result.Task.IsCompleted).ToList(); // cancelled while pending
+            if (teacher is null)
+            {
+                foreach (var p in live) p.Work.Result.TrySetResult(p.Student);
+                return;
+            }
+            var sw = Stopwatch.StartNew();
+            var texts = live.Select(p => p.Work.Text).ToList();
+            var tr = Run(teacher, texts, texts.Select(t => Encode(teacher, t)).ToList(), options.NluChunkTokens);
+            double ms = live.Count == 0 ? 0 : sw.Elapsed.TotalMilliseconds / live.Count;
+            for (int j = 0; j < live.Count; j++)
+            {
+                // The embedding always comes from the primary model, so vectors stay comparable across calls.
+                live[j].Work.LatencyMs += ms;
+                live[j].Work.Result.TrySetResult(tr[j] with { Model = options.TeacherNlu, Escalated = true, Embedding = live[j].Student.Embedding });
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "NLU escalation of {Count} utterances failed", items.Count);
+            foreach (var p in items) p.Work.Result.TrySetException(ex);
+        }
+        finally
+        {
+            set?.Release();
         }
     }
 
     /// <summary>One forward pass over a padded batch; decodes intents, BIO entity spans, language, embeddings.</summary>
-    internal static List<NluResult> Run(LoadedNlu nlu, IReadOnlyList<string> texts)
+    internal static List<NluResult> Run(LoadedNlu nlu, IReadOnlyList<string> texts) =>
+        Run(nlu, texts, texts.Select(t => Encode(nlu, t)).ToList(), int.MaxValue);
+
+    /// <summary>
+    /// <paramref name="texts"/> (already encoded) in length buckets of at most <paramref name="maxTokens"/> padded token
+    /// rows per forward pass (see <see cref="LengthBuckets"/>); results in the order of <paramref name="texts"/>.
+    /// </summary>
+    internal static List<NluResult> Run(LoadedNlu nlu, IReadOnlyList<string> texts, IReadOnlyList<IReadOnlyList<(int Id, int Start, int End)>> encoded,
+        int maxTokens)
     {
-        var cfg = nlu.Config;
-        var encoded = texts.Select(t => nlu.Tokenizer.EncodeWithOffsets(t).Take(cfg.MaxPositionEmbeddings).ToList()).ToList();
-        int maxLen = Math.Max(1, encoded.Max(e => e.Count));
-        var ids = new long[texts.Count, maxLen];
-        var mask = new long[texts.Count, maxLen];
-        for (int b = 0; b < texts.Count; b++)
+        var results = new NluResult[texts.Count];
+        foreach (var group in LengthBuckets.Split(encoded.Select(e => e.Count).ToList(), maxTokens))
         {
-            for (int t = 0; t < maxLen; t++) ids[b, t] = cfg.PadTokenId;
-            for (int t = 0; t < encoded[b].Count; t++)
-            {
-                ids[b, t] = encoded[b][t].Id;
-                mask[b, t] = 1;
-            }
-            if (encoded[b].Count == 0) mask[b, 0] = 1; // empty text: pool over the pad token rather than nothing
+            var (outputs, length) = Forward(nlu, group.Select(i => encoded[i]).ToList());
+            for (int j = 0; j < group.Length; j++) results[group[j]] = outputs.Decode(j, texts[group[j]], encoded[group[j]], length, nlu.Config);
         }
+        return [.. results];
+    }
+
+    /// <summary>The tokens the model sees: the tokenizer's, cut to the model's max_position_embeddings.</summary>
+    internal static IReadOnlyList<(int Id, int Start, int End)> Encode(LoadedNlu nlu, string text)
+    {
+        var tokens = nlu.Tokenizer.EncodeWithOffsets(text);
+        int max = nlu.Config.MaxPositionEmbeddings;
+        return tokens.Count <= max ? tokens : tokens.Take(max).ToList();
+    }
+
+    /// <summary>One padded batch through the model: two input tensors, one forward, one read-back per output.</summary>
+    internal static (NluBatchOutputs Outputs, int Length) Forward(LoadedNlu nlu, IReadOnlyList<IReadOnlyList<(int Id, int Start, int End)>> encoded)
+    {
+        var inputs = NluBatchInputs.Build(encoded, nlu.Config);
         using var mode = torch.inference_mode();
         using var scope = NewDisposeScope();
-        using var output = nlu.Model.Predict(torch.tensor(ids), torch.tensor(mask));
-        var intentProbs = Floats(output.IntentProbs);
-        var tags = Longs(output.Tags);
-        var emb = Floats(output.Embedding);
-        int nI = cfg.Intents.Count, e = cfg.EmbeddingSize;
-        var results = new List<NluResult>(texts.Count);
-        for (int b = 0; b < texts.Count; b++)
-        {
-            var p = intentProbs.AsSpan(b * nI, nI);
-            int best = Sampler.ArgMax(p);
-            var spans = BioDecoder.Decode(texts[b], encoded[b], tags.AsSpan(b * maxLen, encoded[b].Count), cfg.BioTags);
-            results.Add(new NluResult(cfg.Intents[best], p[best], spans, BioDecoder.Language(texts[b]))
-            {
-                Embedding = emb.AsSpan(b * e, e).ToArray(),
-            });
-        }
-        return results;
+        var (ids, mask) = inputs.ToTensors();
+        using var output = nlu.Model.Predict(ids, mask);
+        return (NluBatchOutputs.Read(output), inputs.Length);
     }
 
-    private static float[] Floats(Tensor t)
-    {
-        using var c = t.to(ScalarType.Float32).cpu().contiguous();
-        return MemoryMarshal.Cast<byte, float>(c.bytes).ToArray();
-    }
+    /// <summary>A student result below the escalation threshold, waiting for a pooled teacher pass.</summary>
+    private sealed record PendingEscalation(NluWork Work, NluResult Student);
 
-    private static long[] Longs(Tensor t)
-    {
-        using var c = t.to(ScalarType.Int64).cpu().contiguous();
-        return MemoryMarshal.Cast<byte, long>(c.bytes).ToArray();
-    }
-
-    private sealed record NluWork(string Text, CancellationToken CancellationToken)
+    /// <param name="Tokenizer">The tokenizer that produced <paramref name="Tokens"/> (null when no model was loaded yet).</param>
+    private sealed record NluWork(string Text, TextTokenizer? Tokenizer, IReadOnlyList<(int Id, int Start, int End)>? Tokens)
     {
         public TaskCompletionSource<NluResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Set by the worker before the result: for the audit entry.</summary>
+        public int InputTokens { get; set; }
+        public double LatencyMs { get; set; }
     }
 }
