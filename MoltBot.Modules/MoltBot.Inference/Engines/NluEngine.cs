@@ -29,6 +29,10 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     private readonly MoltBotPaths paths;
     // Worker-only state: escalations waiting for a pooled teacher pass.
     private readonly List<PendingEscalation> pending = [];
+
+    /// <summary>Utterances the student has run that wait for a teacher pass, pooled or under way (read by tests).</summary>
+    internal int PendingEscalations => Volatile.Read(ref pendingCount);
+    private int pendingCount;
     private int pendingTokens;
     private int lastBatchSize;
     private long oldestPending;
@@ -67,11 +71,31 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         var work = new NluWork(text, primary?.Tokenizer, primary is null ? null : Encode(primary, text));
         await queue.Writer.WriteAsync(work, cancellationToken);
         NluResult result;
-        using (cancellationToken.Register(() => work.Result.TrySetCanceled(cancellationToken)))
-            result = await work.Result.Task;
+        try
+        {
+            result = await work.Result.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The worker skips an abandoned utterance it has not started; one a model has already run still gets its
+            // audit entry, written when the worker delivers the result nobody is waiting for.
+            work.Abandon();
+            _ = AuditAbandonedAsync(work);
+            throw;
+        }
         // Audit on the caller's thread too (two SHA-256 and an append per request), before the caller holds the result.
-        await audit.AppendAsync("model.nlu", result.Model, text, result.Intent, work.InputTokens, 0, work.LatencyMs, result.Escalated ? "escalated" : "ok");
+        await AuditAsync(work, result, result.Escalated ? "escalated" : "ok");
         return result;
+    }
+
+    private ValueTask AuditAsync(NluWork work, NluResult result, string outcome) =>
+        audit.AppendAsync("model.nlu", result.Model, work.Text, result.Intent, work.InputTokens, 0, work.LatencyMs, outcome);
+
+    /// <summary>Audits the result of an abandoned request if a model produced one (not if it was skipped or failed).</summary>
+    private async Task AuditAbandonedAsync(NluWork work)
+    {
+        await ((Task)work.Result.Task).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (work.Result.Task.IsCompletedSuccessfully) await AuditAsync(work, await work.Result.Task, "abandoned");
     }
 
     public async Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken) =>
@@ -107,7 +131,7 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                         else await Task.Delay(TimeSpan.FromMilliseconds(0.2), time, stoppingToken);
                     }
                 }
-                batch.RemoveAll(w => w.Result.Task.IsCompleted); // cancelled while queued
+                batch.RemoveAll(SkipAbandoned); // cancelled while queued: never run, so nothing to audit
                 lastBatchSize = batch.Count;
                 if (batch.Count > 0) await RunBatchAsync(batch);
                 if (pending.Count > 0 && EscalateNow()) await EscalateAsync();
@@ -168,6 +192,7 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                 {
                     if (pending.Count == 0) oldestPending = time.GetTimestamp();
                     pending.Add(new PendingEscalation(batch[i], r));
+                    Volatile.Write(ref pendingCount, pending.Count);
                     pendingTokens += encoded[i].Count;
                 }
                 else
@@ -223,7 +248,9 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
             await registry.WhenLoadedAsync(CancellationToken.None);
             set = registry.Acquire();
             var teacher = set.TeacherNlu;
-            var live = items.Where(p => !p.Work.Result.Task.IsCompleted).ToList(); // cancelled while pending
+            // Cancelled while pending: the student did run it, so it is answered (and audited) with the student's result.
+            foreach (var p in items.Where(p => p.Work.IsAbandoned)) p.Work.Result.TrySetResult(p.Student);
+            var live = items.Where(p => !p.Work.Result.Task.IsCompleted).ToList();
             if (teacher is null)
             {
                 foreach (var p in live) p.Work.Result.TrySetResult(p.Student);
@@ -248,6 +275,7 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         finally
         {
             set?.Release();
+            Volatile.Write(ref pendingCount, pending.Count);
         }
     }
 
@@ -290,6 +318,8 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         return (NluBatchOutputs.Read(output), inputs.Length);
     }
 
+    private static bool SkipAbandoned(NluWork work) => work.IsAbandoned && work.Result.TrySetCanceled();
+
     /// <summary>A student result below the escalation threshold, waiting for a pooled teacher pass.</summary>
     private sealed record PendingEscalation(NluWork Work, NluResult Student);
 
@@ -300,5 +330,12 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         /// <summary>Set by the worker before the result: for the audit entry.</summary>
         public int InputTokens { get; set; }
         public double LatencyMs { get; set; }
+
+        private volatile bool abandoned;
+
+        /// <summary>True once the caller stopped waiting (its cancellation token fired).</summary>
+        public bool IsAbandoned => abandoned;
+
+        public void Abandon() => abandoned = true;
     }
 }
