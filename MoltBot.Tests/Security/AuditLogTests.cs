@@ -90,6 +90,26 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public async Task A_tail_record_longer_than_the_first_read_chunk_still_extends_the_chain()
+    {
+        // The writer finds the chain's tail by reading backwards in growing chunks (4 KB first): a 20 KB last record
+        // needs several of them, and the records after it must still chain onto it.
+        await WriteAsync(5);
+        await using (var log = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance))
+        {
+            await log.StartAsync(default);
+            await log.AppendAsync(new AuditEntry("system", "admin", "model.generate", "target-" + new string('x', 20_000)), default);
+        }
+        await WriteAsync(3, baseTs: 1_800_000_000_000);
+        var lines = await File.ReadAllLinesAsync(FilePath);
+        Assert.Equal(9, lines.Length);
+        Assert.True(lines[5].Length > 20_000);
+        Assert.Equal(Enumerable.Range(1, 9).Select(i => (long)i), lines.Select(l => AuditRecord.Parse(l)!.Seq));
+        var result = await AuditVerifier.VerifyAsync(FilePath, default);
+        Assert.True(result.Ok, result.Message);
+    }
+
+    [Fact]
     public async Task A_damaged_tail_stops_the_writer_with_a_clear_message()
     {
         await WriteAsync(3);

@@ -147,13 +147,7 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
     {
         long length = stream.Length;
         if (length == 0) return (0, AuditRecord.GenesisHash);
-        int chunk = (int)Math.Min(length, 1 << 20);
-        stream.Seek(length - chunk, SeekOrigin.Begin);
-        var buffer = new byte[chunk];
-        stream.ReadExactly(buffer);
-        string text = Encoding.UTF8.GetString(buffer).TrimEnd('\n', '\r');
-        int nl = text.LastIndexOf('\n');
-        string last = nl < 0 ? text : text[(nl + 1)..];
+        string last = LastLine(stream, length);
         AuditRecord? record;
         try
         {
@@ -166,6 +160,27 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
         if (record?.Hash is null || record.ComputeHash() != record.Hash)
             throw new InvalidDataException($"Audit log {FilePath} ends with a damaged record; run `moltbot audit verify` and move the file aside to start a new chain.");
         return (record.Seq, record.Hash);
+    }
+
+    /// <summary>
+    /// The file's last line, read backwards from the end in chunks that double until the line's start is in view:
+    /// this runs once per batch (every model call is audited), so it must not read — and allocate — the whole tail
+    /// (it used to read up to 1 MB per batch, a large-object allocation per NLU call once the log had grown).
+    /// </summary>
+    internal static string LastLine(FileStream stream, long length)
+    {
+        for (int chunk = 4096; ; chunk *= 2)
+        {
+            int size = (int)Math.Min(length, chunk);
+            stream.Seek(length - size, SeekOrigin.Begin);
+            var buffer = new byte[size];
+            stream.ReadExactly(buffer);
+            int end = size;
+            while (end > 0 && buffer[end - 1] is (byte)'\n' or (byte)'\r') end--;
+            int nl = Array.LastIndexOf(buffer, (byte)'\n', Math.Max(0, end - 1), end);
+            // A newline found, or the whole file read: the line starts after it (UTF-8 never has 0x0A inside a character).
+            if (nl >= 0 || size == length || size >= 1 << 24) return Encoding.UTF8.GetString(buffer, nl + 1, end - nl - 1);
+        }
     }
 
     public async ValueTask DisposeAsync()
