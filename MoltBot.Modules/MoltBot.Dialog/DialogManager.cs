@@ -18,7 +18,8 @@ namespace MoltBot.Dialog;
 /// user's profile → resolve a pending confirmation or clarification, or detect a topic switch → run a skill (asking
 /// for missing required slots first, and for a yes/no where configured) or generate a reply from the context window
 /// → persist dialog events, reply and state, all with ms UTC timestamps. The turn's writes are awaited together,
-/// once, and the final reply is sent only after they are durable.
+/// once, and the final reply is sent only after its messages and dialog events are durable in the event log (the
+/// LiteDB side is written behind by default: Memory:DatabaseWriteBehind).
 /// </summary>
 public sealed class DialogManager(
     INluEngine nlu,
@@ -86,7 +87,9 @@ public sealed class DialogManager(
         // The turn's writes (inbound message, profile, dialog events, reply, state) are issued as soon as each is known
         // and awaited once, just before the reply goes out: one group-commit wait per turn instead of one per write,
         // overlapping with the dialog decision. A reply a user sees has both messages and every dialog event fsynced
-        // in the event log and the rest committed to LiteDB (fsynced within Memory:DatabaseSyncMilliseconds).
+        // in the event log; the LiteDB side (message table, state, profile) is queued in order and committed behind
+        // the reply (Memory:DatabaseWriteBehind; fsynced within Memory:DatabaseSyncMilliseconds), read back through
+        // the memory module's caches until then.
         var writes = new List<Task>(8)
         {
             conversations.RecordMessageAsync(new ConversationMessage(envelope.Id, conversationKey, userKey, "in", envelope.Text, now)

@@ -1,4 +1,5 @@
 using LiteDB;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Memory;
@@ -8,11 +9,14 @@ namespace MoltBot.Memory;
 
 /// <summary>
 /// Long-term conversation storage: a message goes into "messages" and its conversation's counters (one LiteDB
-/// group commit) and into the event log (an event-log group commit), both issued at once and awaited together;
-/// then into the short-term buffer and (user messages) vector recall.
+/// group commit) and into the event log (an event-log group commit), both issued at once; then into the short-term
+/// buffer and (user messages, once LiteDB has its vector) vector recall. With Memory:DatabaseWriteBehind (default)
+/// the call is acknowledged once the event log fsynced the message — LiteDB commits behind it, and the start-up
+/// replay (LogReplay) restores from the event log whatever LiteDB lost — otherwise once both have it.
 /// </summary>
 public sealed class ConversationStore(
-    MemoryDatabase database, GroupCommitWriter writer, EventLog eventLog, ShortTermMemory shortTerm, VectorMemory vectors, IOptions<MemoryOptions> options)
+    MemoryDatabase database, GroupCommitWriter writer, EventLog eventLog, ShortTermMemory shortTerm, VectorMemory vectors, IOptions<MemoryOptions> options,
+    ILogger<ConversationStore> logger)
     : IConversationStore, IConversationReader
 {
     public async ValueTask RecordMessageAsync(ConversationMessage m, CancellationToken cancellationToken)
@@ -40,12 +44,26 @@ public sealed class ConversationStore(
             Vector = vector?.Normalized,
         };
         long order = shortTerm.NextOrder();
-        // The LiteDB write is queued before the event (the replay mark relies on that order), then both are awaited.
-        var stored = await writer.EnqueueAsync((WriteBatch batch) => Apply(batch, message, vector), checkpoint: false, cancellationToken).ConfigureAwait(false);
+        // The LiteDB write is queued before the event (the replay mark relies on that order).
+        bool behind = options.Value.DatabaseWriteBehind;
+        // Vector recall searches the index, then reads LiteDB: a vector is indexed once LiteDB has it, on the writer
+        // (so WhenWrittenAsync covers it too) when nobody waits for the commit.
+        Action? index = behind && vector is not null ? () => vectors.Commit(vector) : null;
+        var stored = await writer.EnqueueAsync((WriteBatch batch) => Apply(batch, message, vector), checkpoint: false, cancellationToken, index).ConfigureAwait(false);
         var logged = eventLog.AppendAsync(evt, cancellationToken).AsTask();
-        // Acknowledged only once both stores have it (and, for a user message, vector recall).
-        await Task.WhenAll(stored.WaitAsync(cancellationToken), logged).ConfigureAwait(false);
-        if (vector is not null) vectors.Commit(vector);
+        if (behind)
+        {
+            _ = stored.ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(),
+                    "Writing message {MessageId} to LiteDB failed; the event log has it and the next start restores it", m.Id),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            await logged.ConfigureAwait(false);
+        }
+        else
+        {
+            // Acknowledged only once both stores have it (and, for a user message, vector recall).
+            await Task.WhenAll(stored.WaitAsync(cancellationToken), logged).ConfigureAwait(false);
+            if (vector is not null) vectors.Commit(vector);
+        }
         shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), order);
         if (unindexable is not null) throw unindexable;
     }
@@ -67,22 +85,21 @@ public sealed class ConversationStore(
         return true;
     }
 
-    public Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        await writer.WhenWrittenAsync(cancellationToken).ConfigureAwait(false); // read your own (write-behind) writes
         IReadOnlyList<ConversationSummary> list = database.Collection<ConversationDoc>(Collections.Conversations).Query()
             .OrderByDescending(x => x.LastActivityMs).Skip(Math.Max(0, skip)).Limit(Math.Clamp(take, 0, 10_000)).ToList()
             .Select(c => new ConversationSummary(c.Id, c.User, c.MessageCount, c.LastActivityMs)).ToList();
-        return Task.FromResult(list);
+        return list;
     }
 
-    public Task<IReadOnlyList<StoredMessage>> MessagesAsync(string conversationKey, int take, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StoredMessage>> MessagesAsync(string conversationKey, int take, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        await writer.WhenWrittenAsync(cancellationToken).ConfigureAwait(false); // read your own (write-behind) writes
         var docs = database.Collection<MessageDoc>(Collections.Messages).Query()
             .Where(x => x.Conv == conversationKey).OrderByDescending(x => x.Ts).Limit(Math.Clamp(take, 0, 10_000)).ToList();
         docs.Reverse();
-        IReadOnlyList<StoredMessage> list = docs.Select(d => new StoredMessage(d.Id, d.Conv, d.User, d.Direction, d.Text, d.Ts)).ToList();
-        return Task.FromResult(list);
+        return docs.Select(d => new StoredMessage(d.Id, d.Conv, d.User, d.Direction, d.Text, d.Ts)).ToList();
     }
 }
