@@ -17,9 +17,19 @@ namespace MoltBot.Memory;
 public sealed class ConversationStore(
     MemoryDatabase database, GroupCommitWriter writer, EventLog eventLog, ShortTermMemory shortTerm, VectorMemory vectors, IOptions<MemoryOptions> options,
     ILogger<ConversationStore> logger)
-    : IConversationStore, IConversationReader
+    : IConversationStore, IConversationReader, ITurnRecorder
 {
-    public async ValueTask RecordMessageAsync(ConversationMessage m, CancellationToken cancellationToken)
+    public ValueTask RecordMessageAsync(ConversationMessage m, CancellationToken cancellationToken) =>
+        RecordAsync([Prepare(m)], [], cancellationToken);
+
+    /// <summary>The turn's three parts with one event-log group commit: user message, dialog events, reply.</summary>
+    public ValueTask RecordTurnAsync(ConversationMessage inbound, IReadOnlyList<LoggedEvent> events, ConversationMessage reply, CancellationToken cancellationToken) =>
+        RecordAsync([Prepare(inbound), Prepare(reply)], events.Select(e => EventLog.ToRecord(e, null)).ToList(), cancellationToken);
+
+    private sealed record PreparedMessage(ConversationMessage Message, MessageDoc Doc, VectorMemory.PendingVector? Vector, InvalidOperationException? Unindexable,
+        EventRecord Event, long Order);
+
+    private PreparedMessage Prepare(ConversationMessage m)
     {
         var message = new MessageDoc
         {
@@ -43,29 +53,56 @@ public sealed class ConversationStore(
         {
             Vector = vector?.Normalized,
         };
-        long order = shortTerm.NextOrder();
-        // The LiteDB write is queued before the event (the replay mark relies on that order).
+        return new PreparedMessage(m, message, vector, unindexable, evt, shortTerm.NextOrder());
+    }
+
+    /// <summary>
+    /// Queues every message's LiteDB write, then appends the first message's event, <paramref name="afterFirst"/> and
+    /// the other messages' events in one event-log request (one frame, one fsync).
+    /// </summary>
+    private async ValueTask RecordAsync(PreparedMessage[] messages, IReadOnlyList<EventRecord> afterFirst, CancellationToken cancellationToken)
+    {
         bool behind = options.Value.DatabaseWriteBehind;
-        // Vector recall searches the index, then reads LiteDB: a vector is indexed once LiteDB has it, on the writer
-        // (so WhenWrittenAsync covers it too) when nobody waits for the commit.
-        Action? index = behind && vector is not null ? () => vectors.Commit(vector) : null;
-        var stored = await writer.EnqueueAsync((WriteBatch batch) => Apply(batch, message, vector), checkpoint: false, cancellationToken, index).ConfigureAwait(false);
-        var logged = eventLog.AppendAsync(evt, cancellationToken).AsTask();
+        var stored = new Task[messages.Length];
+        for (int i = 0; i < messages.Length; i++)
+        {
+            var p = messages[i];
+            // Vector recall searches the index, then reads LiteDB: a vector is indexed once LiteDB has it, on the writer
+            // (so WhenWrittenAsync covers it too) when nobody waits for the commit.
+            Action? index = behind && p.Vector is { } v ? () => vectors.Commit(v) : null;
+            // Every LiteDB write is queued before its event (the replay mark relies on that order).
+            stored[i] = await writer.EnqueueAsync((WriteBatch batch) => Apply(batch, p.Doc, p.Vector), checkpoint: false, cancellationToken, index).ConfigureAwait(false);
+        }
+        var records = new List<EventRecord>(messages.Length + afterFirst.Count) { messages[0].Event };
+        records.AddRange(afterFirst);
+        records.AddRange(messages.Skip(1).Select(p => p.Event));
+        var logged = records.Count == 1 ? eventLog.AppendAsync(records[0], cancellationToken).AsTask() : eventLog.AppendAllAsync(records, cancellationToken).AsTask();
         if (behind)
         {
-            _ = stored.ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(),
-                    "Writing message {MessageId} to LiteDB failed; the event log has it and the next start restores it", m.Id),
-                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            for (int i = 0; i < messages.Length; i++)
+            {
+                string id = messages[i].Message.Id;
+                _ = stored[i].ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(),
+                        "Writing message {MessageId} to LiteDB failed; the event log has it and the next start restores it", id),
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
             await logged.ConfigureAwait(false);
         }
         else
         {
-            // Acknowledged only once both stores have it (and, for a user message, vector recall).
-            await Task.WhenAll(stored.WaitAsync(cancellationToken), logged).ConfigureAwait(false);
-            if (vector is not null) vectors.Commit(vector);
+            // Acknowledged only once both stores have them (and, for a user message, vector recall).
+            await Task.WhenAll(stored.Select(t => t.WaitAsync(cancellationToken)).Append(logged)).ConfigureAwait(false);
+            foreach (var p in messages)
+            {
+                if (p.Vector is not null) vectors.Commit(p.Vector);
+            }
         }
-        shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), order);
-        if (unindexable is not null) throw unindexable;
+        foreach (var p in messages)
+        {
+            var m = p.Message;
+            shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), p.Order);
+        }
+        if (messages.Select(p => p.Unindexable).FirstOrDefault(x => x is not null) is { } unindexable) throw unindexable;
     }
 
     /// <summary>
