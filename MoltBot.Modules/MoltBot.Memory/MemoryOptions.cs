@@ -33,9 +33,9 @@ public sealed class MemoryOptions : IValidatableObject
 
     /// <summary>
     /// How often LiteDB's log is fsynced (ms). Every message and dialog event is fsynced in the event log before a
-    /// reply goes out; LiteDB (conversations, message table, dialog state, profiles, facts, vectors) is written to the
-    /// OS before the reply and fsynced at this interval, and messages a power loss took from it are restored from the
-    /// event log at start. 0: LiteDB fsyncs every commit itself (slower: ≈ 60 % of a turn's CPU on the skill path).
+    /// reply goes out; LiteDB (conversations, message table, dialog state, profiles, facts, vectors) is committed
+    /// behind the reply (Memory:DatabaseWriteBehind) or before it, and fsynced at this interval; messages a crash or
+    /// power loss took from it are restored from the event log at start. 0: LiteDB fsyncs every commit itself (slower: ≈ 60 % of a turn's CPU on the skill path).
     /// </summary>
     [Range(0, 10_000, ErrorMessage = "Memory:DatabaseSyncMilliseconds must be between 0 (fsync every LiteDB commit) and 10000.")]
     public int DatabaseSyncMilliseconds { get; set; } = 100;
