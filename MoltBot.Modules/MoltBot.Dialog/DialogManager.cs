@@ -18,7 +18,8 @@ namespace MoltBot.Dialog;
 /// user's profile → resolve a pending confirmation or clarification, or detect a topic switch → run a skill (asking
 /// for missing required slots first, and for a yes/no where configured) or generate a reply from the context window
 /// → persist dialog events, reply and state, all with ms UTC timestamps. The turn's writes are awaited together,
-/// once, and the final reply is sent only after they are durable.
+/// once, and the final reply is sent only after its messages and dialog events are durable in the event log (the
+/// LiteDB side is written behind by default: Memory:DatabaseWriteBehind).
 /// </summary>
 public sealed class DialogManager(
     INluEngine nlu,
@@ -30,7 +31,7 @@ public sealed class DialogManager(
     IDialogStateStore states,
     IConversationStore conversations,
     IShortTermMemory shortTerm,
-    IEventLog events,
+    ITurnRecorder turns,
     IEnumerable<IPipelineObserver> observers,
     IEnumerable<ITraceRecorder> traceRecorders,
     IOptions<DialogOptions> options,
@@ -83,17 +84,17 @@ public sealed class DialogManager(
         var profile = await profiles.GetAsync(userKey, cancellationToken).ConfigureAwait(false);
         string language = PickLanguage(understood.Language, envelope.Language, profile.Language);
         float[]? embedding = await EmbeddingAsync(envelope.Text, understood, cancellationToken).ConfigureAwait(false);
-        // The turn's writes (inbound message, profile, dialog events, reply, state) are issued as soon as each is known
-        // and awaited once, just before the reply goes out: one group-commit wait per turn instead of one per write,
-        // overlapping with the dialog decision. A reply a user sees has both messages and every dialog event fsynced
-        // in the event log and the rest committed to LiteDB (fsynced within Memory:DatabaseSyncMilliseconds).
-        var writes = new List<Task>(8)
+        // The turn's writes are issued as soon as each is known and awaited once, just before the reply goes out. The
+        // user's message, the dialog events and the reply go to the event log together once the decision is made:
+        // one group commit (one fsync) on the reply's path instead of one for the message and another for the rest.
+        // A reply a user sees has all three fsynced in the event log; the LiteDB side (message table, state, profile)
+        // is queued in order and committed behind the reply (Memory:DatabaseWriteBehind; fsynced within
+        // Memory:DatabaseSyncMilliseconds), read back through the memory module's caches until then.
+        var inbound = new ConversationMessage(envelope.Id, conversationKey, userKey, "in", envelope.Text, now)
         {
-            conversations.RecordMessageAsync(new ConversationMessage(envelope.Id, conversationKey, userKey, "in", envelope.Text, now)
-            {
-                Intent = understood.Intent, Language = language, Embedding = embedding,
-            }, cancellationToken).AsTask(),
+            Intent = understood.Intent, Language = language, Embedding = embedding,
         };
+        var writes = new List<Task>(4);
 
         var turn = new TurnContext(envelope, understood, conversationKey, userKey, language, now, profile, reply, recentTurns) { Command = command };
         LearnProfile(turn, writes, cancellationToken);
@@ -110,6 +111,7 @@ public sealed class DialogManager(
         catch
         {
             // The inbound message is still recorded (and its failure, if any, observed) before the apology.
+            writes.Add(conversations.RecordMessageAsync(inbound, cancellationToken).AsTask());
             try { await Task.WhenAll(writes).ConfigureAwait(false); }
             catch (Exception ex) { logger.LogError(ex, "Recording message {MessageId} failed", envelope.Id); }
             throw;
@@ -123,10 +125,9 @@ public sealed class DialogManager(
             }).ToArray()),
             ["source"] = outcome.Source,
         });
-        // Dialog events are queued in order (and after the inbound message's event), so they are committed in order.
-        foreach (var e in turn.Events) writes.Add(events.AppendAsync(e, cancellationToken).AsTask());
         long sentAt = NowMs();
-        writes.Add(conversations.RecordMessageAsync(new ConversationMessage(envelope.Id + ":out", conversationKey, userKey, "out", outcome.Text, sentAt)
+        // In the event log: the user's message, then the dialog events in order, then the reply, in one frame.
+        writes.Add(turns.RecordTurnAsync(inbound, turn.Events, new ConversationMessage(envelope.Id + ":out", conversationKey, userKey, "out", outcome.Text, sentAt)
         {
             Language = language,
         }, cancellationToken).AsTask());

@@ -1,4 +1,5 @@
 using LiteDB;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Memory;
@@ -8,14 +9,27 @@ namespace MoltBot.Memory;
 
 /// <summary>
 /// Long-term conversation storage: a message goes into "messages" and its conversation's counters (one LiteDB
-/// group commit) and into the event log (an event-log group commit), both issued at once and awaited together;
-/// then into the short-term buffer and (user messages) vector recall.
+/// group commit) and into the event log (an event-log group commit), both issued at once; then into the short-term
+/// buffer and (user messages, once LiteDB has its vector) vector recall. With Memory:DatabaseWriteBehind (default)
+/// the call is acknowledged once the event log fsynced the message — LiteDB commits behind it, and the start-up
+/// replay (LogReplay) restores from the event log whatever LiteDB lost — otherwise once both have it.
 /// </summary>
 public sealed class ConversationStore(
-    MemoryDatabase database, GroupCommitWriter writer, EventLog eventLog, ShortTermMemory shortTerm, VectorMemory vectors, IOptions<MemoryOptions> options)
-    : IConversationStore, IConversationReader
+    MemoryDatabase database, GroupCommitWriter writer, EventLog eventLog, ShortTermMemory shortTerm, VectorMemory vectors, IOptions<MemoryOptions> options,
+    ILogger<ConversationStore> logger)
+    : IConversationStore, IConversationReader, ITurnRecorder
 {
-    public async ValueTask RecordMessageAsync(ConversationMessage m, CancellationToken cancellationToken)
+    public ValueTask RecordMessageAsync(ConversationMessage m, CancellationToken cancellationToken) =>
+        RecordAsync([Prepare(m)], [], cancellationToken);
+
+    /// <summary>The turn's three parts with one event-log group commit: user message, dialog events, reply.</summary>
+    public ValueTask RecordTurnAsync(ConversationMessage inbound, IReadOnlyList<LoggedEvent> events, ConversationMessage reply, CancellationToken cancellationToken) =>
+        RecordAsync([Prepare(inbound), Prepare(reply)], events.Select(e => EventLog.ToRecord(e, null)).ToList(), cancellationToken);
+
+    private sealed record PreparedMessage(ConversationMessage Message, MessageDoc Doc, VectorMemory.PendingVector? Vector, InvalidOperationException? Unindexable,
+        EventRecord Event, long Order);
+
+    private PreparedMessage Prepare(ConversationMessage m)
     {
         var message = new MessageDoc
         {
@@ -39,15 +53,56 @@ public sealed class ConversationStore(
         {
             Vector = vector?.Normalized,
         };
-        long order = shortTerm.NextOrder();
-        // The LiteDB write is queued before the event (the replay mark relies on that order), then both are awaited.
-        var stored = await writer.EnqueueAsync((WriteBatch batch) => Apply(batch, message, vector), checkpoint: false, cancellationToken).ConfigureAwait(false);
-        var logged = eventLog.AppendAsync(evt, cancellationToken).AsTask();
-        // Acknowledged only once both stores have it (and, for a user message, vector recall).
-        await Task.WhenAll(stored.WaitAsync(cancellationToken), logged).ConfigureAwait(false);
-        if (vector is not null) vectors.Commit(vector);
-        shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), order);
-        if (unindexable is not null) throw unindexable;
+        return new PreparedMessage(m, message, vector, unindexable, evt, shortTerm.NextOrder());
+    }
+
+    /// <summary>
+    /// Queues every message's LiteDB write, then appends the first message's event, <paramref name="afterFirst"/> and
+    /// the other messages' events in one event-log request (one frame, one fsync).
+    /// </summary>
+    private async ValueTask RecordAsync(PreparedMessage[] messages, IReadOnlyList<EventRecord> afterFirst, CancellationToken cancellationToken)
+    {
+        bool behind = options.Value.DatabaseWriteBehind;
+        var stored = new Task[messages.Length];
+        for (int i = 0; i < messages.Length; i++)
+        {
+            var p = messages[i];
+            // Vector recall searches the index, then reads LiteDB: a vector is indexed once LiteDB has it, on the writer
+            // (so WhenWrittenAsync covers it too) when nobody waits for the commit.
+            Action? index = behind && p.Vector is { } v ? () => vectors.Commit(v) : null;
+            // Every LiteDB write is queued before its event (the replay mark relies on that order).
+            stored[i] = await writer.EnqueueAsync((WriteBatch batch) => Apply(batch, p.Doc, p.Vector), checkpoint: false, cancellationToken, index).ConfigureAwait(false);
+        }
+        var records = new List<EventRecord>(messages.Length + afterFirst.Count) { messages[0].Event };
+        records.AddRange(afterFirst);
+        records.AddRange(messages.Skip(1).Select(p => p.Event));
+        var logged = records.Count == 1 ? eventLog.AppendAsync(records[0], cancellationToken).AsTask() : eventLog.AppendAllAsync(records, cancellationToken).AsTask();
+        if (behind)
+        {
+            for (int i = 0; i < messages.Length; i++)
+            {
+                string id = messages[i].Message.Id;
+                _ = stored[i].ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(),
+                        "Writing message {MessageId} to LiteDB failed; the event log has it and the next start restores it", id),
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+            await logged.ConfigureAwait(false);
+        }
+        else
+        {
+            // Acknowledged only once both stores have them (and, for a user message, vector recall).
+            await Task.WhenAll(stored.Select(t => t.WaitAsync(cancellationToken)).Append(logged)).ConfigureAwait(false);
+            foreach (var p in messages)
+            {
+                if (p.Vector is not null) vectors.Commit(p.Vector);
+            }
+        }
+        foreach (var p in messages)
+        {
+            var m = p.Message;
+            shortTerm.OnCommitted(m.ConversationKey, m.Id, new Turn(m.Direction == "in" ? "user" : "assistant", m.Text, m.TimestampMs), p.Order);
+        }
+        if (messages.Select(p => p.Unindexable).FirstOrDefault(x => x is not null) is { } unindexable) throw unindexable;
     }
 
     /// <summary>
@@ -67,22 +122,21 @@ public sealed class ConversationStore(
         return true;
     }
 
-    public Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        await writer.WhenWrittenAsync(cancellationToken).ConfigureAwait(false); // read your own (write-behind) writes
         IReadOnlyList<ConversationSummary> list = database.Collection<ConversationDoc>(Collections.Conversations).Query()
             .OrderByDescending(x => x.LastActivityMs).Skip(Math.Max(0, skip)).Limit(Math.Clamp(take, 0, 10_000)).ToList()
             .Select(c => new ConversationSummary(c.Id, c.User, c.MessageCount, c.LastActivityMs)).ToList();
-        return Task.FromResult(list);
+        return list;
     }
 
-    public Task<IReadOnlyList<StoredMessage>> MessagesAsync(string conversationKey, int take, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StoredMessage>> MessagesAsync(string conversationKey, int take, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        await writer.WhenWrittenAsync(cancellationToken).ConfigureAwait(false); // read your own (write-behind) writes
         var docs = database.Collection<MessageDoc>(Collections.Messages).Query()
             .Where(x => x.Conv == conversationKey).OrderByDescending(x => x.Ts).Limit(Math.Clamp(take, 0, 10_000)).ToList();
         docs.Reverse();
-        IReadOnlyList<StoredMessage> list = docs.Select(d => new StoredMessage(d.Id, d.Conv, d.User, d.Direction, d.Text, d.Ts)).ToList();
-        return Task.FromResult(list);
+        return docs.Select(d => new StoredMessage(d.Id, d.Conv, d.User, d.Direction, d.Text, d.Ts)).ToList();
     }
 }

@@ -1,12 +1,18 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoltBot.Contracts.Memory;
 using MoltBot.Memory.Storage;
 
 namespace MoltBot.Memory;
 
-/// <summary>Dialog state as JSON on the conversation's document, with an LRU cache in front.</summary>
-public sealed class DialogStateStore(MemoryDatabase database, GroupCommitWriter writer, IOptions<MemoryOptions> options) : IDialogStateStore
+/// <summary>
+/// Dialog state as JSON on the conversation's document, with an LRU cache in front. With Memory:DatabaseWriteBehind
+/// a save is cached and queued, and returns without waiting for its commit; a cache miss first waits for the queued
+/// writes, so a state evicted before its commit is still read back as saved.
+/// </summary>
+public sealed class DialogStateStore(MemoryDatabase database, GroupCommitWriter writer, IOptions<MemoryOptions> options, ILogger<DialogStateStore> logger)
+    : IDialogStateStore
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -15,17 +21,23 @@ public sealed class DialogStateStore(MemoryDatabase database, GroupCommitWriter 
     public ValueTask<DialogState?> GetAsync(string conversationKey, CancellationToken cancellationToken)
     {
         if (Cache.TryGet(conversationKey, out var cached)) return ValueTask.FromResult<DialogState?>(cached);
-        cancellationToken.ThrowIfCancellationRequested();
+        return ReadAsync(conversationKey, cancellationToken);
+    }
+
+    private async ValueTask<DialogState?> ReadAsync(string conversationKey, CancellationToken cancellationToken)
+    {
+        if (options.Value.DatabaseWriteBehind) await writer.WhenWrittenAsync(cancellationToken).ConfigureAwait(false);
+        else cancellationToken.ThrowIfCancellationRequested();
         var doc = database.Collection<ConversationDoc>(Collections.Conversations).FindById(conversationKey);
         DialogState? state = doc?.DialogState is { } json ? JsonSerializer.Deserialize<DialogState>(json, Json) : null;
         if (state is not null) Cache.Set(conversationKey, state);
-        return ValueTask.FromResult(state);
+        return state;
     }
 
     public async ValueTask SaveAsync(DialogState state, CancellationToken cancellationToken)
     {
         string json = JsonSerializer.Serialize(state, Json);
-        await writer.WriteAsync((WriteBatch batch) =>
+        var committed = await writer.EnqueueAsync((WriteBatch batch) =>
         {
             var doc = batch.Conversation(state.ConversationKey, () => new ConversationDoc
             {
@@ -33,7 +45,18 @@ public sealed class DialogStateStore(MemoryDatabase database, GroupCommitWriter 
             });
             doc.DialogState = json;
             doc.LastActivityMs = Math.Max(doc.LastActivityMs, state.LastActivityMs);
-        }, cancellationToken).ConfigureAwait(false);
+        }, checkpoint: false, cancellationToken).ConfigureAwait(false);
+        if (options.Value.DatabaseWriteBehind)
+        {
+            // Cached once queued: the next turn of this conversation reads it from here.
+            Cache.Set(state.ConversationKey, state);
+            _ = committed.ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(),
+                    "Writing the dialog state of {ConversationKey} to LiteDB failed; the cached state stays in use", state.ConversationKey),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return;
+        }
+        // Once queued the write will be committed even if the caller stops waiting.
+        await committed.WaitAsync(cancellationToken).ConfigureAwait(false);
         Cache.Set(state.ConversationKey, state);
     }
 }

@@ -181,6 +181,17 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         await request.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Queues the events as one request, so they go into the same frame (one fsync) in this order, and completes
+    /// once they are durable. The events are encoded first: a bad one fails the call before anything is queued.
+    /// </summary>
+    internal async ValueTask AppendAllAsync(IReadOnlyList<EventRecord> records, CancellationToken cancellationToken)
+    {
+        var group = new AppendGroup(records.Select(r => new AppendRequest(r.Conv, r.Encode(), r.Ts, r.IsMessage)).ToList());
+        await EnqueueAsync(group, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(group.Items.Select(i => i.Done.Task)).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private async ValueTask EnqueueAsync(Request request, CancellationToken cancellationToken)
     {
         try
@@ -204,6 +215,13 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
                 if (request is AppendRequest append)
                 {
                     batch.Add(append);
+                    if (batch.Count >= _options.MaxBatchSize) Commit(batch);
+                    continue;
+                }
+                if (request is AppendGroup group)
+                {
+                    // Kept together even past MaxBatchSize: a group is one turn, a handful of events.
+                    batch.AddRange(group.Items);
                     if (batch.Count >= _options.MaxBatchSize) Commit(batch);
                     continue;
                 }
@@ -349,6 +367,12 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
         public long Ts { get; } = ts;
         public bool IsMessage { get; } = isMessage;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Appends committed in the same frame (see <see cref="AppendAllAsync"/>).</summary>
+    private sealed class AppendGroup(List<AppendRequest> items) : Request
+    {
+        public List<AppendRequest> Items { get; } = items;
     }
 
     private sealed class MaintenanceRequest(Func<Task<int>> action) : Request

@@ -6,7 +6,7 @@ using MoltBot.Memory.Storage;
 namespace MoltBot.Memory;
 
 /// <summary>Facts a user asked to remember, stored in "facts" and recalled by meaning through the HNSW index (facts and past messages).</summary>
-public sealed class FactMemory(VectorMemory vectors, ISentenceEmbedder embedder, TimeProvider clock) : IFactMemory
+public sealed class FactMemory(VectorMemory vectors, GroupCommitWriter writer, ISentenceEmbedder embedder, TimeProvider clock) : IFactMemory
 {
     public async Task<string> RememberAsync(string userKey, string fact, CancellationToken cancellationToken)
     {
@@ -24,6 +24,8 @@ public sealed class FactMemory(VectorMemory vectors, ISentenceEmbedder embedder,
     {
         if (k <= 0 || string.IsNullOrWhiteSpace(query)) return [];
         var embedding = await embedder.EmbedAsync(query, cancellationToken).ConfigureAwait(false);
+        // Messages recorded write-behind are indexed once LiteDB has them: wait for those queued so far.
+        await writer.WhenWrittenAsync(cancellationToken).ConfigureAwait(false);
         return vectors.Search(userKey, embedding, k).Select(h => new RecalledFact(h.Doc.RefId, h.Doc.Text, h.Similarity, h.Doc.Ts)).ToList();
     }
 }

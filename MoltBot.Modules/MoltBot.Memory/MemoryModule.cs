@@ -29,6 +29,7 @@ public static class MemoryModule
         services.AddSingleton<ConversationStore>();
         services.AddSingleton<IConversationStore>(sp => sp.GetRequiredService<ConversationStore>());
         services.AddSingleton<IConversationReader>(sp => sp.GetRequiredService<ConversationStore>());
+        services.AddSingleton<ITurnRecorder>(sp => sp.GetRequiredService<ConversationStore>());
         services.AddSingleton<UserProfileStore>();
         services.AddSingleton<IUserProfileStore>(sp => sp.GetRequiredService<UserProfileStore>());
         services.AddSingleton<DialogStateStore>();

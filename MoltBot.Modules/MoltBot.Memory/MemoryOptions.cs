@@ -33,12 +33,20 @@ public sealed class MemoryOptions : IValidatableObject
 
     /// <summary>
     /// How often LiteDB's log is fsynced (ms). Every message and dialog event is fsynced in the event log before a
-    /// reply goes out; LiteDB (conversations, message table, dialog state, profiles, facts, vectors) is written to the
-    /// OS before the reply and fsynced at this interval, and messages a power loss took from it are restored from the
-    /// event log at start. 0: LiteDB fsyncs every commit itself (slower: ≈ 60 % of a turn's CPU on the skill path).
+    /// reply goes out; LiteDB (conversations, message table, dialog state, profiles, facts, vectors) is committed
+    /// behind the reply (Memory:DatabaseWriteBehind) or before it, and fsynced at this interval; messages a crash or
+    /// power loss took from it are restored from the event log at start. 0: LiteDB fsyncs every commit itself (slower: ≈ 60 % of a turn's CPU on the skill path).
     /// </summary>
     [Range(0, 10_000, ErrorMessage = "Memory:DatabaseSyncMilliseconds must be between 0 (fsync every LiteDB commit) and 10000.")]
     public int DatabaseSyncMilliseconds { get; set; } = 100;
+
+    /// <summary>
+    /// true (default): a turn waits only for the event log's fsync (every message and dialog event); its LiteDB
+    /// writes (message table, conversation counters, recall vector, dialog state, profile) are queued in order and
+    /// committed behind the reply. Reads see their own writes: caches answer first, and a read that goes to LiteDB
+    /// first waits for the writes queued before it. false: a turn also waits for its LiteDB commit.
+    /// </summary>
+    public bool DatabaseWriteBehind { get; set; } = true;
 
     /// <summary>Events older than this are deleted (checked at start and hourly); 0 keeps them forever.</summary>
     [Range(0, 36_500, ErrorMessage = "Memory:EventRetentionDays must be between 0 (keep forever) and 36500.")]

@@ -12,9 +12,9 @@ public sealed class UserDataRights(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public Task<string> ExportJsonAsync(string userKey, CancellationToken cancellationToken)
+    public async Task<string> ExportJsonAsync(string userKey, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        await writer.WhenWrittenAsync(cancellationToken).ConfigureAwait(false); // everything already written, incl. write-behind
         var profile = database.Collection<ProfileDoc>(Collections.Profiles).FindById(userKey);
         var export = new
         {
@@ -32,7 +32,7 @@ public sealed class UserDataRights(
             events = eventLog.ForUser(userKey)
                 .Select(e => new { conversation = e.Conv, e.Kind, timestampMs = e.Ts, e.Text, data = e.Data }).ToList(),
         };
-        return Task.FromResult(JsonSerializer.Serialize(export, Json));
+        return JsonSerializer.Serialize(export, Json);
     }
 
     public async Task<int> DeleteAsync(string userKey, CancellationToken cancellationToken)

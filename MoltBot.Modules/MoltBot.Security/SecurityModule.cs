@@ -50,7 +50,7 @@ public static class SecurityModule
         {
             var o = sp.GetRequiredService<IOptions<SecurityOptions>>().Value;
             return new AuditLog(AuditLog.PathFrom(o, sp.GetRequiredService<MoltBotPaths>()), o.Audit.QueueCapacity,
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AuditLog>>());
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AuditLog>>(), TimeSpan.FromMilliseconds(o.Audit.SyncMilliseconds));
         });
         services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditLog>());
         services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());

@@ -22,6 +22,8 @@ public sealed class SecurityOptionsValidator : IValidateOptions<SecurityOptions>
             errors.Add("Security:Audit:File must be a file path relative to the data directory (default \"audit/audit.jsonl\").");
         if (o.Audit.QueueCapacity is < 1 or > 1_000_000)
             errors.Add($"Security:Audit:QueueCapacity {o.Audit.QueueCapacity} is out of range; allowed 1..1000000.");
+        if (o.Audit.SyncMilliseconds is < 0 or > 10_000)
+            errors.Add($"Security:Audit:SyncMilliseconds {o.Audit.SyncMilliseconds} is out of range; allowed 0 (fsync every append) ..10000.");
         if (string.IsNullOrWhiteSpace(o.ApiKeys.File))
             errors.Add("Security:ApiKeys:File must be a file path relative to the data directory (default \"security/api-keys.json\").");
         if (o.ApiKeys.Pbkdf2Iterations is < 100_000 or > 10_000_000)

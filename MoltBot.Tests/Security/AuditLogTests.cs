@@ -89,6 +89,58 @@ public sealed class AuditLogTests : IDisposable
         Assert.Contains("head file records seq 20", result.Message);
     }
 
+    private static AuditEntry Entry(int i) => new("system", "system", "model.nlu", "student-nlu") { TimestampMs = 1_700_000_000_000 + i, InputTokens = i };
+
+    [Fact]
+    public async Task Without_a_sync_interval_every_append_is_fsynced_before_it_completes()
+    {
+        await using var log = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance);
+        await log.StartAsync(default);
+        for (int i = 0; i < 20; i++) await log.AppendAsync(Entry(i), default);
+        Assert.Equal(20, log.Fsyncs); // one at a time: one batch, one fsync each
+    }
+
+    [Fact]
+    public async Task With_a_sync_interval_appends_complete_unsynced_and_the_log_is_fsynced_when_idle_and_at_the_end()
+    {
+        var log = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance, TimeSpan.FromSeconds(30));
+        await log.StartAsync(default);
+        for (int i = 0; i < 20; i++) await log.AppendAsync(Entry(i), default);
+        Assert.Equal(0, log.Fsyncs); // all written to the OS, none fsynced yet (the interval is long)
+        Assert.Equal(20, (await File.ReadAllLinesAsync(FilePath)).Length);
+        await log.DisposeAsync();
+        Assert.Equal(1, log.Fsyncs); // the last fsync at the end
+
+        await using var idle = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance, TimeSpan.FromMilliseconds(50));
+        await idle.StartAsync(default);
+        await idle.AppendAsync(Entry(20), default);
+        for (int i = 0; i < 500 && idle.Fsyncs == 0; i++) await Task.Delay(20);
+        Assert.Equal(1, idle.Fsyncs); // fsynced once the queue was idle for the interval
+        var result = await AuditVerifier.VerifyAsync(FilePath, default);
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal(21, result.Records);
+    }
+
+    [Fact]
+    public async Task A_tail_record_longer_than_the_first_read_chunk_still_extends_the_chain()
+    {
+        // The writer finds the chain's tail by reading backwards in growing chunks (4 KB first): a 20 KB last record
+        // needs several of them, and the records after it must still chain onto it.
+        await WriteAsync(5);
+        await using (var log = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance))
+        {
+            await log.StartAsync(default);
+            await log.AppendAsync(new AuditEntry("system", "admin", "model.generate", "target-" + new string('x', 20_000)), default);
+        }
+        await WriteAsync(3, baseTs: 1_800_000_000_000);
+        var lines = await File.ReadAllLinesAsync(FilePath);
+        Assert.Equal(9, lines.Length);
+        Assert.True(lines[5].Length > 20_000);
+        Assert.Equal(Enumerable.Range(1, 9).Select(i => (long)i), lines.Select(l => AuditRecord.Parse(l)!.Seq));
+        var result = await AuditVerifier.VerifyAsync(FilePath, default);
+        Assert.True(result.Ok, result.Message);
+    }
+
     [Fact]
     public async Task A_damaged_tail_stops_the_writer_with_a_clear_message()
     {

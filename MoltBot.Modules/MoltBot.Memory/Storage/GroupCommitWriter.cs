@@ -61,6 +61,13 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>
+    /// Completes once every write queued before this call has been committed (or has failed): a read that goes to
+    /// LiteDB awaits it first, so it sees the writes a caller issued without waiting for them (write-behind). Writes
+    /// commit in queue order, so this is an empty write queued behind them.
+    /// </summary>
+    public ValueTask WhenWrittenAsync(CancellationToken cancellationToken) => WriteAsync(static (WriteBatch _) => { }, cancellationToken);
+
+    /// <summary>
     /// Queues a write and returns, once it is queued, the task of its commit. Writes commit in the order they were
     /// queued: a caller that must order a LiteDB write before something else (the event-log replay mark relies on
     /// it) queues it first and awaits the commit later. With <paramref name="checkpoint"/> the commit is followed by
@@ -70,9 +77,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         EnqueueAsync(batch => apply(batch.Db), checkpoint, cancellationToken);
 
     /// <summary>As above, for writes that share the batch's conversation documents (<see cref="WriteBatch"/>).</summary>
-    public async ValueTask<Task> EnqueueAsync(Action<WriteBatch> apply, bool checkpoint, CancellationToken cancellationToken)
+    /// <param name="afterCommit">Runs on the writer after the commit succeeded and before the task completes, so
+    /// <see cref="WhenWrittenAsync"/> also waits for it (write-behind callers index a vector there).</param>
+    public async ValueTask<Task> EnqueueAsync(Action<WriteBatch> apply, bool checkpoint, CancellationToken cancellationToken, Action? afterCommit = null)
     {
-        var request = new WriteRequest(apply, checkpoint);
+        var request = new WriteRequest(apply, checkpoint, afterCommit);
         try
         {
             await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
@@ -157,8 +166,21 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         }
         foreach (var r in committed)
         {
-            if (r.Checkpoint && checkpointFailure is not null) r.Done.TrySetException(checkpointFailure);
-            else r.Done.TrySetResult();
+            if (r.Checkpoint && checkpointFailure is not null)
+            {
+                r.Done.TrySetException(checkpointFailure);
+                continue;
+            }
+            try
+            {
+                r.AfterCommit?.Invoke();
+            }
+            catch (Exception ex)
+            {
+                // The write itself is committed; only what followed it failed.
+                _logger.LogError(ex, "A step after a LiteDB commit failed");
+            }
+            r.Done.TrySetResult();
         }
     }
 
@@ -177,10 +199,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private sealed class WriteRequest(Action<WriteBatch> apply, bool checkpoint)
+    private sealed class WriteRequest(Action<WriteBatch> apply, bool checkpoint, Action? afterCommit = null)
     {
         public Action<WriteBatch> Apply { get; } = apply;
         public bool Checkpoint { get; } = checkpoint;
+        public Action? AfterCommit { get; } = afterCommit;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

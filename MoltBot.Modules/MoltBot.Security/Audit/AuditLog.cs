@@ -11,7 +11,8 @@ namespace MoltBot.Security.Audit;
 /// <summary>
 /// The append-only audit log: JSON lines in {DataDirectory}/audit/audit.jsonl, hash-chained. Appenders from any
 /// thread go through one bounded channel to one writer, which assigns sequence numbers and the chain; each
-/// append completes once its line is on disk. Actor, target and outcome pass the PII detector first. A head file
+/// append completes once its line is on disk (or, with Security:Audit:SyncMilliseconds, once it is written to the
+/// OS and fsynced within that idle interval). Actor, target and outcome pass the PII detector first. A head file
 /// (audit.head) remembers the last sequence number and hash, so removing records at the end shows too.
 /// </summary>
 public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
@@ -21,11 +22,18 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
     private readonly ILogger<AuditLog> _logger;
     private readonly Task _writer;
 
-    public AuditLog(string filePath, int capacity, TimeProvider clock, ILogger<AuditLog> logger)
+    private readonly TimeSpan _syncInterval;
+    private bool _unsynced; // written to the OS, not yet fsynced (writer loop only)
+
+    /// <param name="syncInterval">Zero (default): an append completes once its batch is fsynced. Otherwise it
+    /// completes once written to the OS, and the file is fsynced when the queue has been idle this long
+    /// (Security:Audit:SyncMilliseconds): a process crash loses nothing, a power loss at most that window.</param>
+    public AuditLog(string filePath, int capacity, TimeProvider clock, ILogger<AuditLog> logger, TimeSpan syncInterval = default)
     {
         FilePath = filePath;
         _clock = clock;
         _logger = logger;
+        _syncInterval = syncInterval;
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(capacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -35,6 +43,11 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
     }
 
     public string FilePath { get; }
+
+    private long _fsyncs;
+
+    /// <summary>fsyncs of the log file so far (diagnostics and tests: one per batch, or one per idle interval).</summary>
+    public long Fsyncs => Interlocked.Read(ref _fsyncs);
     public string HeadPath => HeadPathFor(FilePath);
 
     public static string HeadPathFor(string filePath) => Path.ChangeExtension(filePath, ".head");
@@ -68,7 +81,7 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
     private async Task WriteLoopAsync()
     {
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await WaitOrSyncAsync(reader).ConfigureAwait(false))
         {
             var batch = new List<Pending>();
             while (batch.Count < 256 && reader.TryRead(out var item)) batch.Add(item);
@@ -82,6 +95,45 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
                 _logger.LogError(ex, "{Count} audit record(s) could not be written to {File}", batch.Count, FilePath);
                 foreach (var item in batch) item.Done.TrySetException(ex);
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits for appends. With a sync interval, a file written but not fsynced is fsynced once no append arrived for
+    /// that long, and at the end.
+    /// </summary>
+    private async Task<bool> WaitOrSyncAsync(ChannelReader<Pending> reader)
+    {
+        while (_unsynced)
+        {
+            using var idle = new CancellationTokenSource(_syncInterval);
+            try
+            {
+                if (await reader.WaitToReadAsync(idle.Token).ConfigureAwait(false)) return true;
+                // Shutting down: one last fsync, whatever its outcome.
+                await SyncAsync().ConfigureAwait(false);
+                return false;
+            }
+            catch (OperationCanceledException) when (idle.IsCancellationRequested)
+            {
+            }
+            await SyncAsync().ConfigureAwait(false);
+        }
+        return await reader.WaitToReadAsync().ConfigureAwait(false);
+    }
+
+    private async Task SyncAsync()
+    {
+        try
+        {
+            await using var file = await OpenLockedAsync(CancellationToken.None).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+            Interlocked.Increment(ref _fsyncs);
+            _unsynced = false;
+        }
+        catch (IOException ex)
+        {
+            _logger.LogError(ex, "Audit log {File} could not be fsynced; retrying after the next interval", FilePath);
         }
     }
 
@@ -122,7 +174,16 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
         }
         file.Seek(0, SeekOrigin.End);
         await file.WriteAsync(Encoding.UTF8.GetBytes(sb.ToString())).ConfigureAwait(false);
-        file.Flush(flushToDisk: true);
+        if (_syncInterval > TimeSpan.Zero)
+        {
+            file.Flush(flushToDisk: false);
+            _unsynced = true;
+        }
+        else
+        {
+            file.Flush(flushToDisk: true);
+            Interlocked.Increment(ref _fsyncs);
+        }
         await File.WriteAllTextAsync(HeadPath, $"{seq} {prev}\n").ConfigureAwait(false);
     }
 
@@ -147,13 +208,7 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
     {
         long length = stream.Length;
         if (length == 0) return (0, AuditRecord.GenesisHash);
-        int chunk = (int)Math.Min(length, 1 << 20);
-        stream.Seek(length - chunk, SeekOrigin.Begin);
-        var buffer = new byte[chunk];
-        stream.ReadExactly(buffer);
-        string text = Encoding.UTF8.GetString(buffer).TrimEnd('\n', '\r');
-        int nl = text.LastIndexOf('\n');
-        string last = nl < 0 ? text : text[(nl + 1)..];
+        string last = LastLine(stream, length);
         AuditRecord? record;
         try
         {
@@ -166,6 +221,27 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
         if (record?.Hash is null || record.ComputeHash() != record.Hash)
             throw new InvalidDataException($"Audit log {FilePath} ends with a damaged record; run `moltbot audit verify` and move the file aside to start a new chain.");
         return (record.Seq, record.Hash);
+    }
+
+    /// <summary>
+    /// The file's last line, read backwards from the end in chunks that double until the line's start is in view:
+    /// this runs once per batch (every model call is audited), so it must not read — and allocate — the whole tail
+    /// (it used to read up to 1 MB per batch, a large-object allocation per NLU call once the log had grown).
+    /// </summary>
+    internal static string LastLine(FileStream stream, long length)
+    {
+        for (int chunk = 4096; ; chunk *= 2)
+        {
+            int size = (int)Math.Min(length, chunk);
+            stream.Seek(length - size, SeekOrigin.Begin);
+            var buffer = new byte[size];
+            stream.ReadExactly(buffer);
+            int end = size;
+            while (end > 0 && buffer[end - 1] is (byte)'\n' or (byte)'\r') end--;
+            int nl = Array.LastIndexOf(buffer, (byte)'\n', Math.Max(0, end - 1), end);
+            // A newline found, or the whole file read: the line starts after it (UTF-8 never has 0x0A inside a character).
+            if (nl >= 0 || size == length || size >= 1 << 24) return Encoding.UTF8.GetString(buffer, nl + 1, end - nl - 1);
+        }
     }
 
     public async ValueTask DisposeAsync()
