@@ -39,17 +39,8 @@ public sealed class InferenceHost : IAsyncDisposable
             models = TinyModels.TempDir("models");
             WriteModels(models);
         }
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        var all = new Dictionary<string, string?> { ["Inference:Threads"] = "1" };
-        foreach (var (k, v) in settings ?? []) all[k] = v;
-        builder.Configuration.AddInMemoryCollection(all);
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(new MoltBotPaths(models, Path.Combine(models, "data"), models));
-        builder.Services.AddSingleton(TimeProvider.System);
         var audit = new List<AuditEntry>();
-        builder.Services.AddSingleton<IAuditLog>(new ListAuditLog(audit));
-        builder.Services.AddMoltBotInference(builder.Configuration);
-        var host = builder.Build();
+        var host = Build(models, settings, audit);
         try
         {
             await host.StartAsync();
@@ -60,6 +51,24 @@ public sealed class InferenceHost : IAsyncDisposable
             throw;
         }
         return new InferenceHost(host, models) { Audit = audit };
+    }
+
+    /// <summary>
+    /// The host, built but not started (for tests that hold parts of start-up): 1 torch thread unless
+    /// <paramref name="settings"/> say otherwise; audit entries go to <paramref name="audit"/>.
+    /// </summary>
+    public static IHost Build(string models, Dictionary<string, string?>? settings, List<AuditEntry> audit)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        var all = new Dictionary<string, string?> { ["Inference:Threads"] = "1" };
+        foreach (var (k, v) in settings ?? []) all[k] = v;
+        builder.Configuration.AddInMemoryCollection(all);
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(new MoltBotPaths(models, Path.Combine(models, "data"), models));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IAuditLog>(new ListAuditLog(audit));
+        builder.Services.AddMoltBotInference(builder.Configuration);
+        return builder.Build();
     }
 
     /// <summary>Entries the module appended to IAuditLog.</summary>

@@ -1,10 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using MoltBot.Contracts.Configuration;
-using MoltBot.Contracts.Inference;
 using MoltBot.Contracts.Security;
-using MoltBot.Inference;
 using MoltBot.Inference.Engines;
 
 namespace MoltBot.Tests.Inference;
@@ -23,20 +18,8 @@ public class NluAbandonedAuditTests
     {
         string models = TinyModels.TempDir("abandoned");
         InferenceHost.WriteModels(models);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Inference:Threads"] = "1",
-            ["Inference:NluPolicy"] = "escalate",
-            ["Inference:NluEscalationThreshold"] = "1",
-        });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(new MoltBotPaths(models, Path.Combine(models, "data"), models));
-        builder.Services.AddSingleton(TimeProvider.System);
         var audit = new List<AuditEntry>();
-        builder.Services.AddSingleton<IAuditLog>(new ListAuditLog(audit));
-        builder.Services.AddMoltBotInference(builder.Configuration);
-        using var host = builder.Build();
+        using var host = InferenceHost.Build(models, new() { ["Inference:NluPolicy"] = "escalate", ["Inference:NluEscalationThreshold"] = "1" }, audit);
         var registry = host.Services.GetRequiredService<ModelRegistry>();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         registry.SecondaryLoadGate = () => gate.Task; // the teacher stays unloaded until the gate opens
@@ -72,14 +55,5 @@ public class NluAbandonedAuditTests
         Assert.Single(entries, e => e.InputHash == ModelAudit.Hash("cancel my reminder") && e.Outcome == "escalated");
         await host.StopAsync();
         try { Directory.Delete(models, true); } catch (IOException) { }
-    }
-
-    private sealed class ListAuditLog(List<AuditEntry> entries) : IAuditLog
-    {
-        public ValueTask AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
-        {
-            lock (entries) entries.Add(entry);
-            return ValueTask.CompletedTask;
-        }
     }
 }

@@ -1,10 +1,7 @@
-using Microsoft.Extensions.Configuration;
+using MoltBot.Contracts.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using MoltBot.Contracts.Configuration;
 using MoltBot.Contracts.Inference;
-using MoltBot.Inference;
 using MoltBot.Inference.Engines;
 
 namespace MoltBot.Tests.Inference;
@@ -23,17 +20,7 @@ public class StagedStartupTests
     {
         string models = TinyModels.TempDir("staged");
         InferenceHost.WriteModels(models);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Inference:Threads"] = "1",
-            ["Inference:NluPolicy"] = "student",
-        });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(new MoltBotPaths(models, Path.Combine(models, "data"), models));
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddMoltBotInference(builder.Configuration);
-        using var host = builder.Build();
+        using var host = InferenceHost.Build(models, new() { ["Inference:NluPolicy"] = "student" }, audit: []);
         var registry = host.Services.GetRequiredService<ModelRegistry>();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         registry.SecondaryLoadGate = () => gate.Task;
