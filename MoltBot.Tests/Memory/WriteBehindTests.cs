@@ -25,6 +25,17 @@ public class WriteBehindTests
         return gate;
     }
 
+    /// <summary>Waits until at least <paramref name="count"/> writes are queued behind the held writer.</summary>
+    private static async Task WaitForQueuedWritesAsync(GroupCommitWriter writer, int count)
+    {
+        var deadline = DateTime.UtcNow + Hang;
+        while (writer.QueuedWrites < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{writer.QueuedWrites} writes queued, expected {count}");
+            await Task.Delay(5);
+        }
+    }
+
     [Fact]
     public async Task Writes_are_acknowledged_while_LiteDB_is_busy_and_reads_wait_for_them()
     {
@@ -53,10 +64,11 @@ public class WriteBehindTests
             await profiles.SaveAsync(new UserProfile("web:u2") { City = "Oslo", UpdatedMs = 1_002 }, None).AsTask().WaitAsync(Hang);
 
             // Reads that go to LiteDB wait for the queued writes instead of returning what LiteDB has now (nothing).
+            int queued = writer.QueuedWrites;
             var evictedState = states.GetAsync("web:a", None).AsTask();
             var evictedProfile = profiles.GetAsync("web:u1", None).AsTask();
             var messages = harness.Get<IConversationReader>().MessagesAsync("web:a", 10, None);
-            await Task.Delay(200);
+            await WaitForQueuedWritesAsync(writer, queued + 3); // each read queued its barrier behind the held writer
             Assert.False(evictedState.IsCompleted, "a state read went to LiteDB before the queued state was committed");
             Assert.False(evictedProfile.IsCompleted, "a profile read went to LiteDB before the queued profile was committed");
             Assert.False(messages.IsCompleted, "the message table was read before the queued message was committed");
@@ -84,8 +96,10 @@ public class WriteBehindTests
             {
                 Embedding = await embedder.EmbedAsync("my cat is called Miso", None),
             }, None).AsTask().WaitAsync(Hang);
+            var writer = harness.Get<GroupCommitWriter>();
+            int queued = writer.QueuedWrites;
             var recall = harness.Get<IFactMemory>().RecallAsync("web:u1", "my cat is called Miso", 3, None);
-            await Task.Delay(200);
+            await WaitForQueuedWritesAsync(writer, queued + 1);
             Assert.False(recall.IsCompleted, "recall searched before the queued message vector was stored");
             gate.Set();
             var hit = Assert.Single(await recall.WaitAsync(Hang));
@@ -104,9 +118,11 @@ public class WriteBehindTests
         var gate = await BlockWriterAsync(harness.Get<GroupCommitWriter>());
         try
         {
+            var writer = harness.Get<GroupCommitWriter>();
+            int queued = writer.QueuedWrites;
             var save = harness.Get<IDialogStateStore>().SaveAsync(new DialogState("web:a", "web:u1") { ActiveIntent = "weather_query" }, None).AsTask();
             var record = harness.Get<IConversationStore>().RecordMessageAsync(new ConversationMessage("m1", "web:a", "web:u1", "in", "hi", 1_000), None).AsTask();
-            await Task.Delay(200);
+            await WaitForQueuedWritesAsync(writer, queued + 2);
             Assert.False(save.IsCompleted);
             Assert.False(record.IsCompleted);
             gate.Set();

@@ -67,6 +67,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// </summary>
     public ValueTask WhenWrittenAsync(CancellationToken cancellationToken) => WriteAsync(static (WriteBatch _) => { }, cancellationToken);
 
+    /// <summary>Writes queued that the writer has not picked up yet (tests watch a read queue its barrier).</summary>
+    internal int QueuedWrites => _queue.Reader.Count;
+
     /// <summary>
     /// Queues a write and returns, once it is queued, the task of its commit. Writes commit in the order they were
     /// queued: a caller that must order a LiteDB write before something else (the event-log replay mark relies on
