@@ -122,7 +122,7 @@ public static class HnswRecallBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"hnsw {dataset} M={s.M} efC={s.EfConstruction} walk={(s.QuantizedWalk ? "4-bit" : "float")} ef={ef}: query p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, cpu {r.CpuMsPerQuery:F3} ms/query; recall@{s.K} {r.Recall:F4} ({recallQueries} queries)"));
         }
-        var report = new Report(dataset, n, dim, s.M, s.EfConstruction, s.QuantizedWalk, buildSeconds, n / buildSeconds, builtNow, queries.Length, recallQueries, s.K, LoadAverage(), results);
+        var report = new Report(dataset, n, dim, s.M, s.EfConstruction, s.QuantizedWalk, buildSeconds, n / buildSeconds, builtNow, queries.Length, recallQueries, s.K, BenchEnvironment.LoadAverage(), results);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"hnsw {dataset}: build {buildSeconds:F1} s ({report.InsertsPerSecond:F0} inserts/s{(builtNow ? "" : ", from the cached run")}); load average {report.LoadAverage}"));
         Console.WriteLine("results: " + Write(s.OutDir, report));
@@ -168,12 +168,6 @@ public static class HnswRecallBench
             }
             return heap.UnorderedItems.Select(x => x.Element).ToHashSet();
         }).ToArray();
-    }
-
-    private static string LoadAverage()
-    {
-        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "n/a"; }
     }
 
     private static string Write(string outDir, Report report)

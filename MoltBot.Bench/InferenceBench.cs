@@ -54,7 +54,7 @@ public static class InferenceBench
 
             CompareDecode("random weights, default sizes", teacher.Model, student.Model);
             // The bundled models (what users get), when the repository's models/ folder is there.
-            string bundled = Path.Combine(InferenceMemoryBench.RepoRoot(), "models");
+            string bundled = Path.Combine(BenchEnvironment.RepoRoot(), "models");
             if (File.Exists(Path.Combine(bundled, "teacher-lm", "config.json")) && File.Exists(Path.Combine(bundled, "student-lm", "config.json")))
             {
                 using var bt = ModelFolder.LoadDecoder(Path.Combine(bundled, "teacher-lm"), choice.Kernel);

@@ -33,7 +33,7 @@ public class InferenceBenchmarks
     public void Setup()
     {
         torch.set_num_threads(2);
-        string models = Path.Combine(InferenceMemoryBench.RepoRoot(), "models");
+        string models = Path.Combine(BenchEnvironment.RepoRoot(), "models");
         var kernel = Int8KernelSelector.Select("auto").Kernel;
         _teacherNlu = ModelFolder.LoadNlu(Path.Combine(models, "teacher-nlu"), kernel);
         _studentNlu = ModelFolder.LoadNlu(Path.Combine(models, "student-nlu"), kernel);

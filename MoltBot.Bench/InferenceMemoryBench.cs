@@ -28,18 +28,14 @@ public static class InferenceMemoryBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string? Arg(string name)
-        {
-            int i = Array.IndexOf(args, "--" + name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-        }
-        int requests = int.Parse(Arg("requests") ?? "10000", CultureInfo.InvariantCulture);
-        int generations = int.Parse(Arg("generations") ?? "200", CultureInfo.InvariantCulture);
-        int concurrency = int.Parse(Arg("concurrency") ?? "32", CultureInfo.InvariantCulture);
-        string models = Path.GetFullPath(Arg("models") ?? Path.Combine(RepoRoot(), "models"));
+        var a = new BenchArgs(args);
+        int requests = a.Int("requests", 10000);
+        int generations = a.Int("generations", 200);
+        int concurrency = a.Int("concurrency", 32);
+        string models = Path.GetFullPath(a.Text("models") ?? Path.Combine(BenchEnvironment.RepoRoot(), "models"));
 
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Inference:Threads"] = Arg("threads") ?? "2" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Inference:Threads"] = a.Text("threads") ?? "2" });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(new MoltBotPaths(models, Path.Combine(Path.GetTempPath(), "moltbot-bench-data"), models));
         builder.Services.AddSingleton(TimeProvider.System);
@@ -53,7 +49,7 @@ public static class InferenceMemoryBench
 
         // Warm-up long enough for libtorch's allocator and the GC to reach their working sizes for every batch shape
         // (measured: RSS climbs for the first ~5,000 requests, then stays flat).
-        int warmup = int.Parse(Arg("warmup") ?? "5000", CultureInfo.InvariantCulture);
+        int warmup = a.Int("warmup", 5000);
         await NluAsync(nlu, warmup, concurrency);
         await GenerateAsync(generator, Math.Min(generations, 16));
         Settle();
@@ -131,12 +127,5 @@ public static class InferenceMemoryBench
             if (line.StartsWith(field + ":", StringComparison.Ordinal))
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
         return double.NaN;
-    }
-
-    internal static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "appsettings.json")) && Directory.Exists(Path.Combine(dir.FullName, "models"))) return dir.FullName;
-        throw new DirectoryNotFoundException("run from the repository (a folder with appsettings.json and models/), or pass --models DIR");
     }
 }

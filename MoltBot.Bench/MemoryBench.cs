@@ -24,29 +24,20 @@ public static class MemoryBench
     public static async Task<int> RunAsync(string[] args)
     {
         string what = args.Length > 0 && !args[0].StartsWith("--") ? args[0] : "all";
-        int Arg(string name, int fallback)
-        {
-            int i = Array.IndexOf(args, "--" + name);
-            return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
-        }
-        string? Text(string name)
-        {
-            int i = Array.IndexOf(args, "--" + name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-        }
+        var a = new BenchArgs(args);
         if (what is "hnsw" or "hnsw-sentences" or "all")
         {
             var d = new HnswParameters();
-            var settings = new HnswRecallBench.Settings(Arg("m", d.M), Arg("efc", d.EfConstruction),
-                (Text("ef") ?? d.EfSearch.ToString(CultureInfo.InvariantCulture)).Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture)).ToArray(),
-                Arg("queries", 1_000), Arg("recall-queries", 500), Arg("k", 10), Text("index-cache"), Text("out") ?? Path.Combine(RepoRoot(), "bench-results"),
-                QuantizedWalk: args.Contains("--quantized-walk"));
-            if (what == "hnsw-sentences") HnswRecallBench.Sentences(RepoRoot(), Text("model") ?? "student-nlu", Arg("fills", 0), Arg("n", 1_000_000), settings);
-            else HnswRecallBench.RandomGaussian(Arg("n", 100_000), Arg("dim", 128), settings);
+            var settings = new HnswRecallBench.Settings(a.Int("m", d.M), a.Int("efc", d.EfConstruction),
+                (a.Text("ef") ?? d.EfSearch.ToString(CultureInfo.InvariantCulture)).Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture)).ToArray(),
+                a.Int("queries", 1_000), a.Int("recall-queries", 500), a.Int("k", 10), a.Text("index-cache"), a.Text("out") ?? Path.Combine(RepoRoot(), "bench-results"),
+                QuantizedWalk: a.Flag("quantized-walk"));
+            if (what == "hnsw-sentences") HnswRecallBench.Sentences(RepoRoot(), a.Text("model") ?? "student-nlu", a.Int("fills", 0), a.Int("n", 1_000_000), settings);
+            else HnswRecallBench.RandomGaussian(a.Int("n", 100_000), a.Int("dim", 128), settings);
         }
-        if (what is "eventlog" or "all") await EventLogAsync(Arg("events", 200_000), Arg("writers", 256));
-        if (what is "eventlog-open") await EventLogOpenAsync(Arg("events", 1_000_000), Arg("segment-mb", 64), Arg("runs", 3));
-        if (what is "profile" or "all") await ProfileAsync(Arg("lookups", 1_000_000));
+        if (what is "eventlog" or "all") await EventLogAsync(a.Int("events", 200_000), a.Int("writers", 256));
+        if (what is "eventlog-open") await EventLogOpenAsync(a.Int("events", 1_000_000), a.Int("segment-mb", 64), a.Int("runs", 3));
+        if (what is "profile" or "all") await ProfileAsync(a.Int("lookups", 1_000_000));
         return 0;
     }
 

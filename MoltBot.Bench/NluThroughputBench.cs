@@ -29,20 +29,16 @@ public static class NluThroughputBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        string? Arg(string name)
-        {
-            int i = Array.IndexOf(args, "--" + name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-        }
-        int runs = int.Parse(Arg("runs") ?? "3", CultureInfo.InvariantCulture);
-        int requests = int.Parse(Arg("requests") ?? "20000", CultureInfo.InvariantCulture);
-        int concurrency = int.Parse(Arg("concurrency") ?? "64", CultureInfo.InvariantCulture);
-        int threads = int.Parse(Arg("threads") ?? "2", CultureInfo.InvariantCulture);
-        string models = Path.GetFullPath(Arg("models") ?? Path.Combine(InferenceMemoryBench.RepoRoot(), "models"));
-        string corpus = Path.Combine(InferenceMemoryBench.RepoRoot(), "models", "corpus", "nlu", "test.jsonl");
+        var a = new BenchArgs(args);
+        int runs = a.Int("runs", 3);
+        int requests = a.Int("requests", 20000);
+        int concurrency = a.Int("concurrency", 64);
+        int threads = a.Int("threads", 2);
+        string models = Path.GetFullPath(a.Text("models") ?? Path.Combine(BenchEnvironment.RepoRoot(), "models"));
+        string corpus = Path.Combine(BenchEnvironment.RepoRoot(), "models", "corpus", "nlu", "test.jsonl");
         var utterances = File.ReadLines(corpus).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToArray();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{utterances.Length} utterances from {corpus}; {threads} torch threads; {Environment.ProcessorCount} cores; load {LoadAverage()}"));
+            $"{utterances.Length} utterances from {corpus}; {threads} torch threads; {Environment.ProcessorCount} cores; load {BenchEnvironment.LoadAverage()}"));
 
         torch.set_num_threads(threads);
         Stages(Path.Combine(models, "student-nlu"), utterances);
@@ -56,7 +52,7 @@ public static class NluThroughputBench
                 var r = await EngineRunAsync(models, policy, threads, utterances, requests, concurrency);
                 (results.TryGetValue(policy, out var list) ? list : results[policy] = []).Add(r);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  round {round + 1}, policy {policy}: {r.Throughput:F0} utterances/s at concurrency {concurrency} ({r.Escalated:P1} escalated, {r.CpuPerUtterance:F0} CPU µs per utterance); single p50 {r.P50:F3} ms, p99 {r.P99:F3} ms; load {LoadAverage()}"));
+                    $"  round {round + 1}, policy {policy}: {r.Throughput:F0} utterances/s at concurrency {concurrency} ({r.Escalated:P1} escalated, {r.CpuPerUtterance:F0} CPU µs per utterance); single p50 {r.P50:F3} ms, p99 {r.P99:F3} ms; load {BenchEnvironment.LoadAverage()}"));
             }
         }
         foreach (string policy in policies.Where(results.ContainsKey))
@@ -66,7 +62,7 @@ public static class NluThroughputBench
                 $"NLU {(policy == "student" ? "student (policy student)" : "default policy (escalate)")}: {Median(list.Select(x => x.Throughput)):F0} utterances/s batched on {threads} threads " +
                 $"(runs: {string.Join(", ", list.Select(x => x.Throughput.ToString("F0", CultureInfo.InvariantCulture)))}), {Median(list.Select(x => x.CpuPerUtterance)):F0} CPU µs per utterance; single-utterance p50 {Median(list.Select(x => x.P50)):F3} ms, p99 {Median(list.Select(x => x.P99)):F3} ms"));
         }
-        Console.WriteLine($"load {LoadAverage()}");
+        Console.WriteLine($"load {BenchEnvironment.LoadAverage()}");
         return 0;
     }
 
@@ -123,7 +119,7 @@ public static class NluThroughputBench
         }
         double total = t.Values.Sum(x => Median(x.Wall)), totalCpu = t.Values.Sum(x => Median(x.Cpu));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"one batch of 64, model alone ({nlu.Precision}, {padded / batches.Length} padded / {real / batches.Length} real tokens per batch), medians over {batches.Length} batches, load {LoadAverage()}:"));
+            $"one batch of 64, model alone ({nlu.Precision}, {padded / batches.Length} padded / {real / batches.Length} real tokens per batch), medians over {batches.Length} batches, load {BenchEnvironment.LoadAverage()}:"));
         Console.WriteLine($"  {"stage",-50} {"wall µs",8}  {"share",6}  {"CPU µs",8}");
         foreach (var (stage, (wall, cpu)) in t)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {stage,-50} {Median(wall),8:F0}  {Median(wall) / total,6:P1}  {Median(cpu),8:F0}"));
@@ -244,5 +240,4 @@ public static class NluThroughputBench
         return sorted[sorted.Count / 2];
     }
 
-    internal static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 }
