@@ -81,10 +81,8 @@ public sealed class ConversationStore(
         {
             for (int i = 0; i < messages.Length; i++)
             {
-                string id = messages[i].Message.Id;
-                _ = stored[i].ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(),
-                        "Writing message {MessageId} to LiteDB failed; the event log has it and the next start restores it", id),
-                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                WriteBehind.LogIfFailed(stored[i], logger,
+                    "Writing message {MessageId} to LiteDB failed; the event log has it and the next start restores it", messages[i].Message.Id);
             }
             await logged.ConfigureAwait(false);
         }

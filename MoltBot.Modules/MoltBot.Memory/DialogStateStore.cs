@@ -50,9 +50,8 @@ public sealed class DialogStateStore(MemoryDatabase database, GroupCommitWriter 
         {
             // Cached once queued: the next turn of this conversation reads it from here.
             Cache.Set(state.ConversationKey, state);
-            _ = committed.ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(),
-                    "Writing the dialog state of {ConversationKey} to LiteDB failed; the cached state stays in use", state.ConversationKey),
-                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            WriteBehind.LogIfFailed(committed, logger,
+                "Writing the dialog state of {ConversationKey} to LiteDB failed; the cached state stays in use", state.ConversationKey);
             return;
         }
         // Once queued the write will be committed even if the caller stops waiting.

@@ -49,9 +49,8 @@ public sealed class UserProfileStore(MemoryDatabase database, GroupCommitWriter 
         {
             // Cached once queued; an evicted profile is read back after the queued writes (see ReadAsync).
             Cache.Set(profile.UserKey, profile);
-            _ = committed.ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(),
-                    "Writing the profile of {UserKey} to LiteDB failed; the cached profile stays in use", profile.UserKey),
-                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            WriteBehind.LogIfFailed(committed, logger,
+                "Writing the profile of {UserKey} to LiteDB failed; the cached profile stays in use", profile.UserKey);
             return;
         }
         // Durable first, cached second: an evicted profile is simply read back from LiteDB.
