@@ -113,7 +113,7 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
             {
                 // Pending escalations run when no student work follows: at once after a lone request, or after
                 // NluMaxWaitMs without new requests under load (callers resubmit within microseconds of their result).
-                if (pending.Count > 0 && !await MoreWorkWithinAsync(lastBatchSize > 1 ? options.NluMaxWaitMs : 0, stoppingToken))
+                if (pending.Count > 0 && !await WorkBeforeAsync(Deadline(lastBatchSize > 1 ? options.NluMaxWaitMs : 0), stoppingToken))
                 {
                     await EscalateAsync();
                     continue;
@@ -124,12 +124,9 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                 // Adaptive wait: only when requests are already piling up is it worth holding the batch open.
                 if (batch.Count > 1 && batch.Count < options.NluMaxBatch && options.NluMaxWaitMs > 0)
                 {
-                    var deadline = time.GetTimestamp() + (long)(options.NluMaxWaitMs / 1000.0 * time.TimestampFrequency);
-                    while (batch.Count < options.NluMaxBatch && time.GetTimestamp() < deadline)
-                    {
-                        if (queue.Reader.TryRead(out var more)) batch.Add(more);
-                        else await Task.Delay(TimeSpan.FromMilliseconds(0.2), time, stoppingToken);
-                    }
+                    long deadline = Deadline(options.NluMaxWaitMs);
+                    while (batch.Count < options.NluMaxBatch && time.GetTimestamp() < deadline && await WorkBeforeAsync(deadline, stoppingToken))
+                        while (batch.Count < options.NluMaxBatch && queue.Reader.TryRead(out var more)) batch.Add(more);
                 }
                 batch.RemoveAll(SkipAbandoned); // cancelled while queued: never run, so nothing to audit
                 lastBatchSize = batch.Count;
@@ -224,10 +221,12 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         lastBatchSize <= 1 || pendingTokens >= options.NluChunkTokens
         || time.GetElapsedTime(oldestPending).TotalMilliseconds >= 10.0 * options.NluMaxWaitMs;
 
-    /// <summary>True as soon as a request is queued; false when none came within <paramref name="milliseconds"/>.</summary>
-    private async Task<bool> MoreWorkWithinAsync(int milliseconds, CancellationToken stoppingToken)
+    /// <summary>The <see cref="TimeProvider"/> timestamp <paramref name="milliseconds"/> from now.</summary>
+    private long Deadline(int milliseconds) => time.GetTimestamp() + (long)(milliseconds / 1000.0 * time.TimestampFrequency);
+
+    /// <summary>True as soon as a request is queued; false when none came before <paramref name="deadline"/>.</summary>
+    private async Task<bool> WorkBeforeAsync(long deadline, CancellationToken stoppingToken)
     {
-        var deadline = time.GetTimestamp() + (long)(milliseconds / 1000.0 * time.TimestampFrequency);
         while (queue.Reader.Count == 0)
         {
             if (time.GetTimestamp() >= deadline) return false;
