@@ -78,6 +78,12 @@ public sealed class InferenceOptions : IValidatableObject
     [Range(0, 1000, ErrorMessage = "Inference:NluMaxWaitMs must be between 0 and 1000.")]
     public int NluMaxWaitMs { get; set; } = 2;
 
+    /// <summary>
+    /// A request that finds the NLU queue empty and the model idle runs on the caller's thread instead of waking the
+    /// worker and waking the caller again (two thread hand-offs at light load). Under load requests queue as before.
+    /// </summary>
+    public bool NluInline { get; set; } = true;
+
     /// <summary>Sequences decoded together per model (= KV cache slots).</summary>
     [Range(1, 256, ErrorMessage = "Inference:LmMaxBatch must be between 1 and 256.")]
     public int LmMaxBatch { get; set; } = 8;

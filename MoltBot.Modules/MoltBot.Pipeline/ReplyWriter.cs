@@ -6,8 +6,13 @@ using MoltBot.Contracts.Pipeline;
 
 namespace MoltBot.Pipeline;
 
-/// <summary>Turns a handler's typing/delta/final calls into outbound events addressed to the sender's conversation.</summary>
-internal sealed class ReplyWriter(MessageQueues queues, QueuedEnvelope inbound, TimeProvider clock, ITraceRecorder trace) : IReplyWriter
+/// <summary>
+/// Turns a handler's typing/delta/final calls into outbound events addressed to the sender's conversation. The final
+/// (or error) event waits for the turn's <see cref="TurnBarrier"/> first: the audit records of the model calls the
+/// answer rests on are on disk before the user sees it.
+/// </summary>
+internal sealed class ReplyWriter(MessageQueues queues, QueuedEnvelope inbound, TimeProvider clock, ITraceRecorder trace, TurnBarrier? barrier = null)
+    : IReplyWriter
 {
     private readonly Envelope _envelope = inbound.Envelope;
 
@@ -22,18 +27,36 @@ internal sealed class ReplyWriter(MessageQueues queues, QueuedEnvelope inbound, 
         return Send(OutboundKind.Delta, text, null, null, null, cancellationToken);
     }
 
-    public ValueTask FinalAsync(Reply reply, CancellationToken cancellationToken)
+    public async ValueTask FinalAsync(Reply reply, CancellationToken cancellationToken)
     {
         if (Completed) throw new InvalidOperationException("The final reply was already written.");
+        // Completed only once past the barrier: a handler timeout while waiting still gets the worker's apology.
+        await WhenBarrierPassedAsync(cancellationToken).ConfigureAwait(false);
         Completed = true;
-        return Send(OutboundKind.Final, reply.Text, reply.CardJson, reply.Language, reply.Source, cancellationToken);
+        await Send(OutboundKind.Final, reply.Text, reply.CardJson, reply.Language, reply.Source, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Used by the worker when the handler failed: an apology as the final event.</summary>
-    public ValueTask ErrorAsync(string text, CancellationToken cancellationToken)
+    public async ValueTask ErrorAsync(string text, CancellationToken cancellationToken)
     {
         Completed = true;
-        return Send(OutboundKind.Error, text, null, null, "pipeline", cancellationToken);
+        await WhenBarrierPassedAsync(cancellationToken).ConfigureAwait(false);
+        await Send(OutboundKind.Error, text, null, null, "pipeline", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask WhenBarrierPassedAsync(CancellationToken cancellationToken)
+    {
+        if (barrier is null) return;
+        var work = barrier.CloseAsync();
+        if (work.IsCompleted) return;
+        try
+        {
+            await work.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Deferred work logs its own failures; such a failure must not cost the user the reply.
+        }
     }
 
     private ValueTask Send(OutboundKind kind, string text, string? card, string? language, string? source, CancellationToken ct)

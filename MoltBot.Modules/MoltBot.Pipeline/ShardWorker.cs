@@ -58,7 +58,9 @@ internal sealed class ShardWorker(
             ["Shard"] = index,
         });
 
-        var reply = new ReplyWriter(queues, item, clock, trace);
+        // Flows into the handler's calls: model-call audit appends overlap the rest of the turn, the reply waits for them.
+        var barrier = TurnBarrier.Open();
+        var reply = new ReplyWriter(queues, item, clock, trace, barrier);
         Envelope? filtered = null;
         long start = Stopwatch.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
@@ -106,6 +108,11 @@ internal sealed class ShardWorker(
         {
             logger.LogError(ex, "Handler failed for message {MessageId}", envelope.Id);
             if (!reply.Completed) await reply.ErrorAsync(Apology.For(envelope), abort).ConfigureAwait(false);
+        }
+        finally
+        {
+            // No reply (a filter stopped the message, or shutdown): later model calls of this flow wait for themselves.
+            _ = barrier.CloseAsync();
         }
     }
 

@@ -57,7 +57,11 @@ public sealed class InferenceHost : IAsyncDisposable
     /// The host, built but not started (for tests that hold parts of start-up): 1 torch thread unless
     /// <paramref name="settings"/> say otherwise; audit entries go to <paramref name="audit"/>.
     /// </summary>
-    public static IHost Build(string models, Dictionary<string, string?>? settings, List<AuditEntry> audit)
+    public static IHost Build(string models, Dictionary<string, string?>? settings, List<AuditEntry> audit) =>
+        Build(models, settings, new ListAuditLog(audit));
+
+    /// <summary>The host with its own <see cref="IAuditLog"/> (e.g. one that holds appends on a gate).</summary>
+    public static IHost Build(string models, Dictionary<string, string?>? settings, IAuditLog auditLog)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         var all = new Dictionary<string, string?> { ["Inference:Threads"] = "1" };
@@ -66,7 +70,7 @@ public sealed class InferenceHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(new MoltBotPaths(models, Path.Combine(models, "data"), models));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IAuditLog>(new ListAuditLog(audit));
+        builder.Services.AddSingleton(auditLog);
         builder.Services.AddMoltBotInference(builder.Configuration);
         return builder.Build();
     }

@@ -41,6 +41,34 @@ public class NluEngineTests
     }
 
     /// <summary>
+    /// NluInline: a request that finds the engine idle runs on the caller's thread, with the same answer as through the
+    /// worker's queue; with the option off every request goes through the queue.
+    /// </summary>
+    [Fact]
+    public async Task A_lone_request_runs_on_the_callers_thread_with_the_same_answer_as_through_the_queue()
+    {
+        await using var inline = await InferenceHost.StartAsync(new() { ["Inference:NluPolicy"] = "teacher" });
+        await using var queued = await InferenceHost.StartAsync(new() { ["Inference:NluPolicy"] = "teacher", ["Inference:NluInline"] = "false" });
+        var a = inline.Services.GetRequiredService<MoltBot.Inference.Engines.NluEngine>();
+        var b = queued.Services.GetRequiredService<MoltBot.Inference.Engines.NluEngine>();
+        long before = a.InlineRuns;
+        int audited = inline.Audit.Count(e => e.Action == "model.nlu");
+        foreach (var u in Utterances)
+        {
+            var x = await a.ParseAsync(u, CancellationToken.None);
+            var y = await b.ParseAsync(u, CancellationToken.None);
+            Assert.Equal(y.Intent, x.Intent);
+            Assert.Equal(y.Confidence, x.Confidence, 4);
+            Assert.Equal(y.Embedding!, x.Embedding!, (p, q) => Math.Abs(p - q) < 1e-4);
+            Assert.Equal(y.Entities, x.Entities);
+        }
+        Assert.Equal(Utterances.Length, a.InlineRuns - before);
+        Assert.Equal(0, b.InlineRuns);
+        // Every request still leaves its audit entry.
+        Assert.Equal(Utterances.Length, inline.Audit.Count(e => e.Action == "model.nlu") - audited);
+    }
+
+    /// <summary>
     /// A small row budget cuts one micro-batch of mixed lengths into several length-sorted forward passes: every caller
     /// still gets the result of its own utterance (equal to asking alone), and every request leaves one audit entry.
     /// </summary>

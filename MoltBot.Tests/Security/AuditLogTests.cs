@@ -121,6 +121,36 @@ public sealed class AuditLogTests : IDisposable
         Assert.Equal(21, result.Records);
     }
 
+    /// <summary>
+    /// The writer keeps the chain's tail it last wrote and reads the file's tail back only when the file changed under
+    /// it (the CLI appended): the chain stays one intact sequence either way.
+    /// </summary>
+    [Fact]
+    public async Task The_tail_is_read_back_only_after_another_writer_appended()
+    {
+        await using var server = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance);
+        await server.StartAsync(default);
+        for (int i = 0; i < 10; i++) await server.AppendAsync(Entry(i), default);
+        Assert.Equal(1, server.TailReads); // once at start
+
+        await using (var cli = new AuditLog(FilePath, 8, TimeProvider.System, NullLogger<AuditLog>.Instance))
+        {
+            await cli.StartAsync(default);
+            await cli.AppendAsync(new AuditEntry("cli", "admin", "cli.apikeys.create", "key"), default);
+        }
+        await server.AppendAsync(Entry(10), default);
+        Assert.Equal(2, server.TailReads); // the file grew under it: its tail was read back
+        await server.AppendAsync(Entry(11), default);
+        Assert.Equal(2, server.TailReads);
+
+        var lines = await File.ReadAllLinesAsync(FilePath);
+        Assert.Equal(Enumerable.Range(1, 13).Select(i => (long)i), lines.Select(l => AuditRecord.Parse(l)!.Seq));
+        Assert.Equal("cli.apikeys.create", AuditRecord.Parse(lines[10])!.Action);
+        var result = await AuditVerifier.VerifyAsync(FilePath, default);
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal(13, result.Records);
+    }
+
     [Fact]
     public async Task A_tail_record_longer_than_the_first_read_chunk_still_extends_the_chain()
     {

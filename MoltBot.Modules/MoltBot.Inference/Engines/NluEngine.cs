@@ -16,7 +16,8 @@ namespace MoltBot.Inference.Engines;
 /// NLU and sentence embeddings with dynamic micro-batching. Requests wait in a bounded channel; the worker takes
 /// everything already queued (up to NluMaxBatch). A lone request runs at once; when several are queued (load),
 /// the batch may wait up to NluMaxWaitMs for more. The primary model (student, or teacher by policy) runs first;
-/// utterances whose intent probability is below NluEscalationThreshold are re-run on the teacher.
+/// utterances whose intent probability is below NluEscalationThreshold are re-run on the teacher. With NluInline, a
+/// request that finds the queue empty and the model idle runs on the caller's thread (no hand-off to the worker).
 /// </summary>
 internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedder
 {
@@ -27,8 +28,14 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     private readonly ILogger<NluEngine> logger;
     private readonly Channel<NluWork> queue;
     private readonly MoltBotPaths paths;
-    // Worker-only state: escalations waiting for a pooled teacher pass.
+    // The serial stage: held by the worker for a batch, or by a caller running a lone request inline. It guards the
+    // models' use and the state below (escalations waiting for a pooled teacher pass).
+    private readonly SemaphoreSlim stage = new(1, 1);
     private readonly List<PendingEscalation> pending = [];
+    private long inlineRuns;
+
+    /// <summary>Requests run on the caller's thread so far (NluInline; read by tests).</summary>
+    internal long InlineRuns => Interlocked.Read(ref inlineRuns);
 
     /// <summary>Utterances the student has run that wait for a teacher pass, pooled or under way (read by tests).</summary>
     internal int PendingEscalations => Volatile.Read(ref pendingCount);
@@ -69,7 +76,7 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         // (The worker re-encodes if the primary model changed in between: reload, or start-up still loading.)
         var primary = Primary(registry.Current);
         var work = new NluWork(text, primary?.Tokenizer, primary is null ? null : Encode(primary, text));
-        await queue.Writer.WriteAsync(work, cancellationToken);
+        if (!TryStartInline(work, cancellationToken)) await queue.Writer.WriteAsync(work, cancellationToken);
         NluResult result;
         try
         {
@@ -86,6 +93,39 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         // Audit on the caller's thread too (two SHA-256 and an append per request), before the caller holds the result.
         await AuditAsync(work, result, result.Escalated ? "escalated" : "ok");
         return result;
+    }
+
+    /// <summary>
+    /// Light load: nothing queued, no escalation pooled and the model idle — run the request on this thread, as the
+    /// worker would run a batch of one (a lone low-confidence request escalates at once). The run completes
+    /// synchronously once the models are loaded; while one is still loading it goes on in the background holding the
+    /// stage, like the worker, and the caller waits for the result as a queued request would. False: queue it.
+    /// </summary>
+    private bool TryStartInline(NluWork work, CancellationToken cancellationToken)
+    {
+        if (!options.NluInline || queue.Reader.Count > 0 || cancellationToken.IsCancellationRequested || !stage.Wait(0)) return false;
+        if (pending.Count > 0 || queue.Reader.Count > 0)
+        {
+            stage.Release();
+            return false;
+        }
+        Interlocked.Increment(ref inlineRuns);
+        _ = RunInlineAsync(work);
+        return true;
+    }
+
+    private async Task RunInlineAsync(NluWork work)
+    {
+        try
+        {
+            lastBatchSize = 1;
+            await RunBatchAsync([work]); // fails its request rather than throwing
+            if (pending.Count > 0) await EscalateAsync();
+        }
+        finally
+        {
+            stage.Release();
+        }
     }
 
     private ValueTask AuditAsync(NluWork work, NluResult result, string outcome) =>
@@ -115,7 +155,9 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                 // NluMaxWaitMs without new requests under load (callers resubmit within microseconds of their result).
                 if (pending.Count > 0 && !await WorkBeforeAsync(Deadline(lastBatchSize > 1 ? options.NluMaxWaitMs : 0), stoppingToken))
                 {
-                    await EscalateAsync();
+                    await stage.WaitAsync(CancellationToken.None); // an inline holder releases within one forward
+                    try { if (pending.Count > 0) await EscalateAsync(); }
+                    finally { stage.Release(); }
                     continue;
                 }
                 if (!await queue.Reader.WaitToReadAsync(stoppingToken)) break;
@@ -128,10 +170,18 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
                     while (batch.Count < options.NluMaxBatch && time.GetTimestamp() < deadline && await WorkBeforeAsync(deadline, stoppingToken))
                         while (batch.Count < options.NluMaxBatch && queue.Reader.TryRead(out var more)) batch.Add(more);
                 }
-                batch.RemoveAll(SkipAbandoned); // cancelled while queued: never run, so nothing to audit
-                lastBatchSize = batch.Count;
-                if (batch.Count > 0) await RunBatchAsync(batch);
-                if (pending.Count > 0 && EscalateNow()) await EscalateAsync();
+                await stage.WaitAsync(CancellationToken.None); // an inline holder releases within one forward
+                try
+                {
+                    batch.RemoveAll(SkipAbandoned); // cancelled while queued: never run, so nothing to audit
+                    lastBatchSize = batch.Count;
+                    if (batch.Count > 0) await RunBatchAsync(batch);
+                    if (pending.Count > 0 && EscalateNow()) await EscalateAsync();
+                }
+                finally
+                {
+                    stage.Release();
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -315,6 +365,12 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
         var (ids, mask) = inputs.ToTensors();
         using var output = nlu.Model.Predict(ids, mask);
         return (NluBatchOutputs.Read(output), inputs.Length);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        stage.Dispose();
     }
 
     private static bool SkipAbandoned(NluWork work) => work.IsAbandoned && work.Result.TrySetCanceled();

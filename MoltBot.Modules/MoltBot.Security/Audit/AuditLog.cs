@@ -68,7 +68,8 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
         await using var file = await OpenLockedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ReadTail(file);
+            var (seq, hash) = ReadTail(file);
+            _tail = new Tail(file.Length, seq, hash);
         }
         catch (InvalidDataException ex)
         {
@@ -138,14 +139,21 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Under an exclusive file lock (the CLI may append while the server runs), reads the chain's tail from the file
-    /// itself, then appends the batch and updates the head file.
+    /// Under an exclusive file lock (the CLI may append while the server runs), finds the chain's tail, appends the
+    /// batch and updates the head file. The tail comes from what this process last wrote when the file still has
+    /// that length and ends with that record's hash; otherwise (another process appended, the file was replaced or
+    /// cut) it is read back and verified from the file. Synchronous on purpose: this runs on the writer loop, and an
+    /// async file call on Linux is a thread-pool hop per call on the path of every audited model call.
     /// </summary>
     private async Task WriteBatchAsync(List<Pending> batch)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
         await using var file = await OpenLockedAsync(CancellationToken.None).ConfigureAwait(false);
-        var (seq, prev) = ReadTail(file);
+        long length = file.Length;
+        var (seq, prev) = _tail is { } known && known.Length == length && (length == 0 || EndsWithHash(file, length, known.Hash))
+            ? (known.Seq, known.Hash)
+            : ReadTail(file);
+        _tail = null; // until this batch is fully written: a failed write leaves an unknown tail
         var sb = new StringBuilder();
         foreach (var item in batch)
         {
@@ -172,8 +180,9 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
             seq = record.Seq;
             prev = record.Hash!;
         }
-        file.Seek(0, SeekOrigin.End);
-        await file.WriteAsync(Encoding.UTF8.GetBytes(sb.ToString())).ConfigureAwait(false);
+        byte[] bytes = Encoding.UTF8.GetBytes(sb.ToString());
+        file.Seek(length, SeekOrigin.Begin);
+        file.Write(bytes);
         if (_syncInterval > TimeSpan.Zero)
         {
             file.Flush(flushToDisk: false);
@@ -184,7 +193,34 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
             file.Flush(flushToDisk: true);
             Interlocked.Increment(ref _fsyncs);
         }
-        await File.WriteAllTextAsync(HeadPath, $"{seq} {prev}\n").ConfigureAwait(false);
+        File.WriteAllText(HeadPath, $"{seq} {prev}\n");
+        _tail = new Tail(length + bytes.Length, seq, prev);
+    }
+
+    /// <summary>The chain's tail as this process last wrote it (writer loop only; null: read it from the file).</summary>
+    private volatile Tail? _tail;
+
+    private long _tailReads;
+
+    /// <summary>Times the chain's tail was read back and verified from the file (diagnostics and tests).</summary>
+    public long TailReads => Interlocked.Read(ref _tailReads);
+
+    private sealed record Tail(long Length, long Seq, string Hash);
+
+    /// <summary>
+    /// True when the file's last line ends with <c>"hash":"{hash}"}</c>: the record this process wrote last is still
+    /// the last one (the hash is the record's last property). Reads 67 bytes.
+    /// </summary>
+    private static bool EndsWithHash(FileStream file, long length, string hash)
+    {
+        Span<byte> end = stackalloc byte[hash.Length + 3];
+        if (length < end.Length) return false;
+        file.Seek(length - end.Length, SeekOrigin.Begin);
+        file.ReadExactly(end);
+        if (end[^3] != (byte)'"' || end[^2] != (byte)'}' || end[^1] != (byte)'\n') return false;
+        for (int i = 0; i < hash.Length; i++)
+            if (end[i] != (byte)hash[i]) return false;
+        return true;
     }
 
     private async Task<FileStream> OpenLockedAsync(CancellationToken cancellationToken)
@@ -206,6 +242,7 @@ public sealed class AuditLog : IAuditLog, IHostedService, IAsyncDisposable
     /// <summary>The last record's seq and hash (0 and the genesis hash for an empty log); a damaged tail is an error.</summary>
     private (long Seq, string Hash) ReadTail(FileStream stream)
     {
+        Interlocked.Increment(ref _tailReads);
         long length = stream.Length;
         if (length == 0) return (0, AuditRecord.GenesisHash);
         string last = LastLine(stream, length);
