@@ -31,6 +31,14 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     private List<EventRecord>? _replay = new();
     private long _end; // packed EventPosition after the last committed event (written by the writer only)
     private long _rewrites; // bumped around every rewrite: positions read before one are void after it
+    // Held for every commit and maintenance run: by the writer loop, or by a caller that found the writer idle and its
+    // queue empty and commits its own events (no hand-off to the writer and back at light load).
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private volatile bool _stopping;
+    private long _inlineCommits;
+
+    /// <summary>Commits made by the appending caller itself because the writer was idle (diagnostics and tests).</summary>
+    public long InlineCommits => Interlocked.Read(ref _inlineCommits);
 
     public EventLog(MemoryDatabase database, ReplayMark mark, IOptions<MemoryOptions> options, TimeProvider clock, ILogger<EventLog> logger)
     {
@@ -176,7 +184,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     {
         // Encoding happens here, on the caller's thread: a bad event fails alone, and the writer only copies bytes.
         var request = new AppendRequest(record.Conv, record.Encode(), record.Ts, record.IsMessage);
-        await EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!TryCommitInline([request])) await EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
         // Once queued the event will be committed even if the caller stops waiting.
         await request.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -188,8 +196,29 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     internal async ValueTask AppendAllAsync(IReadOnlyList<EventRecord> records, CancellationToken cancellationToken)
     {
         var group = new AppendGroup(records.Select(r => new AppendRequest(r.Conv, r.Encode(), r.Ts, r.IsMessage)).ToList());
-        await EnqueueAsync(group, cancellationToken).ConfigureAwait(false);
+        if (!TryCommitInline(group.Items)) await EnqueueAsync(group, cancellationToken).ConfigureAwait(false);
         await Task.WhenAll(group.Items.Select(i => i.Done.Task)).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Light load: with nothing queued and the writer idle, the caller writes its frame and fsyncs it itself, as the
+    /// writer would have (same frame, same order guarantees: nothing queued ahead of it). Under load the events queue
+    /// and are grouped by the writer as before. False: queue them.
+    /// </summary>
+    private bool TryCommitInline(List<AppendRequest> items)
+    {
+        if (_queue.Reader.Count != 0 || _stopping || _loop is null || !_writing.Wait(0)) return false;
+        try
+        {
+            if (_queue.Reader.Count != 0 || _stopping || _segments is null) return false;
+            Commit([.. items]); // tells each request its outcome
+            Interlocked.Increment(ref _inlineCommits);
+            return true;
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
 
     private async ValueTask EnqueueAsync(Request request, CancellationToken cancellationToken)
@@ -215,21 +244,43 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
                 if (request is AppendRequest append)
                 {
                     batch.Add(append);
-                    if (batch.Count >= _options.MaxBatchSize) Commit(batch);
+                    if (batch.Count >= _options.MaxBatchSize) await CommitHeldAsync(batch).ConfigureAwait(false);
                     continue;
                 }
                 if (request is AppendGroup group)
                 {
                     // Kept together even past MaxBatchSize: a group is one turn, a handful of events.
                     batch.AddRange(group.Items);
-                    if (batch.Count >= _options.MaxBatchSize) Commit(batch);
+                    if (batch.Count >= _options.MaxBatchSize) await CommitHeldAsync(batch).ConfigureAwait(false);
                     continue;
                 }
                 // Maintenance runs between commits, after everything queued before it.
-                Commit(batch);
-                await ((MaintenanceRequest)request).RunAsync().ConfigureAwait(false);
+                await CommitHeldAsync(batch).ConfigureAwait(false);
+                await _writing.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    await ((MaintenanceRequest)request).RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    _writing.Release();
+                }
             }
+            await CommitHeldAsync(batch).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask CommitHeldAsync(List<AppendRequest> batch)
+    {
+        if (batch.Count == 0) return;
+        await _writing.WaitAsync().ConfigureAwait(false); // a caller's inline commit finishes first
+        try
+        {
             Commit(batch);
+        }
+        finally
+        {
+            _writing.Release();
         }
     }
 
@@ -346,16 +397,27 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     /// <summary>Stops intake, commits everything already queued and closes the files.</summary>
     public async Task StopAsync()
     {
+        _stopping = true;
         _queue.Writer.TryComplete();
         if (_loop is not null) await _loop.ConfigureAwait(false);
-        _segments?.Dispose();
-        _segments = null;
+        if (_segments is null) return; // never opened, or already stopped
+        await _writing.WaitAsync().ConfigureAwait(false); // an inline commit in flight finishes before the files close
+        try
+        {
+            _segments?.Dispose();
+            _segments = null;
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
         _gate.Dispose();
+        _writing.Dispose();
     }
 
     private abstract class Request;

@@ -31,4 +31,37 @@ public class TurnRecorderTests
         Assert.Equal(["what time is it in Tokyo?", "It is 09:00 in Tokyo."], messages.Select(m => m.Text));
         Assert.Equal(["user", "assistant"], (await harness.Get<IShortTermMemory>().RecentAsync("web:a", 5, None)).Select(t => t.Role));
     }
+
+    /// <summary>
+    /// Light load: a lone append finds the writer idle and is committed (written and fsynced) by its caller, one frame
+    /// per call as before. Under load (many concurrent appenders) the writer still groups them into shared frames,
+    /// and every event is there once, in each conversation's order.
+    /// </summary>
+    [Fact]
+    public async Task A_lone_append_is_committed_by_its_caller_and_concurrent_ones_still_share_frames()
+    {
+        await using var harness = await MemoryHarness.StartAsync();
+        var log = harness.Get<EventLog>();
+        var events = harness.Get<IEventLog>();
+        long inline = log.InlineCommits, commits = log.Commits;
+        for (int i = 0; i < 10; i++) await events.AppendAsync(new LoggedEvent("web:lone", "web:u", EventKinds.MessageIn, 1_000 + i, "e" + i), None);
+        Assert.Equal(10, log.InlineCommits - inline);
+        Assert.Equal(10, log.Commits - commits);
+
+        commits = log.Commits;
+        const int writers = 64, each = 20;
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; i < each; i++)
+                await events.AppendAsync(new LoggedEvent("web:c" + w, "web:u", EventKinds.MessageIn, 2_000 + i, $"{w}:{i}"), None);
+        })));
+        Assert.True(log.Commits - commits < writers * each, $"{log.Commits - commits} frames for {writers * each} concurrent appends: none shared");
+        for (int w = 0; w < writers; w++)
+        {
+            var texts = (await events.RangeAsync("web:c" + w, 0, long.MaxValue, 100, None)).Select(e => e.Text);
+            Assert.Equal(Enumerable.Range(0, each).Select(i => $"{w}:{i}"), texts);
+        }
+        Assert.Equal(["e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9"],
+            (await events.RangeAsync("web:lone", 0, long.MaxValue, 100, None)).Select(e => e.Text));
+    }
 }
