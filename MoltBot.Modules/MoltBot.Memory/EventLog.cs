@@ -36,6 +36,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     private readonly SemaphoreSlim _writing = new(1, 1);
     private volatile bool _stopping;
     private long _inlineCommits;
+    private volatile int _lastCommitSize = 1; // append calls in the last frame: above 1, appends arrive concurrently
 
     /// <summary>Commits made by the appending caller itself because the writer was idle (diagnostics and tests).</summary>
     public long InlineCommits => Interlocked.Read(ref _inlineCommits);
@@ -201,13 +202,14 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     }
 
     /// <summary>
-    /// Light load: with nothing queued and the writer idle, the caller writes its frame and fsyncs it itself, as the
-    /// writer would have (same frame, same order guarantees: nothing queued ahead of it). Under load the events queue
-    /// and are grouped by the writer as before. False: queue them.
+    /// Light load: with nothing queued, the writer idle and the last frame a single request's, the caller writes its
+    /// frame and fsyncs it itself, as the writer would have (same frame, same order guarantees: nothing queued ahead of
+    /// it). Once frames hold several requests (concurrent appenders) everything goes through the writer, whose group
+    /// commits would otherwise be cut in two by a caller committing alone. False: queue them.
     /// </summary>
     private bool TryCommitInline(List<AppendRequest> items)
     {
-        if (_queue.Reader.Count != 0 || _stopping || _loop is null || !_writing.Wait(0)) return false;
+        if (_lastCommitSize > 1 || _queue.Reader.Count != 0 || _stopping || _loop is null || !_writing.Wait(0)) return false;
         try
         {
             if (_queue.Reader.Count != 0 || _stopping || _segments is null) return false;
@@ -236,6 +238,7 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     private async Task RunAsync()
     {
         var batch = new List<AppendRequest>(Math.Min(_options.MaxBatchSize, 4096));
+        int requests = 0;
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -244,18 +247,20 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
                 if (request is AppendRequest append)
                 {
                     batch.Add(append);
-                    if (batch.Count >= _options.MaxBatchSize) await CommitHeldAsync(batch).ConfigureAwait(false);
+                    requests++;
+                    if (batch.Count >= _options.MaxBatchSize) requests = await CommitHeldAsync(batch, requests).ConfigureAwait(false);
                     continue;
                 }
                 if (request is AppendGroup group)
                 {
                     // Kept together even past MaxBatchSize: a group is one turn, a handful of events.
                     batch.AddRange(group.Items);
-                    if (batch.Count >= _options.MaxBatchSize) await CommitHeldAsync(batch).ConfigureAwait(false);
+                    requests++;
+                    if (batch.Count >= _options.MaxBatchSize) requests = await CommitHeldAsync(batch, requests).ConfigureAwait(false);
                     continue;
                 }
                 // Maintenance runs between commits, after everything queued before it.
-                await CommitHeldAsync(batch).ConfigureAwait(false);
+                requests = await CommitHeldAsync(batch, requests).ConfigureAwait(false);
                 await _writing.WaitAsync().ConfigureAwait(false);
                 try
                 {
@@ -266,32 +271,36 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
                     _writing.Release();
                 }
             }
-            await CommitHeldAsync(batch).ConfigureAwait(false);
+            requests = await CommitHeldAsync(batch, requests).ConfigureAwait(false);
         }
     }
 
-    private async ValueTask CommitHeldAsync(List<AppendRequest> batch)
+    /// <summary>Commits the batch holding <see cref="_writing"/>; returns the request count for the next batch (0).</summary>
+    private async ValueTask<int> CommitHeldAsync(List<AppendRequest> batch, int requests)
     {
-        if (batch.Count == 0) return;
+        if (batch.Count == 0) return 0;
         await _writing.WaitAsync().ConfigureAwait(false); // a caller's inline commit finishes first
         try
         {
-            Commit(batch);
+            Commit(batch, requests);
         }
         finally
         {
             _writing.Release();
         }
+        return 0;
     }
 
     // Synchronous on purpose: one write + fsync, then everyone in the batch is told.
-    private void Commit(List<AppendRequest> batch)
+    /// <param name="requests">Append calls the batch holds (a turn's group is one).</param>
+    private void Commit(List<AppendRequest> batch, int requests = 1)
     {
         if (batch.Count == 0) return;
         try
         {
             var pointers = Segments.Append(batch.Select(r => (r.Conversation, r.Encoded, r.Ts, r.IsMessage)).ToList());
             Commits++;
+            _lastCommitSize = requests;
             SetEnd(pointers[^1]);
             _index.AddRange(batch.Select((r, i) => (r.Conversation, pointers[i])).ToList());
             foreach (var r in batch) r.Done.TrySetResult();
