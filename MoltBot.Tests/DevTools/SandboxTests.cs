@@ -88,14 +88,16 @@ public partial class SandboxTests : IDisposable
     [Fact]
     public async Task Back_pressure_slows_the_users_down_and_loses_nothing()
     {
-        // An inbound queue of one message: webhooks get 503 + Retry-After (the simulated platform retries like the
-        // real one), the web chat gets queue_full (resent with the same id), socket/polling adapters wait.
+        // One shard with a queue of one message and an inbound queue of one (a message that finds the inbound queue
+        // empty goes straight to its shard, so both must be small to fill): webhooks get 503 + Retry-After (the
+        // simulated platform retries like the real one), the web chat gets queue_full (resent with the same id),
+        // socket/polling adapters wait.
         string script = await WriteScript("""{ "stories": [ { "name": "greeting", "steps": [ { "user": "hello", "reply": "^Hi" } ] } ] }""");
         double busyBefore = Busy();
         var (console, output) = Capture();
         var report = await new SandboxSession(new SandboxOptions
         {
-            Script = script, Users = 4, ReplyTimeoutSeconds = 120, HostArgs = [.. HostArgs(), "--Pipeline:InboundCapacity", "1"],
+            Script = script, Users = 4, ReplyTimeoutSeconds = 120, HostArgs = [.. HostArgs(), "--Pipeline:InboundCapacity", "1", "--Pipeline:ShardCount", "1", "--Pipeline:ShardCapacity", "1"],
         }, console).RunAsync(CancellationToken.None);
 
         Assert.True(report.Passed, output.ToString());
