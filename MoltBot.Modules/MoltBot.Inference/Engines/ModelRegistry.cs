@@ -15,7 +15,7 @@ namespace MoltBot.Inference.Engines;
 /// <see cref="ModelSet"/>, and swaps in a fresh set on reload while the old one finishes its requests.
 /// Start-up is staged so the first reply does not wait for models it does not need: the native library, the int8
 /// kernel and the primary NLU model (the one every message goes through) load first and are published as a partial
-/// set (<see cref="PrimaryReady"/>); the other models then load in parallel and the complete set replaces it
+/// set (<see cref="PrimaryReady"/>); the other models then load on a low-priority thread and the complete set replaces it
 /// (<see cref="Loaded"/>). Until then /readyz says which models are still loading.
 /// </summary>
 internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers) : IModelCatalog, IModelAdmin, IDisposable
@@ -67,7 +67,11 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
         return primaryReady.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>First load at start-up, on a background thread; returns the task of the complete load.</summary>
+    /// <summary>
+    /// First load at start-up, on a background thread; returns the task of the complete load. The host calls it as soon
+    /// as the service provider is built (<see cref="InferenceModule.StartMoltBotInference"/>), so the load overlaps with
+    /// constructing and starting the other modules; the hosted <see cref="InferenceStartup"/> calls it again (no-op).
+    /// </summary>
     public Task StartLoading()
     {
         if (Interlocked.Exchange(ref startupBegun, 1) == 0)
@@ -76,7 +80,7 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     }
 
     /// <summary>
-    /// Native library, threads, device, int8 kernel, primary NLU (published and warmed up), then the rest in parallel.
+    /// Native library, threads, device, int8 kernel, primary NLU (published and warmed up), then the rest at low priority.
     /// Timings of each step are logged: they are the start-up breakdown docs/performance.md refers to.
     /// </summary>
     private async Task LoadAtStartupAsync()
@@ -134,37 +138,56 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             primaryReady.TrySetResult();
             if (SecondaryLoadGate is { } gate) await gate();
 
-            // The rest in parallel: each load is a different model folder and module (grad mode and dispose scopes
-            // are per thread, so the loads do not interfere).
-            var teacherNlu = primaryId == o.TeacherNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.TeacherNlu));
-            var studentNlu = primaryId == o.StudentNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.StudentNlu));
-            var teacherLm = Task.Run(() => loader.Decoder(o.TeacherLm));
-            var studentLm = Task.Run(() => loader.Decoder(o.StudentLm));
-            var all = Task.WhenAll(teacherNlu, studentNlu, teacherLm, studentLm);
-            try
+            // The rest one after the other on a low-priority thread: no request waits for them (generation waits
+            // until they are in), so they take only the CPU the host's start and the first replies leave idle.
+            var (teacherNlu, studentNlu, teacherLm, studentLm) = await LowPriorityThread.Run("moltbot-model-load", () =>
             {
-                await all;
-            }
-            catch
-            {
-                loader.DisposeLoaded(teacherNlu, studentNlu, teacherLm, studentLm, except: primary);
-                var errors = all.Exception?.InnerExceptions ?? [];
-                throw errors.OfType<StartupException>().FirstOrDefault() ?? errors.FirstOrDefault() ?? new StartupException("models cannot be loaded");
-            }
-            Step("other models (parallel)");
-            Publish(loader.Build(teacherNlu.Result, studentNlu.Result, teacherLm.Result, studentLm.Result, partial: false));
+                LoadedNlu? tn = null, sn = null;
+                LoadedDecoder? tl = null;
+                try
+                {
+                    tn = primaryId == o.TeacherNlu ? primary : loader.Nlu(o.TeacherNlu);
+                    sn = primaryId == o.StudentNlu ? primary : loader.Nlu(o.StudentNlu);
+                    tl = loader.Decoder(o.TeacherLm);
+                    return (tn, sn, tl, loader.Decoder(o.StudentLm));
+                }
+                catch
+                {
+                    if (tn != primary) tn?.Dispose();
+                    if (sn != primary) sn?.Dispose();
+                    tl?.Dispose();
+                    throw;
+                }
+            });
+            Step("other models (low priority)");
+            Publish(loader.Build(teacherNlu, studentNlu, teacherLm, studentLm, partial: false));
             Pending = [];
             NativeHeap.Trim(); // the loads' temporary tensors are freed: hand that memory back
+            if (o.ReleaseStartupCodePages) ReleaseStartupCodePages();
             logger.LogInformation("Inference start-up: {Timings}; model loads: {Loads}", string.Join(", ", timings), string.Join(", ", loader.LoadTimes));
             loaded.TrySetResult();
         }
         catch (Exception ex)
         {
-            var error = ex is StartupException ? ex : new StartupException($"models cannot be loaded: {ex.Message}", ex);
+            // Invalid Inference options keep their own exception: the host prints it as a configuration error.
+            var error = ex is StartupException or OptionsValidationException ? ex : new StartupException($"models cannot be loaded: {ex.Message}", ex);
             primaryReady.TrySetException(error);
             loaded.TrySetException(error);
         }
     }
+
+    /// <summary>libtorch's code pages that only its start-up ran go back to the kernel (see <see cref="NativeCodePages"/>).</summary>
+    private void ReleaseStartupCodePages()
+    {
+        long before = NativeCodePages.ResidentBytes(TorchCodeLibraries);
+        long advised = NativeCodePages.Release(TorchCodeLibraries);
+        if (advised == 0) return; // not Linux, or a kernel without MADV_PAGEOUT
+        logger.LogInformation("Inference: released libtorch code pages after start-up: {Before:F0} MB resident before, {After:F0} MB after (pages still used fault back in)",
+            before / 1048576.0, NativeCodePages.ResidentBytes(TorchCodeLibraries) / 1048576.0);
+    }
+
+    /// <summary>libtorch's shared libraries (CPU build); their machine code is what start-up touched most.</summary>
+    internal static readonly string[] TorchCodeLibraries = ["libtorch_cpu.so", "libtorch.so", "libc10.so"];
 
     /// <summary>One forward pass: native kernels pick their code paths and the serving code is compiled before the first user.</summary>
     private void Warmup(LoadedNlu nlu)
@@ -297,15 +320,6 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                 registry.logger.LogError("{Message}; continuing without it", message);
                 lock (problems) problems.Add(message);
                 return null;
-            }
-        }
-
-        public void DisposeLoaded(Task<LoadedNlu?> a, Task<LoadedNlu?> b, Task<LoadedDecoder?> c, Task<LoadedDecoder?> d, LoadedNlu? except)
-        {
-            foreach (var t in new Task[] { a, b, c, d })
-            {
-                if (t is Task<LoadedNlu?> { IsCompletedSuccessfully: true, Result: { } n } && n != except) n.Dispose();
-                if (t is Task<LoadedDecoder?> { IsCompletedSuccessfully: true, Result: { } m }) m.Dispose();
             }
         }
 
