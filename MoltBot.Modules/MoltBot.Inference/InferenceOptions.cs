@@ -38,7 +38,8 @@ public sealed class InferenceOptions : IValidatableObject
 
     /// <summary>
     /// Once every model is loaded, ask the kernel to reclaim libtorch's resident code pages (most only ran its
-    /// start-up operator registration; the ones serving uses fault back in). Lowers resident memory by ≈ 40 MB.
+    /// start-up operator registration) and those of a composite ReadyToRun image; the ones serving uses fault back
+    /// in. Lowers resident memory by ≈ 40 MB (JIT build) to ≈ 60 MB (published build).
     /// </summary>
     public bool ReleaseStartupCodePages { get; set; } = true;
 

@@ -176,18 +176,21 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
         }
     }
 
-    /// <summary>libtorch's code pages that only its start-up ran go back to the kernel (see <see cref="NativeCodePages"/>).</summary>
+    /// <summary>Code pages that only start-up ran go back to the kernel (see <see cref="NativeCodePages"/>).</summary>
     private void ReleaseStartupCodePages()
     {
-        long before = NativeCodePages.ResidentBytes(TorchCodeLibraries);
-        long advised = NativeCodePages.Release(TorchCodeLibraries);
+        long before = NativeCodePages.ResidentBytes(StartupCodeImages);
+        long advised = NativeCodePages.Release(StartupCodeImages);
         if (advised == 0) return; // not Linux, or a kernel without MADV_PAGEOUT
-        logger.LogInformation("Inference: released libtorch code pages after start-up: {Before:F0} MB resident before, {After:F0} MB after (pages still used fault back in)",
-            before / 1048576.0, NativeCodePages.ResidentBytes(TorchCodeLibraries) / 1048576.0);
+        logger.LogInformation("Inference: released start-up code pages (libtorch, precompiled image): {Before:F0} MB resident before, {After:F0} MB after (pages still used fault back in)",
+            before / 1048576.0, NativeCodePages.ResidentBytes(StartupCodeImages) / 1048576.0);
     }
 
     /// <summary>libtorch's shared libraries (CPU build); their machine code is what start-up touched most.</summary>
     internal static readonly string[] TorchCodeLibraries = ["libtorch_cpu.so", "libtorch.so", "libc10.so"];
+
+    /// <summary>libtorch, plus the composite ReadyToRun image of a `dotnet publish` (runtime + MoltBot precompiled).</summary>
+    internal static readonly string[] StartupCodeImages = [.. TorchCodeLibraries, "*.r2r.dll"];
 
     /// <summary>One forward pass: native kernels pick their code paths and the serving code is compiled before the first user.</summary>
     private void Warmup(LoadedNlu nlu)

@@ -4,7 +4,9 @@ using System.Runtime.InteropServices;
 namespace MoltBot.Inference.Engines;
 
 /// <summary>
-/// Hands libtorch's start-up-only code pages back to the kernel. Loading libtorch runs the static initialisers that
+/// Hands start-up-only code pages back to the kernel: libtorch's and, in a composite ReadyToRun publish, the precompiled
+/// image of the runtime and MoltBot (`*.r2r.dll`), whose start-up code (host building, DI, configuration binding) does
+/// not run again. Loading libtorch runs the static initialisers that
 /// register thousands of operators, which faults in ≈ 70 MB of its machine code; serving a few small models then
 /// executes ≈ 15–20 MB of it. MADV_PAGEOUT asks the kernel to reclaim the mapping's resident pages now, as it would
 /// under memory pressure: the pages are clean (code is never written), so nothing is lost, and the ones the serving
@@ -17,7 +19,8 @@ internal static partial class NativeCodePages
 
     /// <summary>
     /// Reclaims the resident code pages of every loaded library whose file name starts with one of
-    /// <paramref name="fileNamePrefixes"/>; returns the bytes of the mappings the kernel accepted (0 where unsupported).
+    /// <paramref name="fileNamePrefixes"/> (or, for a pattern "*.suffix", ends with it); returns the bytes of the
+    /// mappings the kernel accepted (0 where unsupported).
     /// </summary>
     public static long Release(params string[] fileNamePrefixes)
     {
@@ -61,10 +64,15 @@ internal static partial class NativeCodePages
             if (!TryParseMapping(line, out var map)) continue;
             if (map.Permissions is not "r-xp") continue; // executable, never written: safe to drop and re-read
             string name = Path.GetFileName(map.Path);
-            if (prefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) result.Add(map);
+            if (prefixes.Any(p => Matches(name, p))) result.Add(map);
         }
         return result;
     }
+
+    private static bool Matches(string fileName, string pattern) =>
+        pattern.StartsWith('*')
+            ? fileName.Length > pattern.Length - 1 && fileName.EndsWith(pattern[1..], StringComparison.Ordinal)
+            : fileName.StartsWith(pattern, StringComparison.Ordinal);
 
     /// <summary>One /proc/self/maps line: "start-end perms offset dev inode path".</summary>
     private static bool TryParseMapping(string line, out Mapping map)
