@@ -5,8 +5,6 @@ namespace MoltBot.Tests.Inference;
 
 public class StartupFootprintTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-
     /// <summary>
     /// Releasing libtorch's code pages takes them out of the resident set, and torch keeps working: the pages it
     /// runs fault back in.
@@ -38,25 +36,5 @@ public class StartupFootprintTests
         Assert.Equal(0, NativeCodePages.ResidentBytes("no-such-library-", "*.no-such-suffix"));
         // A suffix pattern matches by the end of the file name: the runtime's own libcoreclr.so is mapped in every test run.
         Assert.True(NativeCodePages.ResidentBytes("*coreclr.so") > 0);
-    }
-
-    [Fact]
-    public async Task Low_priority_work_runs_on_its_own_lowered_thread_and_returns_its_result()
-    {
-        int? callerNice = LowPriorityThread.CurrentNice();
-        var (nice, threadName) = await LowPriorityThread.Run("test-low-priority", () => (LowPriorityThread.CurrentNice(), Thread.CurrentThread.Name)).WaitAsync(Timeout);
-
-        Assert.Equal("test-low-priority", threadName);
-        Assert.NotNull(callerNice);
-        Assert.True(nice > callerNice, $"worker nice {nice}, caller {callerNice}");
-        Assert.Equal(callerNice, LowPriorityThread.CurrentNice()); // the caller's own priority is untouched
-    }
-
-    [Fact]
-    public async Task Low_priority_work_that_throws_faults_its_task()
-    {
-        var task = LowPriorityThread.Run<int>("test-low-priority-throws", () => throw new InvalidOperationException("broken model"));
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => task.WaitAsync(Timeout));
-        Assert.Equal("broken model", ex.Message);
     }
 }

@@ -15,7 +15,7 @@ namespace MoltBot.Inference.Engines;
 /// <see cref="ModelSet"/>, and swaps in a fresh set on reload while the old one finishes its requests.
 /// Start-up is staged so the first reply does not wait for models it does not need: the native library, the int8
 /// kernel and the primary NLU model (the one every message goes through) load first and are published as a partial
-/// set (<see cref="PrimaryReady"/>); the other models then load on a low-priority thread and the complete set replaces it
+/// set (<see cref="PrimaryReady"/>); the other models then load in parallel and the complete set replaces it
 /// (<see cref="Loaded"/>). Until then /readyz says which models are still loading.
 /// </summary>
 internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers) : IModelCatalog, IModelAdmin, IDisposable
@@ -80,7 +80,7 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     }
 
     /// <summary>
-    /// Native library, threads, device, int8 kernel, primary NLU (published and warmed up), then the rest at low priority.
+    /// Native library, threads, device, int8 kernel, primary NLU (published and warmed up), then the rest in parallel.
     /// Timings of each step are logged: they are the start-up breakdown docs/performance.md refers to.
     /// </summary>
     private async Task LoadAtStartupAsync()
@@ -138,29 +138,25 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             primaryReady.TrySetResult();
             if (SecondaryLoadGate is { } gate) await gate();
 
-            // The rest one after the other on a low-priority thread: no request waits for them (generation waits
-            // until they are in), so they take only the CPU the host's start and the first replies leave idle.
-            var (teacherNlu, studentNlu, teacherLm, studentLm) = await LowPriorityThread.Run("moltbot-model-load", () =>
+            // The rest in parallel: each load is a different model folder and module (grad mode and dispose scopes
+            // are per thread, so the loads do not interfere).
+            var teacherNlu = primaryId == o.TeacherNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.TeacherNlu));
+            var studentNlu = primaryId == o.StudentNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.StudentNlu));
+            var teacherLm = Task.Run(() => loader.Decoder(o.TeacherLm));
+            var studentLm = Task.Run(() => loader.Decoder(o.StudentLm));
+            var all = Task.WhenAll(teacherNlu, studentNlu, teacherLm, studentLm);
+            try
             {
-                LoadedNlu? tn = null, sn = null;
-                LoadedDecoder? tl = null;
-                try
-                {
-                    tn = primaryId == o.TeacherNlu ? primary : loader.Nlu(o.TeacherNlu);
-                    sn = primaryId == o.StudentNlu ? primary : loader.Nlu(o.StudentNlu);
-                    tl = loader.Decoder(o.TeacherLm);
-                    return (tn, sn, tl, loader.Decoder(o.StudentLm));
-                }
-                catch
-                {
-                    if (tn != primary) tn?.Dispose();
-                    if (sn != primary) sn?.Dispose();
-                    tl?.Dispose();
-                    throw;
-                }
-            });
-            Step("other models (low priority)");
-            Publish(loader.Build(teacherNlu, studentNlu, teacherLm, studentLm, partial: false));
+                await all;
+            }
+            catch
+            {
+                loader.DisposeLoaded(teacherNlu, studentNlu, teacherLm, studentLm, except: primary);
+                var errors = all.Exception?.InnerExceptions ?? [];
+                throw errors.OfType<StartupException>().FirstOrDefault() ?? errors.FirstOrDefault() ?? new StartupException("models cannot be loaded");
+            }
+            Step("other models (parallel)");
+            Publish(loader.Build(teacherNlu.Result, studentNlu.Result, teacherLm.Result, studentLm.Result, partial: false));
             Pending = [];
             NativeHeap.Trim(); // the loads' temporary tensors are freed: hand that memory back
             if (o.ReleaseStartupCodePages) ReleaseStartupCodePages();
@@ -323,6 +319,15 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                 registry.logger.LogError("{Message}; continuing without it", message);
                 lock (problems) problems.Add(message);
                 return null;
+            }
+        }
+
+        public void DisposeLoaded(Task<LoadedNlu?> a, Task<LoadedNlu?> b, Task<LoadedDecoder?> c, Task<LoadedDecoder?> d, LoadedNlu? except)
+        {
+            foreach (var t in new Task[] { a, b, c, d })
+            {
+                if (t is Task<LoadedNlu?> { IsCompletedSuccessfully: true, Result: { } n } && n != except) n.Dispose();
+                if (t is Task<LoadedDecoder?> { IsCompletedSuccessfully: true, Result: { } m }) m.Dispose();
             }
         }
 
