@@ -32,6 +32,17 @@ public static class InferenceModule
         return services;
     }
 
+    /// <summary>
+    /// Begins loading the models now (called by the host right after building the service provider): otherwise the
+    /// load starts only when the hosted services start, after every module's services are constructed and the
+    /// options validated (≈ 0.4–0.9 s of single-threaded start-up the load can overlap with on the second core).
+    /// </summary>
+    public static IServiceProvider StartMoltBotInference(this IServiceProvider services)
+    {
+        services.GetRequiredService<ModelRegistry>().StartLoading();
+        return services;
+    }
+
     private static void PreloadNativeLibrary()
     {
         try

@@ -36,6 +36,13 @@ public sealed class InferenceOptions : IValidatableObject
     [Range(0, 64, ErrorMessage = "Inference:MallocArenas must be between 0 (glibc default) and 64.")]
     public int MallocArenas { get; set; } = 2;
 
+    /// <summary>
+    /// Once every model is loaded, ask the kernel to reclaim libtorch's resident code pages (most only ran its
+    /// start-up operator registration) and those of a composite ReadyToRun image; the ones serving uses fault back
+    /// in. Lowers resident memory by ≈ 40 MB (JIT build) to ≈ 60 MB (published build).
+    /// </summary>
+    public bool ReleaseStartupCodePages { get; set; } = true;
+
     /// <summary>Keep serving with the remaining models when a folder is missing or corrupt (default: refuse to start).</summary>
     public bool ContinueWithoutBrokenModel { get; set; }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MoltBot.Channels;
@@ -35,6 +34,8 @@ public static class MoltBotApp
 
     public static WebApplication Build(MoltBotAppOptions options)
     {
+        var timeline = new StartupTimeline();
+        timeline.Mark("host build begun");
         string contentRoot = Path.GetFullPath(options.ContentRoot ?? DefaultContentRoot());
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -68,6 +69,9 @@ public static class MoltBotApp
         services.AddSingleton<IValidateOptions<ModelsOptions>>(new ModelsDirectoryValidator(contentRoot));
         services.AddHealthChecks();
         builder.Host.UseSystemd();
+        // First hosted service: marks when the services start and when Kestrel listens (it starts last).
+        services.AddSingleton(timeline);
+        services.AddHostedService<StartupTimeline.Service>();
 
         var pipeline = Bind<PipelineOptions>(config, PipelineOptions.Section);
         services.Configure<HostOptions>(o =>
@@ -86,6 +90,8 @@ public static class MoltBotApp
         options.Configure?.Invoke(builder);
 
         var app = builder.Build();
+        timeline.Mark("host built");
+        StartModelLoading(app.Services);
         MapOperationalEndpoints(app);
         app.MapMoltBotChannels();
         app.MapMoltBotGateway();
@@ -93,12 +99,32 @@ public static class MoltBotApp
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            var started = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+            // Every module has started, including the inference module's remaining model loads (the server already
+            // answered meanwhile: see the "listening" mark of the start-up timeline).
+            timeline.Mark("all modules started");
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MoltBot").LogInformation(
-                "MoltBot listening on {Urls}; {Elapsed:F0} ms since process start; data in {Data}",
-                string.Join(", ", app.Urls), (DateTime.UtcNow - started).TotalMilliseconds, paths.DataDirectory);
+                "MoltBot listening on {Urls}; all modules started {Elapsed:F0} ms since process start; data in {Data}",
+                string.Join(", ", app.Urls), StartupTimeline.SinceProcessStart(), paths.DataDirectory);
         });
         return app;
+    }
+
+    /// <summary>
+    /// Model loading (the longest start-up step) begins as soon as the options are known to be valid, overlapping with
+    /// the other modules' construction and start instead of following them. If validation fails nothing starts here:
+    /// the host's own start-up validation fails the same way and reports it as the only line on stderr.
+    /// </summary>
+    private static void StartModelLoading(IServiceProvider services)
+    {
+        try
+        {
+            services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (Exception)
+        {
+            return; // reported by the host's start (StartAsync), where callers and tests expect it
+        }
+        services.StartMoltBotInference();
     }
 
     private static void MapOperationalEndpoints(WebApplication app)

@@ -67,7 +67,11 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
         return primaryReady.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>First load at start-up, on a background thread; returns the task of the complete load.</summary>
+    /// <summary>
+    /// First load at start-up, on a background thread; returns the task of the complete load. The host calls it as soon
+    /// as the service provider is built (<see cref="InferenceModule.StartMoltBotInference"/>), so the load overlaps with
+    /// constructing and starting the other modules; the hosted <see cref="InferenceStartup"/> calls it again (no-op).
+    /// </summary>
     public Task StartLoading()
     {
         if (Interlocked.Exchange(ref startupBegun, 1) == 0)
@@ -155,16 +159,34 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             Publish(loader.Build(teacherNlu.Result, studentNlu.Result, teacherLm.Result, studentLm.Result, partial: false));
             Pending = [];
             NativeHeap.Trim(); // the loads' temporary tensors are freed: hand that memory back
+            if (o.ReleaseStartupCodePages) ReleaseStartupCodePages();
             logger.LogInformation("Inference start-up: {Timings}; model loads: {Loads}", string.Join(", ", timings), string.Join(", ", loader.LoadTimes));
             loaded.TrySetResult();
         }
         catch (Exception ex)
         {
-            var error = ex is StartupException ? ex : new StartupException($"models cannot be loaded: {ex.Message}", ex);
+            // Invalid Inference options keep their own exception: the host prints it as a configuration error.
+            var error = ex is StartupException or OptionsValidationException ? ex : new StartupException($"models cannot be loaded: {ex.Message}", ex);
             primaryReady.TrySetException(error);
             loaded.TrySetException(error);
         }
     }
+
+    /// <summary>Code pages that only start-up ran go back to the kernel (see <see cref="NativeCodePages"/>).</summary>
+    private void ReleaseStartupCodePages()
+    {
+        long before = NativeCodePages.ResidentBytes(StartupCodeImages);
+        long advised = NativeCodePages.Release(StartupCodeImages);
+        if (advised == 0) return; // not Linux, or a kernel without MADV_PAGEOUT
+        logger.LogInformation("Inference: released start-up code pages (libtorch, precompiled image): {Before:F0} MB resident before, {After:F0} MB after (pages still used fault back in)",
+            before / 1048576.0, NativeCodePages.ResidentBytes(StartupCodeImages) / 1048576.0);
+    }
+
+    /// <summary>libtorch's shared libraries (CPU build); their machine code is what start-up touched most.</summary>
+    internal static readonly string[] TorchCodeLibraries = ["libtorch_cpu.so", "libtorch.so", "libc10.so"];
+
+    /// <summary>libtorch, plus the composite ReadyToRun image of a `dotnet publish` (runtime + MoltBot precompiled).</summary>
+    internal static readonly string[] StartupCodeImages = [.. TorchCodeLibraries, "*.r2r.dll"];
 
     /// <summary>One forward pass: native kernels pick their code paths and the serving code is compiled before the first user.</summary>
     private void Warmup(LoadedNlu nlu)
