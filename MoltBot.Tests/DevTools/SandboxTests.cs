@@ -142,7 +142,8 @@ public partial class SandboxTests : IDisposable
         var session = new SandboxSession(new SandboxOptions { Script = script, KeepRunning = true, ReplyTimeoutSeconds = 120, HostArgs = HostArgs() }, console);
         var running = session.RunAsync(stop.Token);
 
-        bool printed = await output.WaitForAsync(KeepRunningLine().IsMatch, TimeSpan.FromSeconds(180), stopWhenCompleted: running);
+        // "Press Ctrl+C to stop." is written after the URL lines, so all of them are in the output once it is.
+        bool printed = await output.WaitForAsync(text => text.Contains("Press Ctrl+C to stop."), TimeSpan.FromSeconds(180), stopWhenCompleted: running);
         Assert.False(running.IsCompleted && !printed, "the sandbox ended before printing its URLs: " + output);
         Assert.True(printed, "no 'keep running' line: " + output);
         var url = new Uri(KeepRunningLine().Match(output.ToString()).Groups[1].Value);

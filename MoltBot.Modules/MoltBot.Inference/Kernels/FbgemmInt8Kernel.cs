@@ -66,8 +66,11 @@ public sealed class FbgemmInt8Kernel : IInt8Kernel, IDisposable
         // fbgemm multiplies uint8 activations by int8 weights with 16-bit pairwise sums (vpmaddubsw) that saturate
         // for |w| > 64 (measured: 3–10× the expected error). Like PyTorch's reduce_range, use 7-bit weights here:
         // Q7 = round(Q / 2), scale × 2. The file keeps the full 8-bit weights.
-        var qc = (q.to(ScalarType.Float32) / 2).round().clamp(-64, 63).to(ScalarType.Int8).contiguous();
-        scale = scale * 2;
+        // Explicit scalars, alive until the end of this method: an implicit int → Scalar conversion is freed by its
+        // finalizer, which can run while the native call still reads it (seen once: "Unknown scalar type" on a loader thread).
+        using Scalar two = 2, low = -64, high = 63;
+        var qc = q.to(ScalarType.Float32).div(two).round().clamp(low, high).to(ScalarType.Int8).contiguous();
+        scale = scale.mul(two);
         var packed = (Tensor)unit.invoke("pack", qc);
         var colOffsets = qc.to(ScalarType.Int32).sum([1], type: ScalarType.Int32).contiguous(); // Σ_k Q[o,k] (zero point 0)
         var zeroBias = torch.zeros(q.shape[0]);
