@@ -51,8 +51,9 @@ public static class DistillVerb
         var dropout = new Option<double>("--token-dropout") { Description = "Augmentation: probability of deleting/replacing each training token.", DefaultValueFactory = _ => 0.0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the intent loss, in [0, 1).", DefaultValueFactory = _ => 0.0 };
         var balance = new Option<bool>("--balance-intents") { Description = "Weight the intent loss by inverse intent frequency." };
+        var keep = new Option<string>("--keep") { Description = "Weights left in --out: 'best' (highest dev intent accuracy, ties by entity F1) or 'last' (last step).", DefaultValueFactory = _ => "best" };
         var run = new RunOptionSet(defaultSteps: 3000);
-        var cmd = new Command("nlu", "Distill an NLU encoder (intent and tag distributions).") { data, dev, outDir, dropout, smoothing, balance };
+        var cmd = new Command("nlu", "Distill an NLU encoder (intent and tag distributions).") { data, dev, outDir, dropout, smoothing, balance, keep };
         kd.AddTo(cmd);
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
@@ -66,6 +67,7 @@ public static class DistillVerb
                 TokenDropout = parse.GetValue(dropout),
                 LabelSmoothing = parse.GetValue(smoothing),
                 BalanceIntents = parse.GetValue(balance),
+                Keep = CheckpointSelections.Parse(parse.GetValue(keep)!),
                 Architecture = NluArchitecture.FromJson(parse.GetValue(kd.StudentConfig)!, new NluArchitecture(Hidden: 96, Layers: 2, Heads: 4, Intermediate: 256)),
                 Distillation = kd.Read(parse),
                 Run = run.Read(parse),

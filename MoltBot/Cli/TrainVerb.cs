@@ -61,8 +61,9 @@ public static class TrainVerb
         var dropout = new Option<double>("--token-dropout") { Description = "Augmentation: probability of deleting/replacing each training token.", DefaultValueFactory = _ => 0.0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the intent loss, in [0, 1).", DefaultValueFactory = _ => 0.0 };
         var balance = new Option<bool>("--balance-intents") { Description = "Weight the intent loss by inverse intent frequency." };
+        var keep = new Option<string>("--keep") { Description = "Weights left in --out: 'best' (highest dev intent accuracy, ties by entity F1) or 'last' (last step).", DefaultValueFactory = _ => "best" };
         var run = new RunOptionSet(defaultSteps: 3000);
-        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, tokenizer, vocab, extra, dropout, smoothing, balance };
+        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, tokenizer, vocab, extra, dropout, smoothing, balance, keep };
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
         {
@@ -82,6 +83,7 @@ public static class TrainVerb
                 TokenDropout = parse.GetValue(dropout),
                 LabelSmoothing = parse.GetValue(smoothing),
                 BalanceIntents = parse.GetValue(balance),
+                Keep = CheckpointSelections.Parse(parse.GetValue(keep)!),
                 Architecture = configJson is null ? new NluArchitecture() : NluArchitecture.FromJson(configJson, new NluArchitecture()),
                 Run = run.Read(parse),
                 Policy = policy,

@@ -6,6 +6,7 @@ using MoltBot.Inference.Models;
 using MoltBot.Inference.Tokenization;
 using MoltBot.Inference.Training.Corpus;
 using MoltBot.Inference.Training.Loop;
+using MoltBot.Inference.Training.Metrics;
 using MoltBot.Inference.Training.Reporting;
 using MoltBot.Inference.Training.Tokenization;
 using TorchSharp;
@@ -55,6 +56,7 @@ public static class NluTrainer
             model.train();
             using var optimizer = torch.optim.AdamW(model.parameters(), lr: job.Run.LearningRate, weight_decay: job.Run.WeightDecay);
             long step = resume ? TrainerState.Load(job.OutDir, optimizer) : 0;
+            var best = BestCheckpoint.Open(job.OutDir, resume);
 
             string title = teacher is null ? "NLU teacher training" : "NLU distillation";
             var curve = new TrainingCurve(title, "dev intent accuracy");
@@ -63,6 +65,7 @@ public static class NluTrainer
             var optionsJson = OptionsJson(job);
             int stepsPerEpoch = (trainSet.Count + job.Run.BatchSize - 1) / job.Run.BatchSize;
             double lastLoss = double.NaN;
+            DevScore? lastScore = null;
 
             while (step < job.Run.Steps)
             {
@@ -92,7 +95,10 @@ public static class NluTrainer
                 bool evalNow = devSet is not null && job.Run.EvalEvery > 0 && (step % job.Run.EvalEvery == 0 || step == job.Run.Steps);
                 if (evalNow)
                 {
-                    devAcc = IntentAccuracy(model, devSet!, config.PadTokenId);
+                    var score = ScoreDev(model, devSet!, config);
+                    devAcc = score.IntentAccuracy;
+                    lastScore = score;
+                    if (job.Keep == CheckpointSelection.Best) best.Offer(model, score, step, tokenizerFrom: job.OutDir);
                     model.train();
                 }
                 if (step % 10 == 0 || evalNow || step == job.Run.Steps)
@@ -103,7 +109,7 @@ public static class NluTrainer
             }
 
             var metrics = new Dictionary<string, double> { ["final_loss"] = lastLoss };
-            if (devSet is not null) metrics["dev_intent_accuracy"] = IntentAccuracy(model, devSet, config.PadTokenId);
+            KeepSelectedWeights(job, model, curve, metrics, best, devSet is null ? null : lastScore ?? ScoreDev(model, devSet, config), step);
             foreach (var (k, v) in metrics) curve.Summary[k] = Math.Round(v, 6);
             curve.Summary["examples"] = trainSet.Count;
             curve.Summary["parameters"] = model.parameters().Sum(p => p.numel());
@@ -114,6 +120,34 @@ public static class NluTrainer
         {
             teacher?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Leaves the selected weights in <paramref name="model"/> and records the choice: with --keep best the
+    /// best-dev evaluation's weights replace the last step's when they scored strictly better on dev.
+    /// </summary>
+    private static void KeepSelectedWeights(NluTrainingJob job, NluEncoder model, TrainingCurve curve, Dictionary<string, double> metrics,
+        BestCheckpoint best, DevScore? last, long step)
+    {
+        if (last is null)
+        {
+            curve.Summary["checkpoint_kept"] = "last (no dev set to select on)";
+            return;
+        }
+        metrics["last_step_dev_intent_accuracy"] = last.IntentAccuracy;
+        metrics["last_step_dev_entity_f1"] = last.EntityF1;
+        var kept = last;
+        long keptStep = step;
+        if (job.Keep == CheckpointSelection.Best && best.Score is { } b && b.IsBetterThan(last))
+        {
+            best.RestoreInto(model);
+            kept = b;
+            keptStep = best.Step;
+        }
+        curve.Summary["checkpoint_kept"] = job.Keep.Name();
+        curve.Summary["kept_step"] = keptStep;
+        metrics["dev_intent_accuracy"] = kept.IntentAccuracy;
+        metrics["dev_entity_f1"] = kept.EntityF1;
     }
 
     /// <summary>Teacher's tokenizer, a given one, the one already in the output folder, or a new BPE trained on the data.</summary>
@@ -250,20 +284,35 @@ public static class NluTrainer
         }
     }
 
-    /// <summary>Intent accuracy on a set, batched, without gradients (leaves the model in eval mode).</summary>
-    public static double IntentAccuracy(NluEncoder model, IReadOnlyList<EncodedNluExample> data, int padId)
+    /// <summary>
+    /// Dev intent accuracy and span-level entity F1 (decoded as in `eval nlu`), batched, without gradients (leaves the
+    /// model in eval mode).
+    /// </summary>
+    public static DevScore ScoreDev(NluEncoder model, IReadOnlyList<EncodedNluExample> data, NluEncoderConfig config)
     {
         model.eval();
         using var noGrad = torch.no_grad();
-        int correct = 0;
+        var predictions = new List<NluPrediction>(data.Count);
         foreach (var chunk in data.Chunk(64))
         {
             using var scope = torch.NewDisposeScope();
-            using var batch = NluBatch.From(chunk, padId);
+            using var batch = NluBatch.From(chunk, config.PadTokenId);
             using var output = model.forward(batch.Ids, batch.Mask);
-            correct += (int)output.IntentLogits.argmax(1).eq(batch.Intents).sum().item<long>();
+            var intents = output.IntentLogits.argmax(1).data<long>().ToArray();
+            var tags = output.TagLogits.argmax(2);
+            long width = tags.shape[1];
+            var flat = tags.data<long>().ToArray();
+            for (int r = 0; r < chunk.Length; r++)
+            {
+                var e = chunk[r];
+                var rowTags = new int[e.Ids.Length];
+                for (int c = 0; c < rowTags.Length; c++) rowTags[c] = (int)flat[r * width + c];
+                IReadOnlyList<EntitySpan> entities = e.Ids.Length == 0 ? [] : BioCodec.Decode(e.Example.Text, e.Spans, rowTags, config.BioTags);
+                predictions.Add(new NluPrediction(e.Example.Intent, e.Example.Entities, config.Intents[(int)intents[r]], entities, 0));
+            }
         }
-        return (double)correct / data.Count;
+        var report = NluScorer.Score("dev", predictions);
+        return new DevScore(report.Accuracy, report.EntityF1);
     }
 
     private static void Save(NluTrainingJob job, NluEncoder model, TrainingCurve curve, long step, TorchSharp.Modules.OptimizerHelper optimizer, JsonObject options, bool final)
@@ -287,5 +336,6 @@ public static class NluTrainer
         ["token_dropout"] = job.TokenDropout,
         ["label_smoothing"] = job.LabelSmoothing,
         ["balance_intents"] = job.BalanceIntents,
+        ["keep"] = job.Keep.Name(),
     };
 }

@@ -28,6 +28,8 @@ public sealed record NluTrainingJob
     public double LabelSmoothing { get; init; }
     /// <summary>Weight each intent's loss by the inverse of its share of the training set, so phrasing-poor intents count as much as slot-rich ones.</summary>
     public bool BalanceIntents { get; init; }
+    /// <summary>Weights left in the output folder at the end: the best dev evaluation's (default) or the last step's.</summary>
+    public CheckpointSelection Keep { get; init; } = CheckpointSelection.Best;
     /// <summary>Told about every line skipped under <see cref="MalformedLinePolicy.Skip"/> (file and line).</summary>
     public Action<SkippedLine>? OnSkipped { get; init; }
 }
