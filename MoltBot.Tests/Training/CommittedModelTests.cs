@@ -9,7 +9,7 @@ namespace MoltBot.Tests.Training;
 /// <summary>
 /// The bundled models, scored on the held-out splits. The student-vs-teacher ratio and size targets are the issue's;
 /// the absolute accuracy, entity-F1 and agreement checks are regression floors at the level the committed models
-/// reach (their MODEL_CARD.md numbers): below the issue's targets for teacher accuracy (95%) and LM agreement (85%); the student's entity F1 floor (0.93) sits above the issue's 0.90. See the cards.
+/// reach (their MODEL_CARD.md numbers): below the issue's target for teacher accuracy (95%); the student's entity F1 floor (0.93) sits above the issue's 0.90 and the LM agreement floor (0.86) above its 85%. See the cards.
 /// </summary>
 public sealed class CommittedModelTests
 {
@@ -37,7 +37,7 @@ public sealed class CommittedModelTests
         using var student = ModelFolder.LoadDecoder(Path.Combine(Models, "student-lm"), new WeightOnlyKernel());
         Assert.Equal("int8", student.Precision);
         var r = LmEvaluator.Evaluate(teacher, student, heldOut, speedPrompts: 2, threads: 1);
-        Assert.True(r.Top1Agreement >= 0.77, $"top-1 agreement {r.Top1Agreement:P2} < 77% (committed level 0.80; issue target 85%)");
+        Assert.True(r.Top1Agreement >= 0.86, $"top-1 agreement {r.Top1Agreement:P2} < 86% (committed level 0.89; issue target 85%)");
         Assert.True(r.Teacher.BytesOnDisk >= 4 * r.Student!.BytesOnDisk, $"teacher {r.Teacher.BytesOnDisk:N0} bytes vs student {r.Student.BytesOnDisk:N0}");
     }
 

@@ -133,7 +133,7 @@ public sealed class CorpusTests
     public void More_dialog_training_fills_give_more_conversations_and_never_use_held_out_slot_values()
     {
         // `train corpus --dialog-train-fills N` feeds distillation more conversations; held-out values must stay unseen.
-        var options = new DialogCorpusOptions();
+        var options = new DialogCorpusOptions { ComposedFillsPerTemplate = 0 };
         var normal = DialogCorpusBuilder.Build(Path.Combine(CorpusDir, "dialog"), Path.Combine(CorpusDir, "nlu", "slots"), options);
         var more = DialogCorpusBuilder.Build(Path.Combine(CorpusDir, "dialog"), Path.Combine(CorpusDir, "nlu", "slots"), options with { TrainFillsPerTemplate = 120 });
         Assert.True(more.Train.Count >= 2 * normal.Train.Count, $"{more.Train.Count} vs {normal.Train.Count} training conversations");

@@ -95,17 +95,23 @@ public sealed class PipelineTests
     {
         using var dir = new TempDir();
         string train = dir.File("dialogs.jsonl");
-        File.WriteAllLines(train, File.ReadLines(Path.Combine(Corpus, "dialog", "train.jsonl")).Where((_, i) => i % 40 == 0));
+        File.WriteAllLines(train, File.ReadLines(Path.Combine(Corpus, "dialog", "train.jsonl")).Where((_, i) => i % 240 == 0));
         var dialogs = DialogJsonl.Read(train).Dialogs;
 
         // Our own teacher from scratch: the loss falls.
         string ours = dir.File("teacher");
         var trained = LmTrainer.Run(new LmTrainingJob
         {
-            TrainFile = train, HeldOutFile = train, OutDir = ours, VocabSize = 400, MaxLength = 96,
+            TrainFile = train, HeldOutFile = train, OutDir = ours, VocabSize = 400, MaxLength = 96, BestDir = dir.File("teacher-best"),
             Architecture = new LmArchitecture(Hidden: 32, Layers: 1, Heads: 2, KvHeads: 2, Intermediate: 64, Tied: true, MaxPositions: 96),
-            Run = Tiny(80) with { BatchSize = 8, LearningRate = 1e-2 },
+            Run = Tiny(80) with { BatchSize = 8, LearningRate = 1e-2, EvalEvery = 40 },
         }, null, CancellationToken.None);
+        // --keep-best: the lowest held-out perplexity of the evaluations (steps 40 and 80) is a loadable model folder.
+        var best = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir.File("teacher-best"), "best.json")))!;
+        Assert.Contains(best["step"]!.GetValue<long>(), new long[] { 40, 80 });
+        Assert.True(best["heldout_perplexity"]!.GetValue<double>() <= trained.Metrics["heldout_perplexity"] * (1 + 1e-6));
+        using (var bestModel = ModelFolder.LoadDecoder(dir.File("teacher-best"), new WeightOnlyKernel()))
+            Assert.Equal(DecoderConfig.Load(Path.Combine(ours, "config.json")).HiddenSize, bestModel.Config.HiddenSize);
         var curve = new TrainingCurve("t", "m");
         curve.LoadFrom(ours);
         Assert.True(curve.Points[^1].Loss < curve.Points[0].Loss * 0.8, $"loss did not fall: {curve.Points[0].Loss} → {curve.Points[^1].Loss}");

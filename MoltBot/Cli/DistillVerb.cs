@@ -87,8 +87,9 @@ public static class DistillVerb
         var heldOut = new Option<string?>("--heldout") { Description = "Held-out dialog JSONL ('' = none).", DefaultValueFactory = _ => Path.Combine(TrainVerb.CorpusDir, "dialog", "heldout.jsonl") };
         var outDir = new Option<string>("--out") { Description = "Output (FP32) student folder; run `quantize` on it for INT8.", DefaultValueFactory = _ => Path.Combine("models", "student-lm") };
         var maxLen = new Option<int>("--max-length") { Description = "Longest training sequence in tokens.", DefaultValueFactory = _ => 256 };
+        var bestDir = new Option<string?>("--keep-best") { Description = "Also save the checkpoint with the lowest held-out perplexity (over all evaluations) to this folder." };
         var run = new RunOptionSet(defaultSteps: 1500);
-        var cmd = new Command("lm", "Distill a Llama-style decoder from a teacher decoder (KL over next-token distributions).") { data, heldOut, outDir, maxLen };
+        var cmd = new Command("lm", "Distill a Llama-style decoder from a teacher decoder (KL over next-token distributions).") { data, heldOut, outDir, maxLen, bestDir };
         kd.AddTo(cmd);
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
@@ -100,6 +101,7 @@ public static class DistillVerb
                 OutDir = parse.GetValue(outDir)!,
                 TeacherDir = parse.GetValue(kd.Teacher),
                 MaxLength = parse.GetValue(maxLen),
+                BestDir = parse.GetValue(bestDir),
                 Architecture = LmArchitecture.FromJson(parse.GetValue(kd.StudentConfig)!, new LmArchitecture(Hidden: 128, Layers: 2, Heads: 4, KvHeads: 4, Intermediate: 352, Tied: true)),
                 Distillation = kd.Read(parse),
                 Run = run.Read(parse),

@@ -26,14 +26,15 @@ public static class TrainVerb
         var dir = new Option<string>("--corpus") { Description = "Corpus folder holding nlu/templates, nlu/slots and dialog/.", DefaultValueFactory = _ => CorpusDir };
         var seed = new Option<int>("--seed") { Description = "Seed for the split and the slot filling.", DefaultValueFactory = _ => 20261123 };
         var dialogFills = new Option<int>("--dialog-train-fills") { Description = "Training conversations expanded from each slotted dialog template (more = more distillation data; held-out slot values are never used).", DefaultValueFactory = _ => new DialogCorpusOptions().TrainFillsPerTemplate };
-        var cmd = new Command("corpus", "Expand the NLU and dialog templates into train/dev/test JSONL (deterministic; split by phrasing).") { dir, seed, dialogFills };
+        var composedFills = new Option<int>("--dialog-composed-fills") { Description = "Extra training conversations per slotted dialog template filled from the composed pools in dialog/slots/ (0 = none; heldout.jsonl does not depend on it).", DefaultValueFactory = _ => new DialogCorpusOptions().ComposedFillsPerTemplate };
+        var cmd = new Command("corpus", "Expand the NLU and dialog templates into train/dev/test JSONL (deterministic; split by phrasing).") { dir, seed, dialogFills, composedFills };
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(() =>
         {
             string root = parse.GetValue(dir)!;
             int s = parse.GetValue(seed);
             var nlu = NluCorpusBuilder.Build(Path.Combine(root, "nlu"), new NluCorpusOptions { Seed = s });
             NluCorpusBuilder.Write(nlu, Path.Combine(root, "nlu"));
-            var dialogs = DialogCorpusBuilder.Build(Path.Combine(root, "dialog"), Path.Combine(root, "nlu", "slots"), new DialogCorpusOptions { Seed = s, TrainFillsPerTemplate = parse.GetValue(dialogFills) });
+            var dialogs = DialogCorpusBuilder.Build(Path.Combine(root, "dialog"), Path.Combine(root, "nlu", "slots"), new DialogCorpusOptions { Seed = s, TrainFillsPerTemplate = parse.GetValue(dialogFills), ComposedFillsPerTemplate = parse.GetValue(composedFills) });
             DialogJsonl.Write(Path.Combine(root, "dialog", "train.jsonl"), dialogs.Train);
             DialogJsonl.Write(Path.Combine(root, "dialog", "heldout.jsonl"), dialogs.HeldOut);
             var table = new Table().AddColumns("set", "examples");
@@ -104,8 +105,9 @@ public static class TrainVerb
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Folder with vocab.json + merges.txt (e.g. models/teacher-nlu); default: train a byte-level BPE on the data." };
         var vocab = new Option<int>("--vocab-size") { Description = "Vocabulary size when a BPE tokenizer is trained.", DefaultValueFactory = _ => 3000 };
         var maxLen = new Option<int>("--max-length") { Description = "Longest training sequence in tokens.", DefaultValueFactory = _ => 256 };
+        var bestDir = new Option<string?>("--keep-best") { Description = "Also save the checkpoint with the lowest held-out perplexity (over all evaluations) to this folder." };
         var run = new RunOptionSet(defaultSteps: 1500);
-        var cmd = new Command("lm", "Train a Llama-style decoder on chat dialogs (loss on the assistant's replies).") { data, heldOut, outDir, config, tokenizer, vocab, maxLen };
+        var cmd = new Command("lm", "Train a Llama-style decoder on chat dialogs (loss on the assistant's replies).") { data, heldOut, outDir, config, tokenizer, vocab, maxLen, bestDir };
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
         {
@@ -118,6 +120,7 @@ public static class TrainVerb
                 TokenizerDir = parse.GetValue(tokenizer),
                 VocabSize = parse.GetValue(vocab),
                 MaxLength = parse.GetValue(maxLen),
+                BestDir = parse.GetValue(bestDir),
                 Architecture = configJson is null ? new LmArchitecture() : LmArchitecture.FromJson(configJson, new LmArchitecture()),
                 Run = run.Read(parse),
                 Policy = TrainingConsole.ParsePolicy(run.MalformedPolicy(parse)),

@@ -6,8 +6,18 @@ namespace MoltBot.Inference.Training.Corpus;
 public sealed record DialogCorpusOptions
 {
     public int Seed { get; init; } = 20261123;
-    /// <summary>Conversations generated from one slotted template for training, and for the held-out set.</summary>
+    /// <summary>
+    /// Conversations generated from one slotted template for training with the NLU slot values, and for the
+    /// held-out set. Held-out conversations are drawn right after the training ones from the same random sequence,
+    /// so changing this also changes heldout.jsonl; add training data with <see cref="ComposedFillsPerTemplate"/>.
+    /// </summary>
     public int TrainFillsPerTemplate { get; init; } = 24;
+    /// <summary>
+    /// Extra training conversations per slotted template filled from the composed dialog slot pools
+    /// (dialog/slots/&lt;lang&gt;/*.txt, <see cref="DialogSlotPools"/>); drawn from their own random sequence, so
+    /// heldout.jsonl does not depend on it. 0 = the NLU slot values only.
+    /// </summary>
+    public int ComposedFillsPerTemplate { get; init; } = 120;
     public int HeldOutFillsPerTemplate { get; init; } = 2;
     /// <summary>Share of every slot's values reserved for held-out conversations (never seen in training).</summary>
     public double HeldOutValueFraction { get; init; } = 0.2;
@@ -32,6 +42,10 @@ public static partial class DialogCorpusBuilder
             string file = Path.Combine(dialogDir, $"{lang}.dialogs.txt");
             var slots = SlotValues.Load(slotsDir, lang);
             var rng = new Random(options.Seed ^ StableHash.Of(lang));
+            var composedRng = new Random(options.Seed ^ StableHash.Of(lang + "/composed"));
+            var pools = options.ComposedFillsPerTemplate > 0
+                ? DialogSlotPools.Load(Path.Combine(dialogDir, "slots"), lang, slots, options.HeldOutValueFraction)
+                : null;
             foreach (var block in ParseBlocks(file))
             {
                 templates++;
@@ -41,9 +55,10 @@ public static partial class DialogCorpusBuilder
                     train.Add(new Dialog(lang, block));
                     continue;
                 }
+                var trainSeen = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var (target, fills, held) in new[] { (train, options.TrainFillsPerTemplate, false), (heldOut, options.HeldOutFillsPerTemplate, true) })
                 {
-                    var seen = new HashSet<string>(StringComparer.Ordinal);
+                    var seen = held ? new HashSet<string>(StringComparer.Ordinal) : trainSeen;
                     for (int attempt = 0; attempt < fills * 4 && seen.Count < fills; attempt++)
                     {
                         var values = slotNames.ToDictionary(s => s, s =>
@@ -51,13 +66,22 @@ public static partial class DialogCorpusBuilder
                             var pool = slots.Partition(s, held, options.HeldOutValueFraction);
                             return pool[rng.Next(pool.Count)];
                         });
-                        var filled = block.Select(m => m with { Content = SlotMarker().Replace(m.Content, x => values[x.Groups[1].Value]) }).ToList();
-                        if (seen.Add(string.Join("\n", filled.Select(m => m.Content)))) target.Add(new Dialog(lang, filled));
+                        AddFilled(target, seen, lang, block, values);
                     }
                 }
+                if (pools is null) continue;
+                int before = trainSeen.Count, want = options.ComposedFillsPerTemplate;
+                for (int attempt = 0; attempt < want * 4 && trainSeen.Count - before < want; attempt++)
+                    AddFilled(train, trainSeen, lang, block, slotNames.ToDictionary(s => s, s => pools.Sample(s, composedRng)));
             }
         }
         return new DialogCorpus(train, heldOut, templates);
+    }
+
+    private static void AddFilled(List<Dialog> target, HashSet<string> seen, string lang, List<ChatMessage> block, Dictionary<string, string> values)
+    {
+        var filled = block.Select(m => m with { Content = SlotMarker().Replace(m.Content, x => values[x.Groups[1].Value]) }).ToList();
+        if (seen.Add(string.Join("\n", filled.Select(m => m.Content)))) target.Add(new Dialog(lang, filled));
     }
 
     /// <summary>Parses a template file; throws with file and line when a block is not user/assistant alternating.</summary>

@@ -64,6 +64,7 @@ public static class LmTrainer
         };
         int stepsPerEpoch = (trainSet.Count + job.Run.BatchSize - 1) / job.Run.BatchSize;
         double lastLoss = double.NaN;
+        var best = new BestCheckpoint(job.BestDir, tokenizerDir);
         while (step < job.Run.Steps)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -97,6 +98,7 @@ public static class LmTrainer
             if (evalNow)
             {
                 heldLoss = LmEvaluator.ReplyCrossEntropy(model, heldSet!, padId);
+                best.Offer(model, step, heldLoss.Value);
                 model.train();
             }
             if (step % 10 == 0 || evalNow || step == job.Run.Steps)

@@ -19,5 +19,10 @@ public sealed record LmTrainingJob
     public string? TeacherDir { get; init; }
     public DistillationOptions Distillation { get; init; } = new();
     public int MaxLength { get; init; } = 256;
+    /// <summary>
+    /// When set, the model with the lowest held-out perplexity seen at any evaluation is also saved here (with
+    /// best.json naming its step), so a run that starts to memorise late still yields its best checkpoint.
+    /// </summary>
+    public string? BestDir { get; init; }
     public Action<SkippedLine>? OnSkipped { get; init; }
 }
