@@ -12,9 +12,11 @@ public static class Int8Quantizer
     {
         using var scope = NewDisposeScope();
         using var _ = torch.no_grad();
+        // Explicit scalars, alive until the end: an implicit Scalar's finalizer may free it during the native call.
+        using Scalar tiny = 1e-8, levels = 127.0, low = -127, high = 127;
         var w = weight.detach().to(ScalarType.Float32);
-        var scale = w.abs().amax([1]).clamp_min(1e-8) / 127.0;                       // [out]
-        var q = (w / scale.unsqueeze(1)).round().clamp(-127, 127).to(ScalarType.Int8); // [out, in]
+        var scale = w.abs().amax([1]).clamp_min(tiny) / levels;                       // [out]
+        var q = (w / scale.unsqueeze(1)).round().clamp(low, high).to(ScalarType.Int8); // [out, in]
         return (q.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope());
     }
 

@@ -24,7 +24,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var variance = x.pow(2).mean([-1], keepdim: true);
-        return (x * torch.rsqrt(variance + eps) * weight).MoveToOuterDisposeScope();
+        using Scalar epsilon = eps; // explicit: an implicit Scalar's finalizer may free it during the native call
+        var variance = x.square().mean([-1], keepdim: true);
+        return (x * torch.rsqrt(variance + epsilon) * weight).MoveToOuterDisposeScope();
     }
 }
