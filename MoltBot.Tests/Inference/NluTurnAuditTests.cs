@@ -14,16 +14,25 @@ public class NluTurnAuditTests
     private sealed class GatedAuditLog : IAuditLog
     {
         private volatile TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public List<AuditEntry> Written { get; } = [];
+
+        /// <summary>Completes when an append has reached the closed gate (the record is being written, and held).</summary>
+        public Task Entered => _entered.Task;
 
         public async ValueTask AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
         {
+            _entered.TrySetResult();
             await _gate.Task.WaitAsync(cancellationToken);
             lock (Written) Written.Add(entry);
         }
 
         public void Open() => _gate.TrySetResult();
-        public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        public void Close()
+        {
+            _entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
         public int Count { get { lock (Written) return Written.Count; } }
     }
 
@@ -44,7 +53,7 @@ public class NluTurnAuditTests
             var nlu = host.Services.GetRequiredService<INluEngine>();
 
             var outside = nlu.ParseAsync("hello there", CancellationToken.None);
-            await Task.Delay(300);
+            await audit.Entered.WaitAsync(Timeout); // its record is held at the gate now
             Assert.False(outside.IsCompleted, "outside a turn the caller waits for the audit record");
             audit.Open();
             await outside.WaitAsync(Timeout);
@@ -59,8 +68,8 @@ public class NluTurnAuditTests
             Assert.Equal("teacher-nlu", result.Model);
             Assert.Equal(1, audit.Count); // answered while its record is still held
             Assert.Equal(1, barrier.Pending);
+            await audit.Entered.WaitAsync(Timeout);
             var passed = barrier.CloseAsync();
-            await Task.Delay(200);
             Assert.False(passed.IsCompleted, "the reply's barrier waits for the held record");
             audit.Open();
             await passed.WaitAsync(Timeout);
@@ -75,7 +84,7 @@ public class NluTurnAuditTests
                 Assert.False(TurnBarrier.TryDefer(Task.CompletedTask));
                 return await nlu.ParseAsync("bye", CancellationToken.None);
             });
-            await Task.Delay(300);
+            await audit.Entered.WaitAsync(Timeout);
             Assert.False(late.IsCompleted, "after its reply, a turn's model call waits for its audit record");
             audit.Open();
             await late.WaitAsync(Timeout);

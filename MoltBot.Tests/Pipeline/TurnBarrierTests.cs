@@ -23,12 +23,15 @@ public class TurnBarrierTests
     {
         var adapter = new RecordingAdapter();
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var heldFinalCalled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var deferred = new List<bool>();
         var handler = new DelegateHandler(async (e, r, ct) =>
         {
             await Task.Yield(); // the barrier flows across awaits and threads
             lock (deferred) deferred.Add(TurnBarrier.TryDefer(e.Text == "held" ? held.Task : Task.CompletedTask));
-            await r.FinalAsync(new Reply(e.Text), ct);
+            var final = r.FinalAsync(new Reply(e.Text), ct);
+            if (e.Text == "held") heldFinalCalled.TrySetResult(final.IsCompleted);
+            await final;
             lock (deferred) deferred.Add(TurnBarrier.TryDefer(Task.CompletedTask)); // after the reply: refused
         });
         await using var host = await TestHost.StartAsync(new Dictionary<string, string> { ["Pipeline:ShardCount"] = "2" }, With(adapter, handler));
@@ -40,7 +43,7 @@ public class TurnBarrierTests
         await queue.EnqueueAsync(RecordingAdapter.Message("u", "held"), CancellationToken.None);
         await queue.EnqueueAsync(RecordingAdapter.Message(other, "free"), CancellationToken.None);
         await adapter.WaitForFinalsAsync(1, Wait);
-        await Task.Delay(300);
+        Assert.False(await heldFinalCalled.Task.WaitAsync(Wait), "the held turn's final reply must wait for its deferred work");
         Assert.Equal(["free"], adapter.Finals.Select(f => f.Text));
 
         held.SetResult();
