@@ -64,9 +64,13 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         if (UseCompiledGraph && device.type == DeviceType.CPU && !torch.is_grad_enabled() && graph.Value is { } g)
         {
             // One TorchScript call for the whole step (see CompiledForward): same cache, same numbers.
+            // Long and double arguments would become temporary Scalars that nothing keeps alive during the call
+            // (TorchSharp passes only their handles), so a finalizer could free one mid-call: these live until it returns.
+            using var keys = (startArray.Max() + t).ToScalar();
+            using var eps = model.norm.Eps.ToScalar();
             var logits = (Tensor)CompiledForward.Unit.invoke("decode", tokens, start, torch.tensor(slotArray, device: device),
-                startArray.Max() + t, lastOnly, g.Embed, g.Cos, g.Sin, g.Blocks, cache.Keys, cache.Values,
-                model.norm.Weight, g.Head, Config.NumAttentionHeads, Config.NumKeyValueHeads, Config.HeadDim, model.norm.Eps);
+                keys, lastOnly, g.Embed, g.Cos, g.Sin, g.Blocks, cache.Keys, cache.Values,
+                model.norm.Weight, g.Head, Config.NumAttentionHeads, Config.NumKeyValueHeads, Config.HeadDim, eps);
             return logits.MoveToOuterDisposeScope();
         }
         var positions = start.unsqueeze(1) + torch.arange(t, device: device).unsqueeze(0);        // [B, T]

@@ -66,9 +66,12 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         using var scope = NewDisposeScope();
         if (UseCompiledGraph && tokens.device_type == DeviceType.CPU && !torch.is_grad_enabled() && graph.Value is { } g)
         {
+            // A double argument would become a temporary Scalar that nothing keeps alive during the call (TorchSharp
+            // passes only its handle), so a finalizer could free it mid-call: this one lives until the call returns.
+            using var eps = encoder.norm.Eps.ToScalar();
             var (probs, tags, emb) = ((Tensor, Tensor, Tensor))CompiledForward.Unit.invoke("nlu", tokens, attentionMask.to(ScalarType.Bool),
                 g.Embed, g.Cos, g.Sin, g.Blocks, Config.NumHiddenLayers, encoder.norm.Weight, g.Heads,
-                Config.NumAttentionHeads, Config.HeadDim, encoder.norm.Eps);
+                Config.NumAttentionHeads, Config.HeadDim, eps);
             return new NluBatchOutput(probs.MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), emb.MoveToOuterDisposeScope());
         }
         var output = forward(tokens, attentionMask); // all three land in this method's scope

@@ -17,7 +17,11 @@ public sealed class RotaryEmbedding : IDisposable
     public RotaryEmbedding(int headDim, int maxPositions, double theta)
     {
         using var scope = NewDisposeScope();
-        var invFreq = 1.0 / torch.pow(theta, torch.arange(0, headDim, 2, dtype: ScalarType.Float64) / headDim); // [d/2]
+        // θ^(−2i/d) computed in managed code: tensor-with-number arithmetic would pass implicit Scalars, which nothing
+        // keeps alive during their native calls (a finalizer may free one mid-call).
+        var inverse = new double[headDim / 2];
+        for (int i = 0; i < inverse.Length; i++) inverse[i] = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
+        var invFreq = torch.tensor(inverse, dtype: ScalarType.Float64);                                          // [d/2]
         var pos = torch.arange(maxPositions, dtype: ScalarType.Float64);                                        // [P]
         var freqs = torch.outer(pos, invFreq);                                                                    // [P, d/2]
         var emb = torch.cat([freqs, freqs], -1);                                                                  // [P, d]
