@@ -34,7 +34,17 @@ public sealed class TestHost : IAsyncDisposable
         IDictionary<string, string>? settings = null, Action<WebApplicationBuilder>? configure = null, string? root = null)
     {
         var app = Build(settings, configure, ref root);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A start that fails has already opened stores and log files (and began loading models): close them, so a
+            // test that expects the failure can delete its folder without racing writers it cannot see.
+            await app.DisposeAsync();
+            throw;
+        }
         return new TestHost(app, root!);
     }
 
