@@ -14,7 +14,8 @@ namespace MoltBot.Memory.Storage;
 /// event — is fsynced before it acknowledges (see EventLog), and a start-up replay brings LiteDB's messages up to the
 /// log (see LogReplay). Writes of one batch share the conversation documents they touch (<see cref="WriteBatch"/>).
 /// One failing write does not fail its batch: the batch is rolled back and replayed one
-/// write per transaction, so only the faulty one reports its error.
+/// write per transaction, so only the faulty one reports its error (a duplicate key is replayed the same way even
+/// alone, with <see cref="WriteBatch.CheckDuplicates"/> set, so a repeated message is skipped instead of failing).
 /// </summary>
 public sealed class GroupCommitWriter : IAsyncDisposable
 {
@@ -123,6 +124,12 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             Completed(db, batch);
             return;
         }
+        catch (Exception ex) when (IsDuplicateKey(ex))
+        {
+            // Expected now and then: a redelivered or replayed message inserted without a look-up (see WriteBatch).
+            SafeRollback(db);
+            _logger.LogDebug("A group commit of {Count} writes met a stored id; retrying them one by one with look-ups", batch.Count);
+        }
         catch (Exception ex) when (batch.Count > 1)
         {
             SafeRollback(db);
@@ -141,7 +148,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             try
             {
                 db.BeginTrans();
-                var single = new WriteBatch(db);
+                var single = new WriteBatch(db) { CheckDuplicates = true };
                 r.Apply(single);
                 single.Flush();
                 db.Commit();
@@ -186,6 +193,8 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             r.Done.TrySetResult();
         }
     }
+
+    private static bool IsDuplicateKey(Exception ex) => ex is LiteException { ErrorCode: LiteException.INDEX_DUPLICATE_KEY };
 
     private void SafeRollback(LiteDatabase db)
     {

@@ -9,6 +9,14 @@ namespace MoltBot.Memory.Storage;
 /// </summary>
 public sealed class WriteBatch(LiteDatabase db)
 {
+    /// <summary>
+    /// False in a group commit: a write that may repeat a stored document (a redelivered or replayed message) inserts
+    /// it without looking it up — the primary key refuses a duplicate, which fails the group, and the writer replays
+    /// its writes one per transaction with this set, where the write looks the id up first and skips what is stored.
+    /// True in that retry and in the start-up replay (which mostly meets messages LiteDB already has).
+    /// </summary>
+    public bool CheckDuplicates { get; init; }
+
     private readonly Dictionary<string, ConversationDoc> _conversations = new(StringComparer.Ordinal);
 
     /// <summary>The database for writes that do not go through the batch's conversation documents.</summary>
