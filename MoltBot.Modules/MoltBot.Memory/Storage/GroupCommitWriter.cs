@@ -23,6 +23,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private readonly ILogger<GroupCommitWriter> _logger;
     private readonly Channel<WriteRequest> _queue;
     private readonly int _maxBatch;
+    // Conversation documents as this writer last committed them: a turn's batch updates its conversation without
+    // reading it back (only the writer changes conversations while running; dropped after any failed transaction).
+    private readonly LruCache<string, ConversationDoc> _conversations;
     private Task? _loop;
 
     public GroupCommitWriter(MemoryDatabase database, IOptions<MemoryOptions> options, ILogger<GroupCommitWriter> logger)
@@ -30,6 +33,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         _database = database;
         _logger = logger;
         _maxBatch = options.Value.MaxBatchSize;
+        _conversations = new LruCache<string, ConversationDoc>(options.Value.DialogStateCacheCapacity);
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
         {
             SingleReader = true,
@@ -116,7 +120,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         try
         {
             db.BeginTrans();
-            var shared = new WriteBatch(db);
+            var shared = new WriteBatch(db, _conversations);
             foreach (var r in batch) r.Apply(shared);
             shared.Flush();
             db.Commit();
@@ -128,16 +132,19 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         {
             // Expected now and then: a redelivered or replayed message inserted without a look-up (see WriteBatch).
             SafeRollback(db);
+            ForgetConversations();
             _logger.LogDebug("A group commit of {Count} writes met a stored id; retrying them one by one with look-ups", batch.Count);
         }
         catch (Exception ex) when (batch.Count > 1)
         {
             SafeRollback(db);
+            ForgetConversations();
             _logger.LogWarning(ex, "A group commit of {Count} writes failed; retrying them one by one", batch.Count);
         }
         catch (Exception ex)
         {
             SafeRollback(db);
+            ForgetConversations();
             Interlocked.Increment(ref _failures);
             batch[0].Done.TrySetException(ex);
             return;
@@ -193,6 +200,8 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             r.Done.TrySetResult();
         }
     }
+
+    private void ForgetConversations() => _conversations.Clear();
 
     private static bool IsDuplicateKey(Exception ex) => ex is LiteException { ErrorCode: LiteException.INDEX_DUPLICATE_KEY };
 
