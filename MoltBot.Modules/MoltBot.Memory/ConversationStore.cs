@@ -118,6 +118,8 @@ public sealed class ConversationStore(
         // The batch's shared copy: a turn's inbound message, reply and dialog state upsert it once per group commit.
         var conv = batch.Conversation(message.Conv, () => new ConversationDoc { Id = message.Conv, User = message.User, StartedMs = message.Ts });
         conv.MessageCount++;
+        if (conv.Users is not { } users) conv.Users = [message.User];
+        else if (!users.Contains(message.User)) users.Add(message.User);
         conv.LastActivityMs = Math.Max(conv.LastActivityMs, message.Ts);
         if (vector is not null) VectorMemory.Stage(batch.DbWithoutConversations, vector);
         return true;
