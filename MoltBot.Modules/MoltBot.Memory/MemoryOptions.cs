@@ -41,14 +41,6 @@ public sealed class MemoryOptions : IValidatableObject
     public int DatabaseSyncMilliseconds { get; set; } = 100;
 
     /// <summary>
-    /// LiteDB copies its log (WAL) into the data file once the log holds this many 8 KB pages, inline in the commit
-    /// that crosses it (LiteDB's default: 1000). Larger: fewer, longer checkpoints (a page changed many times is
-    /// copied once) and a larger log file to read back after an unclean stop.
-    /// </summary>
-    [Range(100, 100_000, ErrorMessage = "Memory:CheckpointPages must be between 100 and 100000 (8 KB pages in LiteDB's log before it is merged into the data file).")]
-    public int CheckpointPages { get; set; } = 1_000;
-
-    /// <summary>
     /// true (default): a turn waits only for the event log's fsync (every message and dialog event); its LiteDB
     /// writes (message table, conversation counters, recall vector, dialog state, profile) are queued in order and
     /// committed behind the reply. Reads see their own writes: caches answer first, and a read that goes to LiteDB

@@ -29,10 +29,7 @@ public sealed class MemoryDatabase : IDisposable
         _logger = logger;
         FilePath = paths.Data("memory", options.Value.DatabaseFile);
         _deferSync = options.Value.DatabaseSyncMilliseconds > 0;
-        _checkpointPages = options.Value.CheckpointPages;
     }
-
-    private readonly int _checkpointPages;
 
     public string FilePath { get; }
 
@@ -78,8 +75,6 @@ public sealed class MemoryDatabase : IDisposable
             });
             try
             {
-                // Stored in the file's header by LiteDB; set at every open so the configured value is the one in force.
-                if (!db.Pragma("CHECKPOINT").Equals(new BsonValue(_checkpointPages))) db.Pragma("CHECKPOINT", _checkpointPages);
                 EnsureSchema(db);
             }
             catch
