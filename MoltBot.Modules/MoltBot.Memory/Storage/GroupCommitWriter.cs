@@ -33,7 +33,8 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         _database = database;
         _logger = logger;
         _maxBatch = options.Value.MaxBatchSize;
-        _conversations = new LruCache<string, ConversationDoc>(options.Value.DialogStateCacheCapacity);
+        // Bounded below the dialog-state cache: only conversations active within the last few batches gain from it.
+        _conversations = new LruCache<string, ConversationDoc>(Math.Min(options.Value.DialogStateCacheCapacity, 4_096));
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
         {
             SingleReader = true,
