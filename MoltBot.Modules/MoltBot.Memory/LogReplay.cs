@@ -31,7 +31,7 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
             db.BeginTrans();
             try
             {
-                var batch = new WriteBatch(db);
+                var batch = new WriteBatch(db) { CheckDuplicates = true };
                 foreach (var e in events.Skip(start).Take(TransactionSize))
                 {
                     var message = ToMessage(e);

@@ -72,6 +72,15 @@ public sealed class LruCache<TKey, TValue>(int capacity) where TKey : notnull
         }
     }
 
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _map.Clear();
+            _order.Clear();
+        }
+    }
+
     public IReadOnlyList<TKey> Keys()
     {
         lock (_lock) return _map.Keys.ToList();

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using BsonExpression = LiteDB.BsonExpression;
+using LiteDatabase = LiteDB.LiteDatabase;
 using Microsoft.Extensions.Logging;
 using MoltBot.Contracts.Admin;
 using MoltBot.Memory.Storage;
@@ -23,7 +25,7 @@ public sealed class UserDataRights(
             profile = profile is null ? null : UserProfileStore.FromDoc(profile),
             conversations = database.Collection<ConversationDoc>(Collections.Conversations).Find(x => x.User == userKey)
                 .Select(c => new { key = c.Id, c.MessageCount, c.StartedMs, c.LastActivityMs, dialogState = c.DialogState }).ToList(),
-            messages = database.Collection<MessageDoc>(Collections.Messages).Find(x => x.User == userKey).OrderBy(m => m.Ts)
+            messages = MessagesOf(database.Db, userKey).OrderBy(m => m.Ts)
                 .Select(m => new { m.Id, conversation = m.Conv, m.Direction, m.Text, timestampMs = m.Ts, m.Intent, m.Language }).ToList(),
             facts = database.Collection<FactDoc>(Collections.Facts).Find(x => x.User == userKey)
                 .Select(f => new { f.Id, f.Text, timestampMs = f.Ts }).ToList(),
@@ -35,16 +37,38 @@ public sealed class UserDataRights(
         return JsonSerializer.Serialize(export, Json);
     }
 
+    private static BsonExpression UserIn(string userKey) => BsonExpression.Create("$.Users[*] ANY = @0", userKey);
+
+    /// <summary>The conversations the user has messages in (through the multikey <see cref="ConversationDoc.Users"/> index).</summary>
+    private static List<string> ConversationsOf(LiteDatabase db, string userKey) =>
+        db.GetCollection<ConversationDoc>(Collections.Conversations).Find(UserIn(userKey)).Select(c => c.Id).ToList();
+
+    /// <summary>The user's messages: their conversations' messages (Conv index) from them.</summary>
+    private static IEnumerable<MessageDoc> MessagesOf(LiteDatabase db, string userKey)
+    {
+        var messages = db.GetCollection<MessageDoc>(Collections.Messages);
+        return ConversationsOf(db, userKey).SelectMany(conv => messages.Find(x => x.Conv == conv && x.User == userKey));
+    }
+
     public async Task<int> DeleteAsync(string userKey, CancellationToken cancellationToken)
     {
         int removed = 0;
         var conversations = new HashSet<string>();
         await writer.WriteAsync(db =>
         {
-            conversations.UnionWith(db.GetCollection<MessageDoc>(Collections.Messages).Find(x => x.User == userKey).Select(m => m.Conv));
+            var spokenIn = ConversationsOf(db, userKey);
+            conversations.UnionWith(spokenIn);
             conversations.UnionWith(db.GetCollection<ConversationDoc>(Collections.Conversations).Find(x => x.User == userKey).Select(c => c.Id));
-            removed += db.GetCollection<MessageDoc>(Collections.Messages).DeleteMany(x => x.User == userKey);
+            var messageTable = db.GetCollection<MessageDoc>(Collections.Messages);
+            foreach (string conv in spokenIn) removed += messageTable.DeleteMany(x => x.Conv == conv && x.User == userKey);
             removed += db.GetCollection<ConversationDoc>(Collections.Conversations).DeleteMany(x => x.User == userKey);
+            // Other users' group conversations stay, without this user in their participant list.
+            var others = db.GetCollection<ConversationDoc>(Collections.Conversations);
+            foreach (var doc in others.Find(UserIn(userKey)).ToList())
+            {
+                doc.Users!.RemoveAll(u => u == userKey);
+                others.Update(doc);
+            }
             removed += db.GetCollection<FactDoc>(Collections.Facts).DeleteMany(x => x.User == userKey);
             removed += db.GetCollection<VectorDoc>(Collections.Vectors).DeleteMany(x => x.User == userKey);
             if (db.GetCollection<ProfileDoc>(Collections.Profiles).Delete(userKey)) removed++;

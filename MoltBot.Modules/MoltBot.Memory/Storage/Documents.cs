@@ -26,6 +26,11 @@ public sealed class ConversationDoc
     public long StartedMs { get; set; }
     public long LastActivityMs { get; set; }
     public string? DialogState { get; set; }
+    /// <summary>
+    /// Every user with a message here (the starting user included; more in group chats), multikey-indexed: how a
+    /// user's export and deletion find their messages now that "messages" has no User index.
+    /// </summary>
+    public List<string>? Users { get; set; }
 }
 
 /// <summary>"facts": what a user asked MoltBot to remember.</summary>

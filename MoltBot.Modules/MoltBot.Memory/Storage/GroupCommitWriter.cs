@@ -14,7 +14,8 @@ namespace MoltBot.Memory.Storage;
 /// event — is fsynced before it acknowledges (see EventLog), and a start-up replay brings LiteDB's messages up to the
 /// log (see LogReplay). Writes of one batch share the conversation documents they touch (<see cref="WriteBatch"/>).
 /// One failing write does not fail its batch: the batch is rolled back and replayed one
-/// write per transaction, so only the faulty one reports its error.
+/// write per transaction, so only the faulty one reports its error (a duplicate key is replayed the same way even
+/// alone, with <see cref="WriteBatch.CheckDuplicates"/> set, so a repeated message is skipped instead of failing).
 /// </summary>
 public sealed class GroupCommitWriter : IAsyncDisposable
 {
@@ -22,6 +23,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private readonly ILogger<GroupCommitWriter> _logger;
     private readonly Channel<WriteRequest> _queue;
     private readonly int _maxBatch;
+    // Conversation documents as this writer last committed them: a turn's batch updates its conversation without
+    // reading it back (only the writer changes conversations while running; dropped after any failed transaction).
+    private readonly LruCache<string, ConversationDoc> _conversations;
     private Task? _loop;
 
     public GroupCommitWriter(MemoryDatabase database, IOptions<MemoryOptions> options, ILogger<GroupCommitWriter> logger)
@@ -29,6 +33,8 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         _database = database;
         _logger = logger;
         _maxBatch = options.Value.MaxBatchSize;
+        // Bounded below the dialog-state cache: only conversations active within the last few batches gain from it.
+        _conversations = new LruCache<string, ConversationDoc>(Math.Min(options.Value.DialogStateCacheCapacity, 4_096));
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
         {
             SingleReader = true,
@@ -115,7 +121,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         try
         {
             db.BeginTrans();
-            var shared = new WriteBatch(db);
+            var shared = new WriteBatch(db, _conversations);
             foreach (var r in batch) r.Apply(shared);
             shared.Flush();
             db.Commit();
@@ -123,14 +129,23 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             Completed(db, batch);
             return;
         }
+        catch (Exception ex) when (IsDuplicateKey(ex))
+        {
+            // Expected now and then: a redelivered or replayed message inserted without a look-up (see WriteBatch).
+            SafeRollback(db);
+            ForgetConversations();
+            _logger.LogDebug("A group commit of {Count} writes met a stored id; retrying them one by one with look-ups", batch.Count);
+        }
         catch (Exception ex) when (batch.Count > 1)
         {
             SafeRollback(db);
+            ForgetConversations();
             _logger.LogWarning(ex, "A group commit of {Count} writes failed; retrying them one by one", batch.Count);
         }
         catch (Exception ex)
         {
             SafeRollback(db);
+            ForgetConversations();
             Interlocked.Increment(ref _failures);
             batch[0].Done.TrySetException(ex);
             return;
@@ -141,7 +156,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             try
             {
                 db.BeginTrans();
-                var single = new WriteBatch(db);
+                var single = new WriteBatch(db) { CheckDuplicates = true };
                 r.Apply(single);
                 single.Flush();
                 db.Commit();
@@ -186,6 +201,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             r.Done.TrySetResult();
         }
     }
+
+    private void ForgetConversations() => _conversations.Clear();
+
+    private static bool IsDuplicateKey(Exception ex) => ex is LiteException { ErrorCode: LiteException.INDEX_DUPLICATE_KEY };
 
     private void SafeRollback(LiteDatabase db)
     {

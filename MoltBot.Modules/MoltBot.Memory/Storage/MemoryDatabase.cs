@@ -143,12 +143,13 @@ public sealed class MemoryDatabase : IDisposable
     {
         var messages = db.GetCollection<MessageDoc>(Collections.Messages);
         messages.EnsureIndex(x => x.Conv);
-        messages.EnsureIndex(x => x.User);
-        // Queries select by conversation or user and sort the few rows they get; a Ts index only cost every insert.
+        // Queries select by conversation and sort the few rows they get; a Ts index only cost every insert.
         messages.DropIndex(nameof(MessageDoc.Ts));
         var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
         conversations.EnsureIndex(x => x.User);
         conversations.EnsureIndex(x => x.LastActivityMs);
+        conversations.EnsureIndex(UsersIndex, "$.Users[*]");
+        DropMessageUserIndex(db);
         db.GetCollection<FactDoc>(Collections.Facts).EnsureIndex(x => x.User);
         var vectors = db.GetCollection<VectorDoc>(Collections.Vectors);
         vectors.EnsureIndex(x => x.User);
@@ -158,6 +159,44 @@ public sealed class MemoryDatabase : IDisposable
         // GetCollection alone creates nothing; an index does.
         db.GetCollection<ProfileDoc>(Collections.Profiles).EnsureIndex(x => x.UpdatedMs);
         db.GetCollection<MetaDoc>(Collections.Meta).EnsureIndex(x => x.Segment);
+    }
+
+    /// <summary>The multikey index on <see cref="ConversationDoc.Users"/>.</summary>
+    public const string UsersIndex = "Users";
+
+    /// <summary>
+    /// Files from before "messages" lost its User index (every message paid for it; only export and deletion read
+    /// it): each conversation's <see cref="ConversationDoc.Users"/> is filled from its messages once, in the same
+    /// transaction that drops the index, so a crash leaves either the old schema (done again next start) or the new.
+    /// </summary>
+    private static void DropMessageUserIndex(LiteDatabase db)
+    {
+        bool hasIndex = db.GetCollection("$indexes").Exists(BsonExpression.Create("collection = @0 AND name = @1", Collections.Messages, nameof(MessageDoc.User)));
+        if (!hasIndex) return;
+        db.BeginTrans();
+        try
+        {
+            var users = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var m in db.GetCollection<MessageDoc>(Collections.Messages).FindAll())
+            {
+                if (!users.TryGetValue(m.Conv, out var list)) users[m.Conv] = list = [];
+                if (!list.Contains(m.User)) list.Add(m.User);
+            }
+            var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
+            foreach (var (conv, list) in users)
+            {
+                if (conversations.FindById(conv) is not { } doc) continue;
+                doc.Users = list;
+                conversations.Update(doc);
+            }
+            db.GetCollection<MessageDoc>(Collections.Messages).DropIndex(nameof(MessageDoc.User));
+            db.Commit();
+        }
+        catch
+        {
+            db.Rollback();
+            throw;
+        }
     }
 
     private void ReleaseLock()
