@@ -35,7 +35,7 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = tokens.shape[0], t = tokens.shape[1];
-        var positions = torch.arange(t, device: tokens.device).unsqueeze(0).expand(b, t);
+        var positions = LiveScalars.Arange(t, tokens.device).unsqueeze(0).expand(b, t);
         var h = model.embed_tokens.forward(tokens);
         foreach (var layer in model.layers) h = ((TransformerBlock)layer).Forward(h, positions, rope, null, causal: true);
         return Head(model.norm.forward(h)).MoveToOuterDisposeScope();
@@ -69,10 +69,10 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
                 model.norm.Weight, g.Head, Config.NumAttentionHeads, Config.NumKeyValueHeads, Config.HeadDim, model.norm.Eps);
             return logits.MoveToOuterDisposeScope();
         }
-        var positions = start.unsqueeze(1) + torch.arange(t, device: device).unsqueeze(0);        // [B, T]
+        var positions = start.unsqueeze(1).Plus(LiveScalars.Arange(t, device).unsqueeze(0));        // [B, T]
         long length = starts.Max() + t;                                                            // keys to attend
         // Key j is visible to query (b, i) when j ≤ start_b + i: causal within the step, full over the history.
-        var keyPos = torch.arange(length, device: device).view(1, 1, 1, length);                   // [1,1,1,L]
+        var keyPos = LiveScalars.Arange(length, device).view(1, 1, 1, length);                   // [1,1,1,L]
         var mask = keyPos <= positions.view(b, 1, t, 1);                                           // [B,1,T,L]
         var slotIndex = torch.tensor(slotArray, device: device);
         var h = model.embed_tokens.forward(tokens);

@@ -43,13 +43,13 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         using var scope = NewDisposeScope();
         long b = tokens.shape[0], t = tokens.shape[1];
         var valid = attentionMask.to(ScalarType.Bool);                                      // [B, T]
-        var positions = torch.arange(t, device: tokens.device).unsqueeze(0).expand(b, t);  // [B, T]
+        var positions = LiveScalars.Arange(t, tokens.device).unsqueeze(0).expand(b, t);  // [B, T]
         var mask = valid.view(b, 1, 1, t).expand(b, 1, t, t);                              // [B,1,T,T]: attend to real tokens
         var h = encoder.embed_tokens.forward(tokens);                                      // [B, T, D]
         foreach (var layer in encoder.layers) h = ((TransformerBlock)layer).Forward(h, positions, rope, mask, causal: false);
         h = encoder.norm.forward(h);
         var w = valid.to(h.dtype).unsqueeze(-1);                                           // [B, T, 1]
-        var pooled = (h * w).sum(1) / w.sum(1).clamp_min(1);                              // [B, D] mean over real tokens
+        var pooled = (h * w).sum(1) / w.sum(1).clamp_min(LiveScalars.One);                              // [B, D] mean over real tokens
         var intent = intent_head.forward(pooled);                                          // [B, I]
         var tags = tag_head.forward(h);                                                    // [B, T, G]
         var embedding = F.normalize(pooler.forward(pooled), p: 2, dim: -1);               // [B, E]
