@@ -23,13 +23,27 @@ public class ScalarLifetimeTests
         var offenders = Methods(typeof(RmsNorm).Assembly)
             .Where(m => m.DeclaringType?.Namespace?.Contains(".Training", StringComparison.Ordinal) != true)
             .Select(m => (Method: m, Calls: Calls(m).Where(c => IsImplicit(c) || creators.Contains(Key(c)))
-                // TorchScript invoke converts its number arguments (layer counts, eps) to Scalars inside TorchSharp; the
-                // graphs take them as int/float, and passing Scalars of our own instead is not verified: left as is.
+                // TorchScript invoke converts number arguments inside TorchSharp; the callers pass Scalars they keep alive
+                // instead (checked by the next test), which this scan of call targets cannot tell apart.
                 .Where(c => c.Name != "invoke").ToList()))
             .Where(x => x.Calls.Count > 0)
             .Select(x => $"{x.Method.DeclaringType!.FullName}.{x.Method.Name} → {string.Join(", ", x.Calls.Select(c => c.DeclaringType!.Name + "." + c.Name))}")
             .ToList();
         Assert.True(offenders.Count == 0, "implicit Scalars in serving code:\n" + string.Join("\n", offenders));
+    }
+
+    [Fact]
+    public void Compiled_graphs_get_their_numbers_as_live_scalars_not_boxed_numbers()
+    {
+        var callers = Methods(typeof(RmsNorm).Assembly)
+            .Where(m => m.DeclaringType?.Namespace?.Contains(".Training", StringComparison.Ordinal) != true)
+            .Where(m => Calls(m).Any(c => c.Name == "invoke" && c.DeclaringType?.Namespace == "TorchSharp"))
+            .ToList();
+        Assert.Contains(callers, m => m.DeclaringType == typeof(NluEncoder) && m.Name == nameof(NluEncoder.Predict));
+        Assert.Contains(callers, m => m.DeclaringType == typeof(DecoderLM) && m.Name == nameof(DecoderLM.ForwardCached));
+        var boxing = callers.Where(m => BoxedNumbers(m).Any()).Select(m => $"{m.DeclaringType!.Name}.{m.Name}").ToList();
+        Assert.True(boxing.Count == 0, "boxed numbers passed to invoke: " + string.Join(", ", boxing));
+        Assert.NotEmpty(BoxedNumbers(typeof(ScalarLifetimeTests).GetMethod(nameof(BoxesANumber), Declared)!)); // the check works
     }
 
     [Fact]
@@ -56,6 +70,7 @@ public class ScalarLifetimeTests
         Assert.Equal(ScalarType.Float64, LiveScalars.Arange(3, dtype: ScalarType.Float64).dtype);
     }
 
+    private static object[] BoxesANumber(Tensor t, long n) => [t, n];
     private static Tensor AddsANumber(Tensor t) => t + 1;
     private static Tensor AddsTwoTensors(Tensor a, Tensor b) => a + b;
     private static Tensor Squares(Tensor t) => t.square();
@@ -88,6 +103,29 @@ public class ScalarLifetimeTests
         try { types = assembly.GetTypes(); }
         catch (ReflectionTypeLoadException ex) { types = ex.Types.Where(t => t is not null).ToArray()!; }
         return types.SelectMany(t => t.GetMethods(Declared).Cast<MethodBase>().Concat(t.GetConstructors(Declared)));
+    }
+
+    /// <summary>Number types boxed (<c>box</c>) by <paramref name="method"/>'s IL: what invoke would turn into Scalars.</summary>
+    private static IEnumerable<Type> BoxedNumbers(MethodBase method)
+    {
+        var il = method.GetMethodBody()?.GetILAsByteArray() ?? [];
+        var type = method.DeclaringType!;
+        for (int i = 0; i + 4 < il.Length; i++)
+        {
+            if (il[i] != 0x8C) continue; // box
+            Type? boxed = null;
+            try
+            {
+                boxed = method.Module.ResolveType(BitConverter.ToInt32(il, i + 1),
+                    type.IsGenericType ? type.GetGenericArguments() : null, method.IsGenericMethod ? method.GetGenericArguments() : null);
+            }
+            catch (ArgumentException)
+            {
+                // a byte that only looked like the opcode
+            }
+            if (boxed is not null && (boxed == typeof(int) || boxed == typeof(long) || boxed == typeof(double) || boxed == typeof(float) || boxed == typeof(bool)))
+                yield return boxed;
+        }
     }
 
     /// <summary>Methods called (call, callvirt, newobj) by <paramref name="method"/>'s IL.</summary>
