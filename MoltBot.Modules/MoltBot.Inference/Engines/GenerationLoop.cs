@@ -20,7 +20,11 @@ internal sealed class GenerationLoop
     private readonly string id;
     private readonly ILogger logger;
     private readonly Channel<GenerationJob> queue;
-    private readonly KvCache cache;
+    // Allocated at the first job (on the loop's thread), not with the model: a deployment that never generates with this
+    // model (the default NLU + skill turns) keeps its zero-filled [slots × heads × length] tensors out of memory
+    // (teacher-lm: ≈ 9 MB, student-lm ≈ 2.4 MB at 8 slots × 192 tokens).
+    private KvCache? cache;
+    private readonly int slots;
     private readonly Device device;
     private readonly HashSet<int> stopIds;
     private readonly Task runner;
@@ -33,7 +37,8 @@ internal sealed class GenerationLoop
         this.logger = logger;
         device = model.Model.parameters().First().device;
         MaxLength = Math.Min(maxLength, model.Config.MaxPositionEmbeddings);
-        cache = new KvCache(model.Config, slots, MaxLength, device);
+        if (slots <= 0) throw new ArgumentOutOfRangeException(nameof(slots), "at least one slot");
+        this.slots = slots;
         queue = Channel.CreateBounded<GenerationJob>(new BoundedChannelOptions(queueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         stopIds = StopTokenIds(model);
         owner.TryAcquire(); // released when the loop ends
@@ -44,6 +49,9 @@ internal sealed class GenerationLoop
     public LoadedDecoder Model => model;
     public int MaxLength { get; }
     public Task Completion => runner;
+
+    /// <summary>True once the first job allocated the KV cache.</summary>
+    internal bool CacheAllocated => Volatile.Read(ref cache) is not null;
 
     /// <summary>End tokens: the config's eos_token_id and the chat template's stop tokens.</summary>
     internal static HashSet<int> StopTokenIds(LoadedDecoder model)
@@ -73,7 +81,7 @@ internal sealed class GenerationLoop
             while (true)
             {
                 if (active.Count == 0 && !await queue.Reader.WaitToReadAsync()) break;
-                while (active.Count < cache.Slots && queue.Reader.TryRead(out var job)) Admit(job, active);
+                while (active.Count < slots && queue.Reader.TryRead(out var job)) Admit(job, active);
                 if (active.Count > 0) Step(active);
             }
         }
@@ -86,7 +94,7 @@ internal sealed class GenerationLoop
         }
         finally
         {
-            cache.Dispose();
+            cache?.Dispose();
             owner.Release();
         }
     }
@@ -99,12 +107,13 @@ internal sealed class GenerationLoop
             job.Output.Writer.TryComplete(new OperationCanceledException(job.CancellationToken));
             return;
         }
-        job.Slot = cache.TryRent();
+        var kv = cache ??= new KvCache(model.Config, slots, MaxLength, device);
+        job.Slot = kv.TryRent();
         job.Text = new TokenTextStream(model.Tokenizer, job.Sampling.Stop.Concat(model.Template.StopStrings).ToList());
         using var mode = torch.inference_mode();
         using var scope = NewDisposeScope();
         var tokens = torch.tensor(job.Prompt.Select(t => (long)t).ToArray(), device: device).unsqueeze(0);
-        var logits = model.Model.ForwardCached(tokens, cache, [job.Slot], [0], lastOnly: true); // [1,1,V]
+        var logits = model.Model.ForwardCached(tokens, kv, [job.Slot], [0], lastOnly: true); // [1,1,V]
         job.Position = job.Prompt.Count;
         active.Add(job);
         Emit(job, Row(logits, 0), active);
@@ -119,7 +128,7 @@ internal sealed class GenerationLoop
         using var mode = torch.inference_mode();
         using var scope = NewDisposeScope();
         var tokens = torch.tensor(batch.Select(j => (long)j.Pending).ToArray(), device: device).unsqueeze(1); // [B,1]
-        var logits = model.Model.ForwardCached(tokens, cache, batch.Select(j => j.Slot).ToList(), batch.Select(j => j.Position).ToList(), lastOnly: true);
+        var logits = model.Model.ForwardCached(tokens, cache!, batch.Select(j => j.Slot).ToList(), batch.Select(j => j.Position).ToList(), lastOnly: true);
         var cpu = logits.to(ScalarType.Float32).cpu().contiguous();
         for (int b = 0; b < batch.Count; b++)
         {
@@ -161,7 +170,7 @@ internal sealed class GenerationLoop
     private void Finish(GenerationJob job, string? cancelled, List<GenerationJob> active)
     {
         active.Remove(job);
-        if (job.Slot >= 0) cache.Return(job.Slot);
+        if (job.Slot >= 0) cache!.Return(job.Slot); // a slot was rented from the allocated cache
         job.Slot = -1;
         job.FinishReason ??= cancelled;
         if (cancelled is not null) job.Output.Writer.TryComplete(new OperationCanceledException(job.CancellationToken));

@@ -68,7 +68,7 @@ public sealed class FbgemmInt8Kernel : IInt8Kernel, IDisposable
         // Q7 = round(Q / 2), scale × 2. The file keeps the full 8-bit weights.
         // Explicit scalars, alive until the end of this method: an implicit int → Scalar conversion is freed by its
         // finalizer, which can run while the native call still reads it (seen once: "Unknown scalar type" on a loader thread).
-        using Scalar two = 2, low = -64, high = 63;
+        using Scalar two = 2.ToScalar(), low = (-64).ToScalar(), high = 63.ToScalar();
         var qc = q.to(ScalarType.Float32).div(two).round().clamp(low, high).to(ScalarType.Int8).contiguous();
         scale = scale.mul(two);
         var packed = (Tensor)unit.invoke("pack", qc);
@@ -117,7 +117,7 @@ public sealed class FbgemmInt8Kernel : IInt8Kernel, IDisposable
         {
             var y = (Tensor)unit.invoke("linear", x.contiguous(), q, packed, colOffsets, zeroBias, scale);
             if (bias is null) return y;
-            using (y) return y + bias;
+            using (y) return Models.LiveScalars.Plus(y, bias);
         }
 
         public void Dispose()

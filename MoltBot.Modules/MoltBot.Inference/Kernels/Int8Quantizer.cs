@@ -13,7 +13,7 @@ public static class Int8Quantizer
         using var scope = NewDisposeScope();
         using var _ = torch.no_grad();
         // Explicit scalars, alive until the end: an implicit Scalar's finalizer may free it during the native call.
-        using Scalar tiny = 1e-8, levels = 127.0, low = -127, high = 127;
+        using Scalar tiny = 1e-8.ToScalar(), levels = 127.0.ToScalar(), low = (-127).ToScalar(), high = 127.ToScalar();
         var w = weight.detach().to(ScalarType.Float32);
         var scale = w.abs().amax([1]).clamp_min(tiny) / levels;                       // [out]
         var q = (w / scale.unsqueeze(1)).round().clamp(low, high).to(ScalarType.Int8); // [out, in]

@@ -35,7 +35,7 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = tokens.shape[0], t = tokens.shape[1];
-        var positions = torch.arange(t, device: tokens.device).unsqueeze(0).expand(b, t);
+        var positions = LiveScalars.Arange(t, tokens.device).unsqueeze(0).expand(b, t);
         var h = model.embed_tokens.forward(tokens);
         foreach (var layer in model.layers) h = ((TransformerBlock)layer).Forward(h, positions, rope, null, causal: true);
         return Head(model.norm.forward(h)).MoveToOuterDisposeScope();
@@ -64,19 +64,17 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         if (UseCompiledGraph && device.type == DeviceType.CPU && !torch.is_grad_enabled() && graph.Value is { } g)
         {
             // One TorchScript call for the whole step (see CompiledForward): same cache, same numbers.
-            // Long and double arguments would become temporary Scalars that nothing keeps alive during the call
-            // (TorchSharp passes only their handles), so a finalizer could free one mid-call: these live until it returns.
-            using var keys = (startArray.Max() + t).ToScalar();
-            using var eps = model.norm.Eps.ToScalar();
+            // Numbers go in as Scalars kept alive through the call (invoke would convert them implicitly: LiveScalars).
+            using Scalar keys = (startArray.Max() + t).ToScalar(), last = lastOnly.ToScalar();
             var logits = (Tensor)CompiledForward.Unit.invoke("decode", tokens, start, torch.tensor(slotArray, device: device),
-                keys, lastOnly, g.Embed, g.Cos, g.Sin, g.Blocks, cache.Keys, cache.Values,
-                model.norm.Weight, g.Head, Config.NumAttentionHeads, Config.NumKeyValueHeads, Config.HeadDim, eps);
+                keys, last, g.Embed, g.Cos, g.Sin, g.Blocks, cache.Keys, cache.Values,
+                model.norm.Weight, g.Head, g.Heads, g.KeyValueHeads, g.HeadDim, g.Eps);
             return logits.MoveToOuterDisposeScope();
         }
-        var positions = start.unsqueeze(1) + torch.arange(t, device: device).unsqueeze(0);        // [B, T]
+        var positions = start.unsqueeze(1).Plus(LiveScalars.Arange(t, device).unsqueeze(0));        // [B, T]
         long length = starts.Max() + t;                                                            // keys to attend
         // Key j is visible to query (b, i) when j ≤ start_b + i: causal within the step, full over the history.
-        var keyPos = torch.arange(length, device: device).view(1, 1, 1, length);                   // [1,1,1,L]
+        var keyPos = LiveScalars.Arange(length, device).view(1, 1, 1, length);                   // [1,1,1,L]
         var mask = keyPos <= positions.view(b, 1, t, 1);                                           // [B,1,T,L]
         var slotIndex = torch.tensor(slotArray, device: device);
         var h = model.embed_tokens.forward(tokens);
@@ -118,12 +116,24 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         }
         if (blocks is null || head is null) return null;
         var sin = CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope();
-        return new GraphWeights(embed, blocks, head, rope.Cos, sin);
+        return new GraphWeights(embed, blocks, head, rope.Cos, sin, ((long)Config.NumAttentionHeads).ToScalar(),
+            ((long)Config.NumKeyValueHeads).ToScalar(), ((long)Config.HeadDim).ToScalar(), model.norm.Eps.ToScalar());
     }
 
     private Tensor? tiedHeadBias;
 
-    private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Head, Tensor Cos, Tensor Sin);
+    /// <summary>The graph's tensors, and its number arguments as Scalars that live as long as the model (see LiveScalars).</summary>
+    private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Head, Tensor Cos, Tensor Sin,
+        Scalar Heads, Scalar KeyValueHeads, Scalar HeadDim, Scalar Eps)
+    {
+        public void DisposeScalars()
+        {
+            Heads.Dispose();
+            KeyValueHeads.Dispose();
+            HeadDim.Dispose();
+            Eps.Dispose();
+        }
+    }
 
     /// <summary>Every projection (attention, MLP, untied head) as (HF name prefix, layer), for quantization.</summary>
     public IEnumerable<(string Name, LinearLayer Layer)> LinearLayers() =>
@@ -141,6 +151,7 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
             {
                 g.Sin.Dispose();
                 g.Embed.Dispose();
+                g.DisposeScalars();
             }
             tiedHeadBias?.Dispose();
         }

@@ -53,7 +53,7 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>
         // BF16 GEMM (AMX/AVX-512 BF16 on capable CPUs), FP32 in and out: the rest of the model stays FP32.
         using var scope = torch.NewDisposeScope();
         var y = nn.functional.linear(x.to(ScalarType.BFloat16), bf16Weight).to(ScalarType.Float32);
-        if (bias is not null) y = y + bias;
+        if (bias is not null) y = y.Plus(bias);
         return y.MoveToOuterDisposeScope();
     }
 

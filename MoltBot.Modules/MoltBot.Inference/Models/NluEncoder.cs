@@ -43,13 +43,13 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         using var scope = NewDisposeScope();
         long b = tokens.shape[0], t = tokens.shape[1];
         var valid = attentionMask.to(ScalarType.Bool);                                      // [B, T]
-        var positions = torch.arange(t, device: tokens.device).unsqueeze(0).expand(b, t);  // [B, T]
+        var positions = LiveScalars.Arange(t, tokens.device).unsqueeze(0).expand(b, t);  // [B, T]
         var mask = valid.view(b, 1, 1, t).expand(b, 1, t, t);                              // [B,1,T,T]: attend to real tokens
         var h = encoder.embed_tokens.forward(tokens);                                      // [B, T, D]
         foreach (var layer in encoder.layers) h = ((TransformerBlock)layer).Forward(h, positions, rope, mask, causal: false);
         h = encoder.norm.forward(h);
         var w = valid.to(h.dtype).unsqueeze(-1);                                           // [B, T, 1]
-        var pooled = (h * w).sum(1) / w.sum(1).clamp_min(1);                              // [B, D] mean over real tokens
+        var pooled = (h * w).sum(1) / w.sum(1).clamp_min(LiveScalars.One);                              // [B, D] mean over real tokens
         var intent = intent_head.forward(pooled);                                          // [B, I]
         var tags = tag_head.forward(h);                                                    // [B, T, G]
         var embedding = F.normalize(pooler.forward(pooled), p: 2, dim: -1);               // [B, E]
@@ -66,12 +66,9 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         using var scope = NewDisposeScope();
         if (UseCompiledGraph && tokens.device_type == DeviceType.CPU && !torch.is_grad_enabled() && graph.Value is { } g)
         {
-            // A double argument would become a temporary Scalar that nothing keeps alive during the call (TorchSharp
-            // passes only its handle), so a finalizer could free it mid-call: this one lives until the call returns.
-            using var eps = encoder.norm.Eps.ToScalar();
             var (probs, tags, emb) = ((Tensor, Tensor, Tensor))CompiledForward.Unit.invoke("nlu", tokens, attentionMask.to(ScalarType.Bool),
-                g.Embed, g.Cos, g.Sin, g.Blocks, Config.NumHiddenLayers, encoder.norm.Weight, g.Heads,
-                Config.NumAttentionHeads, Config.HeadDim, eps);
+                g.Embed, g.Cos, g.Sin, g.Blocks, g.Layers, encoder.norm.Weight, g.Heads,
+                g.AttentionHeads, g.HeadDim, g.Eps); // numbers as Scalars that live with the model (see LiveScalars)
             return new NluBatchOutput(probs.MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), emb.MoveToOuterDisposeScope());
         }
         var output = forward(tokens, attentionMask); // all three land in this method's scope
@@ -99,10 +96,22 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         }
         if (blocks is null || heads.Count != 3 * CompiledForward.LinearSlots) return null;
         using var scope = NewDisposeScope();
-        return new GraphWeights(encoder.embed_tokens.weight!.DetachFromDisposeScope(), blocks, heads.ToArray(), rope.Cos, CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope());
+        return new GraphWeights(encoder.embed_tokens.weight!.DetachFromDisposeScope(), blocks, heads.ToArray(), rope.Cos, CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope(),
+            ((long)Config.NumHiddenLayers).ToScalar(), ((long)Config.NumAttentionHeads).ToScalar(), ((long)Config.HeadDim).ToScalar(), encoder.norm.Eps.ToScalar());
     }
 
-    private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Heads, Tensor Cos, Tensor Sin);
+    /// <summary>The graph's tensors, and its number arguments as Scalars that live as long as the model (see LiveScalars).</summary>
+    private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Heads, Tensor Cos, Tensor Sin,
+        Scalar Layers, Scalar AttentionHeads, Scalar HeadDim, Scalar Eps)
+    {
+        public void DisposeScalars()
+        {
+            Layers.Dispose();
+            AttentionHeads.Dispose();
+            HeadDim.Dispose();
+            Eps.Dispose();
+        }
+    }
 
     public IEnumerable<(string Name, LinearLayer Layer)> LinearLayers() =>
         named_modules().Where(m => m.module is LinearLayer).Select(m => (m.name, (LinearLayer)m.module));
@@ -116,6 +125,7 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
             {
                 g.Sin.Dispose();
                 g.Embed.Dispose();
+                g.DisposeScalars();
             }
         }
         base.Dispose(disposing);

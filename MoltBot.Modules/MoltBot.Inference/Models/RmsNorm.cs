@@ -24,8 +24,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        using Scalar epsilon = eps; // explicit: an implicit Scalar's finalizer may free it during the native call
-        var variance = x.square().mean([-1], keepdim: true);
-        return (x * torch.rsqrt(variance + epsilon) * weight).MoveToOuterDisposeScope();
+        using Scalar epsilon = eps.ToScalar(); // explicit: an implicit Scalar's finalizer may free it during the native call
+        var variance = (x * x).mean([-1], keepdim: true); // square() is pow(2) with an implicit scalar
+        return (x * torch.rsqrt(variance.add(epsilon, LiveScalars.One)) * weight).MoveToOuterDisposeScope();
     }
 }

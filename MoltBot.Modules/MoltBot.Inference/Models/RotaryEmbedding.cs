@@ -17,12 +17,10 @@ public sealed class RotaryEmbedding : IDisposable
     public RotaryEmbedding(int headDim, int maxPositions, double theta)
     {
         using var scope = NewDisposeScope();
-        // θ^(−2i/d) computed in managed code: tensor-with-number arithmetic would pass implicit Scalars, which nothing
-        // keeps alive during their native calls (a finalizer may free one mid-call).
-        var inverse = new double[headDim / 2];
-        for (int i = 0; i < inverse.Length; i++) inverse[i] = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
-        var invFreq = torch.tensor(inverse, dtype: ScalarType.Float64);                                          // [d/2]
-        var pos = torch.arange(maxPositions, dtype: ScalarType.Float64);                                        // [P]
+        using Scalar end = headDim.ToScalar(), dim = headDim.ToScalar(); // explicit: see LiveScalars
+        var exponent = torch.arange(LiveScalars.Zero, end, LiveScalars.Two, ScalarType.Float64).div(dim);
+        var invFreq = torch.pow(theta, exponent).reciprocal(); // [d/2]; pow(double, Tensor) (its Scalar overload throws)
+        var pos = LiveScalars.Arange(maxPositions, dtype: ScalarType.Float64);                                  // [P]
         var freqs = torch.outer(pos, invFreq);                                                                    // [P, d/2]
         var emb = torch.cat([freqs, freqs], -1);                                                                  // [P, d]
         cos = emb.cos().to(ScalarType.Float32).MoveToOuterDisposeScope();
@@ -42,7 +40,7 @@ public sealed class RotaryEmbedding : IDisposable
         using var scope = NewDisposeScope();
         var c = cos.to(x.device).index_select(0, positions.flatten()).view(positions.shape[0], 1, positions.shape[1], -1); // [B,1,T,d]
         var s = sin.to(x.device).index_select(0, positions.flatten()).view(positions.shape[0], 1, positions.shape[1], -1);
-        return (x * c + RotateHalf(x) * s).MoveToOuterDisposeScope();
+        return (x * c).Plus(RotateHalf(x) * s).MoveToOuterDisposeScope();
     }
 
     private static Tensor RotateHalf(Tensor x)

@@ -29,8 +29,8 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     public Tensor Forward(Tensor x, Tensor positions, RotaryEmbedding rope, Tensor? mask, bool causal)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Forward(input_layernorm.forward(x), positions, rope, mask, causal);
-        return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
+        var h = x.Plus(self_attn.Forward(input_layernorm.forward(x), positions, rope, mask, causal));
+        return h.Plus(mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Appends this block's <see cref="CompiledForward.BlockSlots"/> graph tensors; false if a layer cannot run in the graph.</summary>
@@ -55,7 +55,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         IReadOnlyList<int> slots, IReadOnlyList<int> starts, Tensor slotIndex, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.ForwardCached(input_layernorm.forward(x), positions, rope, cache, layer, slots, starts, slotIndex, mask);
-        return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
+        var h = x.Plus(self_attn.ForwardCached(input_layernorm.forward(x), positions, rope, cache, layer, slots, starts, slotIndex, mask));
+        return h.Plus(mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
     }
 }
