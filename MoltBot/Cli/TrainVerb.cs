@@ -63,8 +63,9 @@ public static class TrainVerb
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the intent loss, in [0, 1).", DefaultValueFactory = _ => 0.0 };
         var balance = new Option<bool>("--balance-intents") { Description = "Weight the intent loss by inverse intent frequency." };
         var keep = new Option<string>("--keep") { Description = "Weights left in --out: 'best' (highest dev intent accuracy, ties by entity F1) or 'last' (last step).", DefaultValueFactory = _ => "best" };
+        var initFrom = new Option<string?>("--init-from") { Description = "FP32 NLU model folder to start from instead of random weights (same --config and tokenizer; optimiser and schedule start afresh)." };
         var run = new RunOptionSet(defaultSteps: 3000);
-        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, tokenizer, vocab, extra, dropout, smoothing, balance, keep };
+        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, tokenizer, vocab, extra, dropout, smoothing, balance, keep, initFrom };
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
         {
@@ -85,6 +86,7 @@ public static class TrainVerb
                 LabelSmoothing = parse.GetValue(smoothing),
                 BalanceIntents = parse.GetValue(balance),
                 Keep = CheckpointSelections.Parse(parse.GetValue(keep)!),
+                InitFrom = string.IsNullOrEmpty(parse.GetValue(initFrom)) ? null : parse.GetValue(initFrom),
                 Architecture = configJson is null ? new NluArchitecture() : NluArchitecture.FromJson(configJson, new NluArchitecture()),
                 Run = run.Read(parse),
                 Policy = policy,

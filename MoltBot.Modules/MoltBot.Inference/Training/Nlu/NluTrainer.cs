@@ -25,6 +25,7 @@ public static class NluTrainer
     {
         job.Run.Validate();
         job.Distillation.Validate();
+        if (job.InitFrom is not null) WarmStart.RequireModelFolder(job.InitFrom);
         torch.set_num_threads(job.Run.Threads);
         torch.manual_seed(job.Run.Seed);
         using var grad = torch.enable_grad();
@@ -52,6 +53,7 @@ public static class NluTrainer
 
             using var loaded = resume ? ModelFolder.LoadNlu(job.OutDir, new WeightOnlyKernel()) : null;
             using var fresh = resume ? null : new NluEncoder(config);
+            if (fresh is not null && job.InitFrom is not null) WarmStart.CopyInto(fresh, job.InitFrom, job.OutDir);
             var model = loaded?.Model ?? fresh!;
             model.train();
             using var optimizer = torch.optim.AdamW(model.parameters(), lr: job.Run.LearningRate, weight_decay: job.Run.WeightDecay);
@@ -112,6 +114,7 @@ public static class NluTrainer
             KeepSelectedWeights(job, model, curve, metrics, best, devSet is null ? null : lastScore ?? ScoreDev(model, devSet, config), step);
             foreach (var (k, v) in metrics) curve.Summary[k] = Math.Round(v, 6);
             curve.Summary["examples"] = trainSet.Count;
+            if (job.InitFrom is not null) curve.Summary["init_from"] = job.InitFrom;
             curve.Summary["parameters"] = model.parameters().Sum(p => p.numel());
             Save(job, model, curve, step, optimizer, optionsJson, final: true);
             return new TrainingResult(TrainingOutcome.Completed, step, lastLoss, job.OutDir) { Metrics = metrics };
@@ -153,7 +156,7 @@ public static class NluTrainer
     /// <summary>Teacher's tokenizer, a given one, the one already in the output folder, or a new BPE trained on the data.</summary>
     private static void PrepareTokenizer(NluTrainingJob job, IReadOnlyList<NluExample> train, LoadedNlu? teacher)
     {
-        string? from = teacher?.Folder ?? job.TokenizerDir;
+        string? from = teacher?.Folder ?? job.TokenizerDir ?? job.InitFrom;
         if (from is not null)
         {
             foreach (var f in new[] { "vocab.json", "merges.txt", "tokenizer_config.json" })
@@ -337,5 +340,6 @@ public static class NluTrainer
         ["label_smoothing"] = job.LabelSmoothing,
         ["balance_intents"] = job.BalanceIntents,
         ["keep"] = job.Keep.Name(),
+        ["init_from"] = job.InitFrom,
     };
 }

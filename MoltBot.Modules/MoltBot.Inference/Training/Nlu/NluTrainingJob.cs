@@ -21,6 +21,12 @@ public sealed record NluTrainingJob
     public TrainingRunOptions Run { get; init; } = new();
     public MalformedLinePolicy Policy { get; init; } = MalformedLinePolicy.Fail;
     public string? TeacherDir { get; init; }
+    /// <summary>
+    /// FP32 NLU model folder whose weights start the run instead of a random initialisation (warm start, e.g. the
+    /// committed teacher on an enlarged corpus). Its architecture, labels and tokenizer must be the run's; the
+    /// optimiser and the learning-rate schedule start afresh. Ignored when a checkpoint is resumed.
+    /// </summary>
+    public string? InitFrom { get; init; }
     public DistillationOptions Distillation { get; init; } = new();
     /// <summary>Probability of deleting or replacing each training token (augmentation; 0 = off).</summary>
     public double TokenDropout { get; init; }

@@ -1,0 +1,68 @@
+using MoltBot.Inference.Kernels;
+using MoltBot.Inference.Models;
+using TorchSharp;
+
+namespace MoltBot.Inference.Training.Nlu;
+
+/// <summary>
+/// `train nlu --init-from DIR`: starts a run from a trained model's weights instead of a random initialisation, so an
+/// enlarged corpus can be learned in fewer steps than a run from scratch. Only an FP32 model with the run's exact
+/// architecture, labels and tokenizer qualifies; anything else is an error that names the difference.
+/// </summary>
+public static class WarmStart
+{
+    /// <summary>Checked before anything else runs (the tokenizer is taken from the source when none is given).</summary>
+    public static void RequireModelFolder(string sourceDir)
+    {
+        if (!File.Exists(Path.Combine(sourceDir, "config.json")))
+            throw new InvalidDataException($"--init-from: '{sourceDir}' has no config.json (expected an NLU model folder)");
+    }
+
+    public static void CopyInto(NluEncoder model, string sourceDir, string outDir)
+    {
+        RequireModelFolder(sourceDir);
+        RequireSameTokenizer(sourceDir, outDir);
+        using var source = ModelFolder.LoadNlu(sourceDir, new WeightOnlyKernel());
+        if (source.Precision != "fp32")
+            throw new InvalidDataException($"--init-from: '{sourceDir}' holds {source.Precision} weights; warm starts need an FP32 model");
+        RequireSameShape(source.Config, model.Config, sourceDir);
+
+        var weights = source.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using var noGrad = torch.no_grad();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            if (!weights.TryGetValue(name, out var value))
+                throw new InvalidDataException($"--init-from: '{sourceDir}' has no parameter '{name}'");
+            parameter.copy_(value);
+        }
+    }
+
+    private static void RequireSameShape(NluEncoderConfig from, NluEncoderConfig to, string sourceDir)
+    {
+        var differences = new List<string>();
+        void Compare<T>(string key, T a, T b) { if (!EqualityComparer<T>.Default.Equals(a, b)) differences.Add($"{key} {a} vs {b}"); }
+        Compare("vocab_size", from.VocabSize, to.VocabSize);
+        Compare("hidden_size", from.HiddenSize, to.HiddenSize);
+        Compare("intermediate_size", from.IntermediateSize, to.IntermediateSize);
+        Compare("num_hidden_layers", from.NumHiddenLayers, to.NumHiddenLayers);
+        Compare("num_attention_heads", from.NumAttentionHeads, to.NumAttentionHeads);
+        Compare("max_position_embeddings", from.MaxPositionEmbeddings, to.MaxPositionEmbeddings);
+        Compare("embedding_size", from.EmbeddingSize, to.EmbeddingSize);
+        Compare("pad_token_id", from.PadTokenId, to.PadTokenId);
+        Compare("intents", string.Join(',', from.Intents), string.Join(',', to.Intents));
+        Compare("bio_tags", string.Join(',', from.BioTags), string.Join(',', to.BioTags));
+        if (differences.Count > 0)
+            throw new InvalidDataException($"--init-from: '{sourceDir}' does not match the run's --config ({string.Join("; ", differences)})");
+    }
+
+    /// <summary>The same token ids must mean the same text, so the run's vocab.json and merges.txt must be the source's.</summary>
+    private static void RequireSameTokenizer(string sourceDir, string outDir)
+    {
+        foreach (var file in new[] { "vocab.json", "merges.txt" })
+        {
+            string a = Path.Combine(sourceDir, file), b = Path.Combine(outDir, file);
+            if (!File.Exists(a) || !File.Exists(b) || !File.ReadAllBytes(a).AsSpan().SequenceEqual(File.ReadAllBytes(b)))
+                throw new InvalidDataException($"--init-from: the run's {file} differs from '{sourceDir}''s (use that model's tokenizer: --tokenizer {sourceDir})");
+        }
+    }
+}
