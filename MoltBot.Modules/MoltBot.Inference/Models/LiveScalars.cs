@@ -20,6 +20,27 @@ internal static class LiveScalars
     /// <summary><c>a + b</c> without TorchSharp's implicit alpha scalar.</summary>
     public static torch.Tensor Plus(this torch.Tensor a, torch.Tensor b) => a.add(b, One);
 
+    /// <summary><c>t * k</c> with a Scalar that lives through the call.</summary>
+    public static torch.Tensor Times(this torch.Tensor t, double k)
+    {
+        using Scalar factor = k.ToScalar();
+        return t.mul(factor);
+    }
+
+    /// <summary><c>t / k</c> with a Scalar that lives through the call.</summary>
+    public static torch.Tensor DividedBy(this torch.Tensor t, double k)
+    {
+        using Scalar divisor = k.ToScalar();
+        return t.div(divisor);
+    }
+
+    /// <summary><c>t != value</c> with a Scalar that lives through the call.</summary>
+    public static torch.Tensor NotEqual(this torch.Tensor t, long value)
+    {
+        using Scalar other = value.ToScalar();
+        return t.ne(other);
+    }
+
     /// <summary><c>torch.arange(n)</c> (int64) without an implicit scalar for n.</summary>
     public static torch.Tensor Arange(long n, torch.Device? device = null, torch.ScalarType? dtype = null)
     {

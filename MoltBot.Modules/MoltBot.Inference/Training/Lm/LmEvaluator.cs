@@ -34,7 +34,7 @@ public static class LmEvaluator
             var logits = model.forward(batch.Inputs);
             var targets = batch.Targets.reshape(-1);
             sum += F.cross_entropy(logits.reshape(-1, logits.shape[2]), targets, ignore_index: LmBatch.Ignore, reduction: nn.Reduction.Sum).item<float>();
-            count += targets.ne(LmBatch.Ignore).sum().item<long>();
+            count += targets.NotEqual(LmBatch.Ignore).sum().item<long>();
         }
         return count == 0 ? double.NaN : sum / count;
     }
@@ -57,7 +57,7 @@ public static class LmEvaluator
             {
                 using var scope = torch.NewDisposeScope();
                 using var batch = LmBatch.From(chunk, padId);
-                var mask = batch.Targets.ne(LmBatch.Ignore);
+                var mask = batch.Targets.NotEqual(LmBatch.Ignore);
                 var t = teacher.Model.forward(batch.Inputs).argmax(-1);
                 var s = student.Model.forward(batch.Inputs).argmax(-1);
                 same += t.eq(s).logical_and(mask).sum().item<long>();

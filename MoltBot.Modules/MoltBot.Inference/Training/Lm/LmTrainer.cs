@@ -152,7 +152,7 @@ public static class LmTrainer
         using (torch.no_grad()) t = teacher.Model.forward(batch.Inputs);
         var valid = batch.Valid.reshape(-1).nonzero().squeeze(1);
         var soft = Distillation.KlLoss(flat.index_select(0, valid), t.reshape(-1, v).index_select(0, valid), kd.Temperature);
-        return kd.Alpha * soft + (1 - kd.Alpha) * ce;
+        return soft.Times(kd.Alpha).Plus(ce.Times(1 - kd.Alpha)); // explicit scalars: see LiveScalars
     }
 
     private static void Save(LmTrainingJob job, DecoderLM model, string tokenizerDir, TrainingCurve curve, long step,

@@ -1,3 +1,4 @@
+using MoltBot.Inference.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -14,9 +15,9 @@ public static class Distillation
     public static Tensor KlLoss(Tensor student, Tensor teacher, double temperature)
     {
         long rows = Math.Max(1, student.shape[0]);
-        var s = F.log_softmax(student / temperature, -1);
-        var t = F.log_softmax(teacher.detach() / temperature, -1);
+        var s = F.log_softmax(student.DividedBy(temperature), -1); // explicit scalars: see LiveScalars
+        var t = F.log_softmax(teacher.detach().DividedBy(temperature), -1);
         // TorchSharp's kl_div(input, target, log_target: true) = Σ exp(target)·(target − input) = KL(teacher ‖ student).
-        return F.kl_div(s, t, reduction: nn.Reduction.Sum, log_target: true) / rows * (temperature * temperature);
+        return F.kl_div(s, t, reduction: nn.Reduction.Sum, log_target: true).DividedBy(rows).Times(temperature * temperature);
     }
 }

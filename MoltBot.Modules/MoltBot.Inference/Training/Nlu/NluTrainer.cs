@@ -260,7 +260,8 @@ public static class NluTrainer
     {
         var logp = F.log_softmax(logits, 1);
         var nll = -logp.gather(1, targets.unsqueeze(1)).squeeze(1);
-        var perExample = smoothing > 0 ? (1 - smoothing) * nll + smoothing * -logp.mean([1]) : nll;
+        // Explicit scalars throughout (LiveScalars): an implicit one may be finalized during its native call.
+        var perExample = smoothing > 0 ? nll.Times(1 - smoothing).Plus(logp.mean([1]).neg().Times(smoothing)) : nll;
         if (weights is null) return perExample.mean();
         var w = weights.index_select(0, targets);
         return (perExample * w).sum() / w.sum();
@@ -271,18 +272,18 @@ public static class NluTrainer
         long tagCount = output.TagLogits.shape[2];
         var tagLogits = output.TagLogits.reshape(-1, tagCount);
         var tagTargets = batch.Tags.reshape(-1);
-        var ce = IntentLoss(output.IntentLogits, batch.Intents, intentWeights, smoothing) + F.cross_entropy(tagLogits, tagTargets, ignore_index: NluBatch.Ignore);
+        var ce = IntentLoss(output.IntentLogits, batch.Intents, intentWeights, smoothing).Plus(F.cross_entropy(tagLogits, tagTargets, ignore_index: NluBatch.Ignore));
         if (teacher is null) return ce;
 
         NluOutput t;
         using (torch.no_grad()) t = teacher.Model.forward(batch.Ids, batch.Mask);
         using (t)
         {
-            var valid = (tagTargets != NluBatch.Ignore).nonzero().squeeze(1);
+            var valid = tagTargets.NotEqual(NluBatch.Ignore).nonzero().squeeze(1);
             var soft = Distillation.KlLoss(output.IntentLogits, t.IntentLogits, kd.Temperature)
-                + Distillation.KlLoss(tagLogits.index_select(0, valid), t.TagLogits.reshape(-1, tagCount).index_select(0, valid), kd.Temperature);
-            var loss = kd.Alpha * soft + (1 - kd.Alpha) * ce;
-            if (kd.HiddenAlignment > 0) loss = loss + kd.HiddenAlignment * F.mse_loss(output.Embedding, t.Embedding.detach());
+                .Plus(Distillation.KlLoss(tagLogits.index_select(0, valid), t.TagLogits.reshape(-1, tagCount).index_select(0, valid), kd.Temperature));
+            var loss = soft.Times(kd.Alpha).Plus(ce.Times(1 - kd.Alpha));
+            if (kd.HiddenAlignment > 0) loss = loss.Plus(F.mse_loss(output.Embedding, t.Embedding.detach()).Times(kd.HiddenAlignment));
             return loss;
         }
     }
