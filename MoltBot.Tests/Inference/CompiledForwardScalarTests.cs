@@ -1,3 +1,4 @@
+using MoltBot.Tests.Support;
 using MoltBot.Inference.Kernels;
 using MoltBot.Inference.Models;
 using TorchSharp;
@@ -11,10 +12,10 @@ namespace MoltBot.Tests.Inference;
 /// can free the scalar while libtorch still reads it ("Expected false to be true … Scalar::toLong", seen once in CI).
 /// The compiled NLU and decoder forwards must keep every scalar argument alive themselves. These tests call them
 /// while another thread collects garbage and runs finalizers without pause, and require the same answer every time.
-/// They run alone (<see cref="Training.SeededTrainingCollection"/> has no parallel neighbours) so that the forced
+/// They run alone (<see cref="RunsAloneCollection"/> has no parallel neighbours) so that the forced
 /// collections do not pause other tests.
 /// </summary>
-[Collection(nameof(Training.SeededTrainingCollection))]
+[Collection(nameof(RunsAloneCollection))]
 public class CompiledForwardScalarTests
 {
     private const int Calls = 1000;

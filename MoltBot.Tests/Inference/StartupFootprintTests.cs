@@ -1,8 +1,11 @@
+using MoltBot.Tests.Support;
 using MoltBot.Inference.Engines;
 using TorchSharp;
 
 namespace MoltBot.Tests.Inference;
 
+// Alone: a parallel test running torch between the release and the measurement faults the code back in (seen in CI runs).
+[Collection(nameof(RunsAloneCollection))]
 public class StartupFootprintTests
 {
     /// <summary>

@@ -1,3 +1,4 @@
+using MoltBot.Tests.Support;
 using System.Text.Json.Nodes;
 using MoltBot.Inference.Kernels;
 using MoltBot.Inference.Models;
@@ -12,10 +13,10 @@ namespace MoltBot.Tests.Training;
 /// `--keep best|last`: a run whose dev accuracy falls after an early peak (the dev labels are the training labels
 /// swapped, so the better the model fits train, the worse it does on dev) must leave the peak's weights with
 /// --keep best and the last step's with --keep last. How early the peak comes depends on the initial weights, so the
-/// class runs in <see cref="SeededTrainingCollection"/>: a test elsewhere drawing from TorchSharp's global generator
+/// class runs in <see cref="RunsAloneCollection"/>: a test elsewhere drawing from TorchSharp's global generator
 /// mid-run once gave an initialisation that fitted train by step 2 (dev accuracy 0 at every evaluation).
 /// </summary>
-[Collection(nameof(SeededTrainingCollection))]
+[Collection(nameof(RunsAloneCollection))]
 public sealed class BestCheckpointTests
 {
     private static readonly string[] Greet = ["alpha river", "alpha stone", "alpha cloud", "alpha light", "alpha green", "alpha paper"];
