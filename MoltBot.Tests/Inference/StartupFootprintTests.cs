@@ -20,7 +20,9 @@ public class StartupFootprintTests
             Assert.Equal(15f, sum.item<float>());
 
         long before = NativeCodePages.ResidentBytes(ModelRegistry.TorchCodeLibraries);
-        Assert.True(before > 1 << 20, $"libtorch's code should be resident once loaded ({before} bytes)");
+        // Only "some": host tests in this process have released these pages already (Inference:ReleaseStartupCodePages),
+        // and what is resident again depends on which torch code ran since (663 KB was seen in a CI run).
+        Assert.True(before > 0, $"libtorch's code should be partly resident after a torch call ({before} bytes)");
         long advised = NativeCodePages.Release(ModelRegistry.TorchCodeLibraries);
         long after = NativeCodePages.ResidentBytes(ModelRegistry.TorchCodeLibraries);
 
