@@ -14,14 +14,6 @@ public class DuplicateMessageTests
     private static readonly CancellationToken None = CancellationToken.None;
     private static readonly TimeSpan Hang = TimeSpan.FromSeconds(30); // only so a broken build cannot hang the run
 
-    private static async Task<ManualResetEventSlim> BlockWriterAsync(GroupCommitWriter writer)
-    {
-        var gate = new ManualResetEventSlim(false);
-        var entered = new ManualResetEventSlim(false);
-        _ = await writer.EnqueueAsync((WriteBatch _) => { entered.Set(); gate.Wait(Hang); }, checkpoint: false, None);
-        Assert.True(entered.Wait(Hang), "the writer never picked up the blocking write");
-        return gate;
-    }
 
     private static ConversationMessage Message(string id, string conv, string text, long ts) =>
         new(id, conv, "web:u", "in", text, ts);
@@ -32,7 +24,7 @@ public class DuplicateMessageTests
         await using var harness = await MemoryHarness.StartAsync();
         var writer = harness.Get<GroupCommitWriter>();
         var store = harness.Get<IConversationStore>();
-        var gate = await BlockWriterAsync(writer);
+        var gate = await WriterGate.HoldAsync(writer);
         long commitsBefore;
         try
         {
@@ -72,7 +64,7 @@ public class DuplicateMessageTests
         Assert.Equal(1, db.Collection<ConversationDoc>(Collections.Conversations).FindById("web:a").MessageCount);
 
         // In one group: the first copy, other conversations' messages, the repeat, and one more message after it.
-        var gate = await BlockWriterAsync(writer);
+        var gate = await WriterGate.HoldAsync(writer);
         try
         {
             await store.RecordMessageAsync(Message("m1", "web:a", "second", 1_001), None).AsTask().WaitAsync(Hang);

@@ -15,15 +15,6 @@ public class WriteBehindTests
     private static readonly CancellationToken None = CancellationToken.None;
     private static readonly TimeSpan Hang = TimeSpan.FromSeconds(30); // only so a broken build cannot hang the run
 
-    /// <summary>Queues a write that blocks LiteDB's writer until the returned gate is set.</summary>
-    private static async Task<ManualResetEventSlim> BlockWriterAsync(GroupCommitWriter writer)
-    {
-        var gate = new ManualResetEventSlim(false);
-        var entered = new ManualResetEventSlim(false);
-        _ = await writer.EnqueueAsync((WriteBatch _) => { entered.Set(); gate.Wait(Hang); }, checkpoint: false, None);
-        Assert.True(entered.Wait(Hang), "the writer never picked up the blocking write");
-        return gate;
-    }
 
     /// <summary>Waits until at least <paramref name="count"/> writes are queued behind the held writer.</summary>
     private static async Task WaitForQueuedWritesAsync(GroupCommitWriter writer, int count)
@@ -48,7 +39,7 @@ public class WriteBehindTests
         var store = harness.Get<IConversationStore>();
         var states = harness.Get<IDialogStateStore>();
         var profiles = harness.Get<IUserProfileStore>();
-        var gate = await BlockWriterAsync(writer);
+        var gate = await WriterGate.HoldAsync(writer);
         try
         {
             // Acknowledged although LiteDB cannot commit anything: the event log has the message.
@@ -89,7 +80,7 @@ public class WriteBehindTests
     {
         await using var harness = await MemoryHarness.StartAsync();
         var embedder = new HashEmbedder();
-        var gate = await BlockWriterAsync(harness.Get<GroupCommitWriter>());
+        var gate = await WriterGate.HoldAsync(harness.Get<GroupCommitWriter>());
         try
         {
             await harness.Get<IConversationStore>().RecordMessageAsync(new ConversationMessage("m1", "web:a", "web:u1", "in", "my cat is called Miso", 1_000)
@@ -115,7 +106,7 @@ public class WriteBehindTests
     public async Task Without_write_behind_a_save_waits_for_its_LiteDB_commit()
     {
         await using var harness = await MemoryHarness.StartAsync(settings: new Dictionary<string, string?> { ["Memory:DatabaseWriteBehind"] = "false" });
-        var gate = await BlockWriterAsync(harness.Get<GroupCommitWriter>());
+        var gate = await WriterGate.HoldAsync(harness.Get<GroupCommitWriter>());
         try
         {
             var writer = harness.Get<GroupCommitWriter>();
