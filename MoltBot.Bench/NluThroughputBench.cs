@@ -24,6 +24,7 @@ namespace MoltBot.Bench;
 ///    default escalate policy) and the single-utterance p50/p99 of one sequential caller; --runs rounds, interleaved,
 ///    reported as medians with the load average.
 /// Usage: MoltBot.Bench inference nlu [--runs 3] [--requests 20000] [--concurrency 64] [--threads 2] [--models DIR]
+///        [--policies student,escalate] (any of student, teacher, escalate)
 /// </summary>
 public static class NluThroughputBench
 {
@@ -44,7 +45,13 @@ public static class NluThroughputBench
         Stages(Path.Combine(models, "student-nlu"), utterances);
 
         var results = new Dictionary<string, List<(double Throughput, double CpuPerUtterance, double P50, double P99, double Escalated)>>();
-        string[] policies = ["student", "escalate"];
+        // --policies student,teacher compares the INT8 student with its FP32 teacher under the same batched load.
+        string[] policies = (a.Text("policies") ?? "student,escalate").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (policies.Length == 0 || policies.Any(p => p is not ("student" or "teacher" or "escalate")))
+        {
+            Console.Error.WriteLine("--policies takes a comma-separated list of student, teacher, escalate");
+            return 2;
+        }
         for (int round = 0; round < runs; round++)
         {
             foreach (string policy in policies)

@@ -5,7 +5,7 @@ using MoltBot.Bench.Load;
 // dotnet run -c Release --project MoltBot.Bench -- coldstart [--runs N]
 // dotnet run -c Release --project MoltBot.Bench -- inference [threads]   (model benchmarks, InferenceBench.cs)
 // dotnet run -c Release --project MoltBot.Bench -- inference memory [--requests N] [--generations G]   (flat-memory check, InferenceMemoryBench.cs)
-// dotnet run -c Release --project MoltBot.Bench -- inference nlu [--runs 3] [--concurrency 64]   (issue 3's NLU target, NluThroughputBench.cs)
+// dotnet run -c Release --project MoltBot.Bench -- inference nlu [--runs 3] [--concurrency 64] [--policies student,teacher]   (issue 3's NLU target, NluThroughputBench.cs)
 // dotnet run -c Release --project MoltBot.Bench -- memory [hnsw|eventlog|eventlog-open|profile|all] [options]   (MemoryBench.cs)
 // dotnet run -c Release --project MoltBot.Bench -- [BenchmarkDotNet arguments, e.g. --filter *Pipeline*]
 if (args.Length > 0 && args[0] is "load" or "coldstart") return await LoadCommand.RunAsync(args);

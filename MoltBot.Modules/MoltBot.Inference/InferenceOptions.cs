@@ -88,8 +88,11 @@ public sealed class InferenceOptions : IValidatableObject
     /// <summary>
     /// A request that finds the NLU queue empty and the model idle runs on the caller's thread instead of waking the
     /// worker and waking the caller again (two thread hand-offs at light load). Under load requests queue as before.
+    /// Off by default: each caller thread that runs torch gets its own OpenMP team, so inline runs from many pool threads
+    /// cut batched NLU throughput 15× (388 vs 5,682 utterances/s at 64 callers, `MoltBot.Bench inference nlu`) and
+    /// gained nothing measurable end to end at one user.
     /// </summary>
-    public bool NluInline { get; set; } = true;
+    public bool NluInline { get; set; }
 
     /// <summary>Sequences decoded together per model (= KV cache slots).</summary>
     [Range(1, 256, ErrorMessage = "Inference:LmMaxBatch must be between 1 and 256.")]

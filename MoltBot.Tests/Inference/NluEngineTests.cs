@@ -47,7 +47,7 @@ public class NluEngineTests
     [Fact]
     public async Task A_lone_request_runs_on_the_callers_thread_with_the_same_answer_as_through_the_queue()
     {
-        await using var inline = await InferenceHost.StartAsync(new() { ["Inference:NluPolicy"] = "teacher" });
+        await using var inline = await InferenceHost.StartAsync(new() { ["Inference:NluPolicy"] = "teacher", ["Inference:NluInline"] = "true" });
         await using var queued = await InferenceHost.StartAsync(new() { ["Inference:NluPolicy"] = "teacher", ["Inference:NluInline"] = "false" });
         var a = inline.Services.GetRequiredService<MoltBot.Inference.Engines.NluEngine>();
         var b = queued.Services.GetRequiredService<MoltBot.Inference.Engines.NluEngine>();
