@@ -22,8 +22,8 @@ public class ScalarLifetimeTests
         var creators = ImplicitScalarCreators();
         var offenders = Methods(typeof(RmsNorm).Assembly)
             .Select(m => (Method: m, Calls: Calls(m).Where(c => IsImplicit(c) || creators.Contains(Key(c)))
-                // TorchScript invoke converts number arguments inside TorchSharp; the callers pass Scalars they keep alive
-                // instead (checked by the next test), which this scan of call targets cannot tell apart.
+                // TorchScript invoke turns long/double arguments into Scalars inside TorchSharp; the callers pass those as Scalars
+                // they keep alive instead, ints and bools by value (checked by the next test); this scan cannot tell them apart.
                 .Where(c => c.Name != "invoke").ToList()))
             .Where(x => x.Calls.Count > 0)
             .Select(x => $"{x.Method.DeclaringType!.FullName}.{x.Method.Name} → {string.Join(", ", x.Calls.Select(c => c.DeclaringType!.Name + "." + c.Name))}")
@@ -104,7 +104,10 @@ public class ScalarLifetimeTests
         return types.SelectMany(t => t.GetMethods(Declared).Cast<MethodBase>().Concat(t.GetConstructors(Declared)));
     }
 
-    /// <summary>Number types boxed (<c>box</c>) by <paramref name="method"/>'s IL: what invoke would turn into Scalars.</summary>
+    /// <summary>
+    /// long/double/float values boxed (<c>box</c>) by <paramref name="method"/>'s IL: the types invoke turns into temporary
+    /// Scalars (TorchSharp 0.107's DetermineArgumentTypeRefs passes int and bool by value).
+    /// </summary>
     private static IEnumerable<Type> BoxedNumbers(MethodBase method)
     {
         var il = method.GetMethodBody()?.GetILAsByteArray() ?? [];
@@ -122,7 +125,7 @@ public class ScalarLifetimeTests
             {
                 // a byte that only looked like the opcode
             }
-            if (boxed is not null && (boxed == typeof(int) || boxed == typeof(long) || boxed == typeof(double) || boxed == typeof(float) || boxed == typeof(bool)))
+            if (boxed is not null && (boxed == typeof(long) || boxed == typeof(double) || boxed == typeof(float)))
                 yield return boxed;
         }
     }

@@ -65,10 +65,12 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         {
             // One TorchScript call for the whole step (see CompiledForward): same cache, same numbers.
             // Numbers go in as Scalars kept alive through the call (invoke would convert them implicitly: LiveScalars).
-            using Scalar keys = (startArray.Max() + t).ToScalar(), last = lastOnly.ToScalar();
+            // invoke passes int and bool by value but turns long/double into temporary Scalars nothing keeps alive
+            // during the call: the key count is a Scalar held until it returns, eps one that lives with the model.
+            using Scalar keys = (startArray.Max() + t).ToScalar();
             var logits = (Tensor)CompiledForward.Unit.invoke("decode", tokens, start, torch.tensor(slotArray, device: device),
-                keys, last, g.Embed, g.Cos, g.Sin, g.Blocks, cache.Keys, cache.Values,
-                model.norm.Weight, g.Head, g.Heads, g.KeyValueHeads, g.HeadDim, g.Eps);
+                keys, lastOnly, g.Embed, g.Cos, g.Sin, g.Blocks, cache.Keys, cache.Values,
+                model.norm.Weight, g.Head, Config.NumAttentionHeads, Config.NumKeyValueHeads, Config.HeadDim, g.Eps);
             return logits.MoveToOuterDisposeScope();
         }
         var positions = start.unsqueeze(1).Plus(LiveScalars.Arange(t, device).unsqueeze(0));        // [B, T]
@@ -116,24 +118,13 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
         }
         if (blocks is null || head is null) return null;
         var sin = CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope();
-        return new GraphWeights(embed, blocks, head, rope.Cos, sin, ((long)Config.NumAttentionHeads).ToScalar(),
-            ((long)Config.NumKeyValueHeads).ToScalar(), ((long)Config.HeadDim).ToScalar(), model.norm.Eps.ToScalar());
+        return new GraphWeights(embed, blocks, head, rope.Cos, sin, model.norm.Eps.ToScalar());
     }
 
     private Tensor? tiedHeadBias;
 
-    /// <summary>The graph's tensors, and its number arguments as Scalars that live as long as the model (see LiveScalars).</summary>
-    private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Head, Tensor Cos, Tensor Sin,
-        Scalar Heads, Scalar KeyValueHeads, Scalar HeadDim, Scalar Eps)
-    {
-        public void DisposeScalars()
-        {
-            Heads.Dispose();
-            KeyValueHeads.Dispose();
-            HeadDim.Dispose();
-            Eps.Dispose();
-        }
-    }
+    /// <summary>The graph's tensors, and its one double argument as a Scalar that lives as long as the model.</summary>
+    private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Head, Tensor Cos, Tensor Sin, Scalar Eps);
 
     /// <summary>Every projection (attention, MLP, untied head) as (HF name prefix, layer), for quantization.</summary>
     public IEnumerable<(string Name, LinearLayer Layer)> LinearLayers() =>
@@ -151,7 +142,7 @@ public sealed class DecoderLM : nn.Module<Tensor, Tensor>
             {
                 g.Sin.Dispose();
                 g.Embed.Dispose();
-                g.DisposeScalars();
+                g.Eps.Dispose();
             }
             tiedHeadBias?.Dispose();
         }

@@ -67,8 +67,8 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         if (UseCompiledGraph && tokens.device_type == DeviceType.CPU && !torch.is_grad_enabled() && graph.Value is { } g)
         {
             var (probs, tags, emb) = ((Tensor, Tensor, Tensor))CompiledForward.Unit.invoke("nlu", tokens, attentionMask.to(ScalarType.Bool),
-                g.Embed, g.Cos, g.Sin, g.Blocks, g.Layers, encoder.norm.Weight, g.Heads,
-                g.AttentionHeads, g.HeadDim, g.Eps); // numbers as Scalars that live with the model (see LiveScalars)
+                g.Embed, g.Cos, g.Sin, g.Blocks, Config.NumHiddenLayers, encoder.norm.Weight, g.Heads,
+                Config.NumAttentionHeads, Config.HeadDim, g.Eps); // ints go by value; eps as a Scalar that lives with the model
             return new NluBatchOutput(probs.MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), emb.MoveToOuterDisposeScope());
         }
         var output = forward(tokens, attentionMask); // all three land in this method's scope
@@ -97,21 +97,11 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         if (blocks is null || heads.Count != 3 * CompiledForward.LinearSlots) return null;
         using var scope = NewDisposeScope();
         return new GraphWeights(encoder.embed_tokens.weight!.DetachFromDisposeScope(), blocks, heads.ToArray(), rope.Cos, CompiledForward.SignedSin(rope.Sin).DetachFromDisposeScope(),
-            ((long)Config.NumHiddenLayers).ToScalar(), ((long)Config.NumAttentionHeads).ToScalar(), ((long)Config.HeadDim).ToScalar(), encoder.norm.Eps.ToScalar());
+            encoder.norm.Eps.ToScalar());
     }
 
-    /// <summary>The graph's tensors, and its number arguments as Scalars that live as long as the model (see LiveScalars).</summary>
-    private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Heads, Tensor Cos, Tensor Sin,
-        Scalar Layers, Scalar AttentionHeads, Scalar HeadDim, Scalar Eps)
-    {
-        public void DisposeScalars()
-        {
-            Layers.Dispose();
-            AttentionHeads.Dispose();
-            HeadDim.Dispose();
-            Eps.Dispose();
-        }
-    }
+    /// <summary>The graph's tensors, and its one double argument as a Scalar that lives as long as the model.</summary>
+    private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Heads, Tensor Cos, Tensor Sin, Scalar Eps);
 
     public IEnumerable<(string Name, LinearLayer Layer)> LinearLayers() =>
         named_modules().Where(m => m.module is LinearLayer).Select(m => (m.name, (LinearLayer)m.module));
@@ -125,7 +115,7 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
             {
                 g.Sin.Dispose();
                 g.Embed.Dispose();
-                g.DisposeScalars();
+                g.Eps.Dispose();
             }
         }
         base.Dispose(disposing);
