@@ -27,4 +27,16 @@ public sealed class EvalErrorsCliTests
         Assert.Equal("weather_query", (string?)error["intent"]);
         Assert.Equal("greet", (string?)error["predicted_intent"]);
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("257")]
+    public async Task Eval_nlu_refuses_a_thread_count_out_of_range(string threads)
+    {
+        using var dir = new TempDir();
+        string data = dir.File("data.jsonl");
+        File.WriteAllLines(data, ["""{"text":"hello","lang":"en","intent":"greet","entities":[]}"""]);
+        int code = await CliApp.InvokeAsync(["eval", "nlu", "--data", data, "--model", Path.Combine(RepoRoot.Path, "models", "student-nlu"), "--threads", threads]);
+        Assert.NotEqual(0, code);
+    }
 }

@@ -51,9 +51,11 @@ public static class NluEvaluator
         using var scope = torch.NewDisposeScope();
         var input = torch.tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
         var mask = torch.ones(1, ids.Length, ScalarType.Int64);
-        using var output = nlu.Model.forward(input, mask);
-        int intent = (int)output.IntentLogits.argmax(1).item<long>();
-        var tags = output.TagLogits[0].argmax(1).data<long>().Select(t => (int)t).ToArray();
+        // Predict, not forward: the compiled graph the engine serves (INT8 kernels for a student), so the latency and
+        // the labels are those of serving. Argmax of the probabilities = argmax of the logits.
+        using var output = nlu.Model.Predict(input, mask);
+        int intent = (int)output.IntentProbs.argmax(1).item<long>();
+        var tags = output.Tags[0].data<long>().Select(t => (int)t).ToArray();
         return (config.Intents[intent], BioCodec.Decode(text, spans, tags, config.BioTags));
     }
 }
