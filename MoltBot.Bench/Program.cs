@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using MoltBot.Bench.Load;
 
-// dotnet run -c Release --project MoltBot.Bench -- load [--scenario S] [--connections 1,10,100] [--messages N] [--rate R]
+// dotnet run -c Release --project MoltBot.Bench -- load [--scenario S] [--connections 1,10,100] [--messages N] [--rate R] [--url URL [--server-pid PID]]
 // dotnet run -c Release --project MoltBot.Bench -- coldstart [--runs N]
 // dotnet run -c Release --project MoltBot.Bench -- inference [threads]   (model benchmarks, InferenceBench.cs)
 // dotnet run -c Release --project MoltBot.Bench -- inference memory [--requests N] [--generations G]   (flat-memory check, InferenceMemoryBench.cs)
