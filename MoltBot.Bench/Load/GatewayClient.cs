@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 
 namespace MoltBot.Bench.Load;
@@ -36,8 +35,18 @@ public sealed class GatewayClient : IAsyncDisposable
         await _ws.SendAsync(bytes, WebSocketMessageType.Text, true, ct);
     }
 
-    /// <summary>Next frame; null when the server closed the connection.</summary>
+    /// <summary>Next frame, parsed (handshakes and one-off reads; the load loop uses <see cref="ReceiveFrameAsync"/>).</summary>
     public async Task<JsonDocument> ReceiveAsync(CancellationToken ct)
+    {
+        int count = await ReceiveFrameAsync(ct);
+        return JsonDocument.Parse(_buffer.AsMemory(0, count));
+    }
+
+    /// <summary>
+    /// Next frame's length; its bytes are <see cref="Frame"/> until the next receive. No allocation: the load loop
+    /// scans the bytes itself. Throws when the server closes the connection.
+    /// </summary>
+    public async ValueTask<int> ReceiveFrameAsync(CancellationToken ct)
     {
         int count = 0;
         while (true)
@@ -45,10 +54,20 @@ public sealed class GatewayClient : IAsyncDisposable
             var r = await _ws.ReceiveAsync(_buffer.AsMemory(count), ct);
             if (r.MessageType == WebSocketMessageType.Close) throw new WebSocketException($"closed by server: {_ws.CloseStatus} {_ws.CloseStatusDescription}");
             count += r.Count;
-            if (r.EndOfMessage) return JsonDocument.Parse(Encoding.UTF8.GetString(_buffer, 0, count));
+            if (r.EndOfMessage) return count;
             if (count == _buffer.Length) throw new InvalidDataException("frame larger than the client buffer");
         }
     }
+
+    /// <summary>The bytes of the frame <see cref="ReceiveFrameAsync"/> returned last.</summary>
+    public ReadOnlySpan<byte> Frame(int count) => _buffer.AsSpan(0, count);
+
+    /// <summary>Sends an already encoded text frame (see <see cref="SendFrameEncoder"/>).</summary>
+    public ValueTask SendEncodedAsync(ReadOnlyMemory<byte> frame, CancellationToken ct) =>
+        _ws.SendAsync(frame, WebSocketMessageType.Text, true, ct);
+
+    /// <summary>Drops the connection: a pending receive or send fails at once (the reply timeout's way out).</summary>
+    public void Abort() => _ws.Abort();
 
     public async ValueTask DisposeAsync()
     {

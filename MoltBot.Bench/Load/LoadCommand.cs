@@ -44,7 +44,7 @@ public static class LoadCommand
         foreach (int k in concurrency)
         {
             await using var server = o.TryGetValue("url", out var url)
-                ? MoltBotServer.Attach(new Uri(url))
+                ? MoltBotServer.Attach(new Uri(url), o.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null)
                 : await MoltBotServer.StartAsync(MoltbotDll(repo, o), repo, serverArgs, cts.Token);
             var settings = new LoadSettings
             {

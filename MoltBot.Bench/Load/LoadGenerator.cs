@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using HdrHistogram;
@@ -32,6 +31,8 @@ public sealed record LoadResult
     public double MaxMs { get; init; }
     public long? PeakRssBytes { get; init; }
     public double? CpuSeconds { get; init; }
+    /// <summary>The load generator's own CPU (user + system) from the first message to the last reply.</summary>
+    public double? GeneratorCpuSeconds { get; init; }
     public Dictionary<string, int> ReplySources { get; init; } = [];
     /// <summary>(latency ms, cumulative fraction) points for a CDF plot.</summary>
     public List<double[]> Cdf { get; init; } = [];
@@ -40,16 +41,16 @@ public sealed record LoadResult
 /// <summary>
 /// K simulated users on K WebSocket connections. Latency runs from the moment a message was due to be sent
 /// (not when it actually left), so a slow server cannot hide its queueing (coordinated omission).
+/// The generator shares the box with the server, so its own CPU per message is kept small and reported: frames are
+/// encoded once per user (<see cref="SendFrameEncoder"/>), replies are scanned in place (<see cref="ServerFrame"/>)
+/// and matched by number (<see cref="ReplyLedger"/>), one receive loop per connection also sends the next message in
+/// the closed loop, and latencies go into the HdrHistogram after the run.
 /// </summary>
 public static class LoadGenerator
 {
     public static async Task<LoadResult> RunAsync(MoltBotServer server, LoadSettings s, CancellationToken ct)
     {
         string token = await server.GetTokenAsync(ct);
-        var histogram = new LongHistogram(TimeStamp.Seconds(120), 3);
-        var finals = new ConcurrentDictionary<string, int>();
-        var sources = new ConcurrentDictionary<string, int>();
-        int sent = 0, errors = 0;
         var cpuBefore = server.CpuTime();
 
         // Connect everyone first: the measurement is about messages, not handshakes.
@@ -59,82 +60,44 @@ public static class LoadGenerator
             await Task.WhenAll(Enumerable.Range(i, Math.Min(50, clients.Length - i)).Select(async k =>
                 clients[k] = await GatewayClient.ConnectAsync(server.Url, token, $"load-{k}", ct)));
         }
+        var users = clients.Select((c, k) => new User(c, new ReplyLedger($"{k}-", s.MessagesPerConnection), new SendFrameEncoder($"{k}-", s.Text))).ToArray();
 
+        using var runCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watchdog = WatchdogAsync(users, s.ReplyTimeout, runCts.Token);
+        var ownCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
-        await Task.WhenAll(clients.Select((client, k) => Task.Run(() => UserAsync(client, k), ct)));
+        await Task.WhenAll(users.Select((u, k) => UserAsync(u, k, s, ct)));
         wall.Stop();
-
-        async Task UserAsync(GatewayClient client, int k)
-        {
-            var due = new ConcurrentDictionary<string, long>();
-            double interval = s.Rate > 0 ? s.Connections / s.Rate : 0; // seconds between this user's messages
-            long start = Stopwatch.GetTimestamp() + (long)(Stopwatch.Frequency * interval * k / Math.Max(1, s.Connections));
-            using var readerCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var replies = Channel(readerCts.Token);
-
-            // Reader: every reply.final for this user.
-            async Task<int> Read(CancellationToken token)
-            {
-                int got = 0;
-                while (got < s.MessagesPerConnection)
-                {
-                    using var frame = await client.ReceiveAsync(token);
-                    var root = frame.RootElement;
-                    switch (root.GetProperty("type").GetString())
-                    {
-                        case "reply.final":
-                            string id = root.GetProperty("replyTo").GetString() ?? "";
-                            long now = Stopwatch.GetTimestamp();
-                            if (finals.AddOrUpdate(id, 1, (_, n) => n + 1) == 1 && due.TryGetValue(id, out long t0))
-                            {
-                                lock (histogram) histogram.RecordValue(Math.Max(1, (now - t0) * 1_000_000 / Stopwatch.Frequency));
-                                string src = root.TryGetProperty("source", out var so) ? so.GetString() ?? "" : "";
-                                sources.AddOrUpdate(src, 1, (_, n) => n + 1);
-                                got++;
-                            }
-                            replies.Writer.TryWrite(id);
-                            break;
-                        case "error":
-                            Interlocked.Increment(ref errors);
-                            break;
-                    }
-                }
-                return got;
-            }
-
-            var reader = Read(readerCts.Token);
-            for (int i = 0; i < s.MessagesPerConnection; i++)
-            {
-                string id = $"{k}-{i}";
-                long at = s.Rate > 0 ? start + (long)(Stopwatch.Frequency * interval * i) : Stopwatch.GetTimestamp();
-                long wait = at - Stopwatch.GetTimestamp();
-                if (wait > 0) await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), ct);
-                due[id] = at;
-                await client.SendTextAsync(id, s.Text, ct);
-                Interlocked.Increment(ref sent);
-                if (s.Rate <= 0)
-                {
-                    // Closed loop: this user waits for its answer before saying the next thing.
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    timeout.CancelAfter(s.ReplyTimeout);
-                    try { while (await replies.Reader.ReadAsync(timeout.Token) != id) { } }
-                    catch (OperationCanceledException) when (!ct.IsCancellationRequested) { break; }
-                }
-            }
-            readerCts.CancelAfter(s.ReplyTimeout);
-            try { await reader; } catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException) { }
-        }
+        var ownCpuAfter = Process.GetCurrentProcess().TotalProcessorTime;
+        runCts.Cancel();
+        try { await watchdog; } catch (OperationCanceledException) { }
 
         foreach (var c in clients) await c.DisposeAsync();
-        int answered = finals.Count;
         var cpuAfter = server.CpuTime();
+
+        var histogram = new LongHistogram(TimeStamp.Seconds(120), 3);
+        var sources = new Dictionary<string, int>();
+        int sent = 0, answered = 0, duplicated = 0, errors = 0;
+        foreach (var u in users)
+        {
+            foreach (long us in u.Ledger.LatenciesMicroseconds()) histogram.RecordValue(us);
+            foreach (var (source, count) in u.Sources)
+            {
+                string key = System.Text.Encoding.UTF8.GetString(source);
+                sources[key] = sources.GetValueOrDefault(key) + count;
+            }
+            sent += u.Ledger.Sent;
+            answered += u.Ledger.Answered;
+            duplicated += u.Ledger.Duplicated;
+            errors += u.Errors + u.Ledger.Unmatched; // a reply to an id nobody sent is the server's mistake
+        }
         return new LoadResult
         {
             Settings = s,
             Sent = sent,
             Answered = answered,
             Lost = sent - answered,
-            Duplicated = finals.Values.Count(n => n > 1),
+            Duplicated = duplicated,
             Errors = errors,
             WallSeconds = wall.Elapsed.TotalSeconds,
             ThroughputPerSecond = answered / wall.Elapsed.TotalSeconds,
@@ -144,16 +107,114 @@ public static class LoadGenerator
             MaxMs = histogram.GetMaxValue() / 1000.0,
             PeakRssBytes = server.PeakRssBytes(),
             CpuSeconds = cpuBefore is { } b && cpuAfter is { } a ? (a - b).TotalSeconds : null,
-            ReplySources = new Dictionary<string, int>(sources),
+            GeneratorCpuSeconds = (ownCpuAfter - ownCpuBefore).TotalSeconds,
+            ReplySources = sources,
             Cdf = histogram.TotalCount == 0 ? [] : Enumerable.Range(0, 101).Select(p => new[] { Ms(histogram, p), p / 100.0 }).ToList(),
         };
     }
 
-    private static System.Threading.Channels.Channel<string> Channel(CancellationToken _) =>
-        System.Threading.Channels.Channel.CreateBounded<string>(new System.Threading.Channels.BoundedChannelOptions(1024)
+    /// <summary>One connection's loop: receives every frame; in the closed loop, each first reply sends the next message.</summary>
+    private static async Task UserAsync(User u, int k, LoadSettings s, CancellationToken ct)
+    {
+        int n = s.MessagesPerConnection;
+        var ledger = u.Ledger;
+        Task sender = Task.CompletedTask;
+        try
         {
-            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest, // the waiter only needs the newest ids
-        });
+            if (n == 0) return;
+            if (s.Rate > 0) sender = SendAtRateAsync(u, k, s, ct);
+            else await SendAsync(u, 0, Stopwatch.GetTimestamp(), ct);
+            while (ledger.Answered < n)
+            {
+                int length = await u.Client.ReceiveFrameAsync(ct);
+                long now = Stopwatch.GetTimestamp();
+                u.LastProgress = now;
+                var frame = ServerFrame.Scan(u.Client.Frame(length));
+                switch (frame.Kind)
+                {
+                    case ServerFrameKind.Final:
+                        int answered = ledger.RecordFinal(frame.ReplyTo, now);
+                        if (answered < 0) break;
+                        u.CountSource(frame.Source);
+                        // Closed loop: this user waits for its answer before saying the next thing.
+                        if (s.Rate <= 0 && answered == ledger.Sent - 1 && ledger.Sent < n) await SendAsync(u, ledger.Sent, Stopwatch.GetTimestamp(), ct);
+                        break;
+                    case ServerFrameKind.Error:
+                        u.Errors++;
+                        break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
+        {
+            // Reply timeout (the watchdog aborted the socket), a dropped connection or Ctrl+C: what is missing counts as lost.
+            u.Client.Abort();
+        }
+        try { await sender; } catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException) { }
+        u.Done = true;
+    }
+
+    private static ValueTask SendAsync(User u, int i, long due, CancellationToken ct)
+    {
+        u.Ledger.MarkSent(i, due);
+        u.LastProgress = Stopwatch.GetTimestamp();
+        return u.Client.SendEncodedAsync(u.Encoder.Frame(i), ct);
+    }
+
+    /// <summary>Open loop at a fixed total rate: this user's messages are spread evenly and never wait for replies.</summary>
+    private static async Task SendAtRateAsync(User u, int k, LoadSettings s, CancellationToken ct)
+    {
+        double interval = s.Connections / s.Rate; // seconds between this user's messages
+        long start = Stopwatch.GetTimestamp() + (long)(Stopwatch.Frequency * interval * k / Math.Max(1, s.Connections));
+        for (int i = 0; i < s.MessagesPerConnection; i++)
+        {
+            long at = start + (long)(Stopwatch.Frequency * interval * i);
+            long wait = at - Stopwatch.GetTimestamp();
+            if (wait > 0) await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), ct);
+            await SendAsync(u, i, at, ct);
+        }
+    }
+
+    /// <summary>Aborts a user's connection when it has waited longer than the reply timeout for anything: the rest is lost.</summary>
+    private static async Task WatchdogAsync(User[] users, TimeSpan timeout, CancellationToken ct)
+    {
+        long limit = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+            long now = Stopwatch.GetTimestamp();
+            foreach (var u in users)
+            {
+                // Only a user with a message in flight waits for something (at a low --rate a user may idle longer than that).
+                if (!u.Done && u.Ledger.Sent > u.Ledger.Answered && now - Volatile.Read(ref u.LastProgress) > limit) u.Client.Abort();
+            }
+        }
+    }
+
+    private sealed class User(GatewayClient client, ReplyLedger ledger, SendFrameEncoder encoder)
+    {
+        public GatewayClient Client { get; } = client;
+        public ReplyLedger Ledger { get; } = ledger;
+        public SendFrameEncoder Encoder { get; } = encoder;
+        public long LastProgress = Stopwatch.GetTimestamp();
+        public volatile bool Done;
+        public int Errors;
+        public List<(byte[] Source, int Count)> Sources { get; } = [];
+
+        /// <summary>Replies per source (a handful of distinct values): compared as bytes, a string only for a new one.</summary>
+        public void CountSource(ReadOnlySpan<byte> source)
+        {
+            for (int i = 0; i < Sources.Count; i++)
+            {
+                if (source.SequenceEqual(Sources[i].Source))
+                {
+                    Sources[i] = (Sources[i].Source, Sources[i].Count + 1);
+                    return;
+                }
+            }
+            Sources.Add((source.ToArray(), 1));
+        }
+    }
 
     private static double Ms(LongHistogram h, double percentile) =>
         h.TotalCount == 0 ? double.NaN : h.GetValueAtPercentile(percentile) / 1000.0;

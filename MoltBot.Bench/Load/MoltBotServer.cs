@@ -12,20 +12,27 @@ public sealed partial class MoltBotServer : IAsyncDisposable
 {
     private readonly Process? _process;
     private readonly string? _dataDir;
+    private readonly bool _owned;
 
-    private MoltBotServer(Uri url, Process? process, string? dataDir, TimeSpan startToListening)
+    private MoltBotServer(Uri url, Process? process, string? dataDir, TimeSpan startToListening, bool owned = true)
     {
+        _owned = owned;
         Url = url;
         _process = process;
         _dataDir = dataDir;
         StartToListening = startToListening;
     }
 
+    /// <summary>.NET's switch for running socket completions inline on the epoll thread (the generator sets it for itself).</summary>
+    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     public Uri Url { get; }
     public TimeSpan StartToListening { get; }
     public int? ProcessId => _process?.Id;
 
-    public static MoltBotServer Attach(Uri url) => new(url, null, null, TimeSpan.Zero);
+    /// <param name="processId">The running server's process id (--server-pid): its CPU time and peak RSS get reported; it is never stopped.</param>
+    public static MoltBotServer Attach(Uri url, int? processId = null) =>
+        new(url, processId is { } pid ? Process.GetProcessById(pid) : null, null, TimeSpan.Zero, owned: false);
 
     /// <param name="moltbotDll">Path to moltbot.dll (Release build recommended).</param>
     public static async Task<MoltBotServer> StartAsync(string moltbotDll, string repoRoot, IEnumerable<string> extraArgs, CancellationToken ct)
@@ -38,6 +45,7 @@ public sealed partial class MoltBotServer : IAsyncDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        psi.Environment.Remove(InlineCompletionsVariable);
         foreach (var a in new[] { moltbotDll, "run", "--urls", "http://127.0.0.1:0", "--Storage:DataDirectory", data }.Concat(extraArgs))
             psi.ArgumentList.Add(a);
         var sw = Stopwatch.StartNew();
@@ -97,7 +105,7 @@ public sealed partial class MoltBotServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        if (_owned && _process is { HasExited: false })
         {
             using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()])) await kill.WaitForExitAsync();
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -6,15 +6,20 @@
 # and print throughput, p50/p99 and the server's own CPU per message (utime + stime from /proc/PID/stat).
 # usage: ab-skill-warm.sh BEFORE_DLL AFTER_DLL [ROUNDS=3] [WARM=2]
 #   extra server arguments per side: ARGS_A="--Memory:X 1" ARGS_B="--Memory:X 2" ab-skill-warm.sh D D
+#   a load generator per side (default: this checkout's): GEN_A=/old/MoltBot.Bench GEN_B=... ab-skill-warm.sh D1 D2
+#   messages per user: MESSAGES=100 (CPU per message is divided by 100 × MESSAGES)
+# Each line also gives the load generator's whole-process CPU per message (start-up included; /usr/bin/time).
 # Needs a Release build of MoltBot.Bench (dotnet build -c Release MoltBot.Bench); kills both servers and removes their data at the end (the server logs stay next to it, *.log).
 set -u
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 B=$HERE/MoltBot.Bench/bin/Release/net10.0/MoltBot.Bench
 DLL_A=$1; DLL_B=$2; ROUNDS=${3:-3}; WARM=${4:-2}
-declare -A PID PORT ARGS DLL LOG DIR
+MESSAGES=${MESSAGES:-100}
+declare -A PID PORT ARGS DLL LOG DIR GEN
 PORT[A]=${PORT_A:-18441}; PORT[B]=${PORT_B:-18442}
 ARGS[A]=${ARGS_A:-}; ARGS[B]=${ARGS_B:-}
 DLL[A]=$DLL_A; DLL[B]=$DLL_B
+GEN[A]=${GEN_A:-$B}; GEN[B]=${GEN_B:-$B}
 for k in A B; do
   d=$(mktemp -d /tmp/moltbot-ab-$k.XXXXXX)
   LOG[$k]=$d.log; DIR[$k]=$d
@@ -29,11 +34,13 @@ for k in A B; do
 done
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 run() {
-  local k=$1 p=${PID[$1]} c0 c1 line
+  local k=$1 p=${PID[$1]} c0 c1 out line gen
   c0=$(cpu "$p")
-  line=$("$B" load --url "http://127.0.0.1:${PORT[$k]}" --scenario skill --connections 100 --messages 100 2>&1 | grep '^| skill' | head -1)
+  out=$({ /usr/bin/time -f "GENCPU %U %S" "${GEN[$k]}" load --url "http://127.0.0.1:${PORT[$k]}" --scenario skill --connections 100 --messages "$MESSAGES"; } 2>&1)
   c1=$(cpu "$p")
-  echo "$k $(echo "$line" | awk -F'|' '{gsub(/ /,""); print "answered="$6" lost="$7" dup="$8" msg/s="$10" p50="$11" p99="$13}') server_cpu_ms_per_msg=$(awk -v a="$c0" -v b="$c1" -v t="$(getconf CLK_TCK)" 'BEGIN{printf "%.3f", (b-a)*1000/t/10000}') load=$(cut -d' ' -f1 /proc/loadavg)"
+  line=$(echo "$out" | grep '^| skill' | head -1)
+  gen=$(echo "$out" | awk -v n=$((100 * MESSAGES)) '$1=="GENCPU"{printf "%.3f", ($2+$3)*1000/n}')
+  echo "$k $(echo "$line" | awk -F'|' '{gsub(/ /,""); print "answered="$6" lost="$7" dup="$8" msg/s="$10" p50="$11" p99="$13}') server_cpu_ms_per_msg=$(awk -v a="$c0" -v b="$c1" -v t="$(getconf CLK_TCK)" -v n=$((100 * MESSAGES)) 'BEGIN{printf "%.3f", (b-a)*1000/t/n}') generator_cpu_ms_per_msg=$gen load=$(cut -d' ' -f1 /proc/loadavg)"
 }
 for _ in $(seq "$WARM"); do run A > /dev/null; run B > /dev/null; done
 for i in $(seq "$ROUNDS"); do

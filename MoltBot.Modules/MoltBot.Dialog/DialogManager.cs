@@ -71,7 +71,8 @@ public sealed class DialogManager(
             ? await nlu.ParseAsync(envelope.Text, cancellationToken).ConfigureAwait(false)
             : CommandResult(command);
         Observe(envelope, Stages.Nlu, nluStart);
-        Trace(envelope, TraceStages.Nlu, nluStart, new JsonObject
+        // Built only when tracing: the JSON (and the events' data parsed back) cost every turn otherwise.
+        if (_trace is not null) Trace(envelope, TraceStages.Nlu, nluStart, new JsonObject
         {
             ["intent"] = understood.Intent, ["confidence"] = Math.Round(understood.Confidence, 4), ["language"] = understood.Language,
             ["model"] = understood.Model, ["escalated"] = understood.Escalated,
@@ -117,7 +118,7 @@ public sealed class DialogManager(
             throw;
         }
 
-        Trace(envelope, TraceStages.Dialog, dialogStart, new JsonObject
+        if (_trace is not null) Trace(envelope, TraceStages.Dialog, dialogStart, new JsonObject
         {
             ["decisions"] = new JsonArray(turn.Events.Select(e => (JsonNode)new JsonObject
             {
@@ -261,7 +262,7 @@ public sealed class DialogManager(
         long skillStart = Stopwatch.GetTimestamp();
         var result = await skills.ExecuteAsync(skillId, context, ct).ConfigureAwait(false);
         Observe(turn.Envelope, Stages.Skill, skillStart);
-        Trace(turn.Envelope, TraceStages.Skill, skillStart, new JsonObject
+        if (_trace is not null) Trace(turn.Envelope, TraceStages.Skill, skillStart, new JsonObject
         {
             ["skill"] = skillId, ["succeeded"] = result.Succeeded, ["missingSlot"] = result.MissingSlot,
             ["slots"] = new JsonObject(slots.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
@@ -322,7 +323,7 @@ public sealed class DialogManager(
             await turn.Reply.DeltaAsync(token.Text, ct).ConfigureAwait(false);
         }
         Observe(turn.Envelope, Stages.Generation, start);
-        Trace(turn.Envelope, TraceStages.Generation, start, new JsonObject
+        if (_trace is not null) Trace(turn.Envelope, TraceStages.Generation, start, new JsonObject
         {
             ["model"] = model, ["seed"] = seed, ["promptHash"] = PromptHash(window.Messages),
             ["tokens"] = new JsonArray(tokenIds.Select(id => (JsonNode)id).ToArray()),

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
 
@@ -11,7 +10,10 @@ namespace MoltBot.Gateway;
 /// </summary>
 public sealed class GatewayIntake(IInboundQueue queue, OutboundRouter router, ConversationHistory history, TimeProvider clock)
 {
-    public static string NewMessageId() => "gw_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+    private readonly MessageIdGenerator _ids = new(clock);
+
+    /// <summary>A new message id: "gw_" + 24 hex digits, time-ordered (see <see cref="MessageIdGenerator"/>).</summary>
+    public string NewMessageId() => _ids.Next();
 
     public long NowMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 

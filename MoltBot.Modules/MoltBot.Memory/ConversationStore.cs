@@ -57,39 +57,42 @@ public sealed class ConversationStore(
     }
 
     /// <summary>
-    /// Queues every message's LiteDB write, then appends the first message's event, <paramref name="afterFirst"/> and
+    /// Queues the messages' LiteDB writes (one writer request), then appends the first message's event, <paramref name="afterFirst"/> and
     /// the other messages' events in one event-log request (one frame, one fsync).
     /// </summary>
     private async ValueTask RecordAsync(PreparedMessage[] messages, IReadOnlyList<EventRecord> afterFirst, CancellationToken cancellationToken)
     {
         bool behind = options.Value.DatabaseWriteBehind;
-        var stored = new Task[messages.Length];
-        for (int i = 0; i < messages.Length; i++)
+        // The messages' LiteDB writes go to the writer as one request (a turn's user message and reply: one queue
+        // entry, one completion): they commit together, in order. Vector recall searches the index, then reads
+        // LiteDB: a vector is indexed once LiteDB has it, on the writer (so WhenWrittenAsync covers it too) when
+        // nobody waits for the commit. Every LiteDB write is queued before its event (the replay mark relies on that order).
+        Action? index = behind && messages.Any(p => p.Vector is not null) ? () =>
         {
-            var p = messages[i];
-            // Vector recall searches the index, then reads LiteDB: a vector is indexed once LiteDB has it, on the writer
-            // (so WhenWrittenAsync covers it too) when nobody waits for the commit.
-            Action? index = behind && p.Vector is { } v ? () => vectors.Commit(v) : null;
-            // Every LiteDB write is queued before its event (the replay mark relies on that order).
-            stored[i] = await writer.EnqueueAsync((WriteBatch batch) => Apply(batch, p.Doc, p.Vector), checkpoint: false, cancellationToken, index).ConfigureAwait(false);
-        }
+            foreach (var p in messages)
+            {
+                if (p.Vector is { } v) vectors.Commit(v);
+            }
+        } : null;
+        var stored = await writer.EnqueueAsync((WriteBatch batch) =>
+        {
+            foreach (var p in messages) Apply(batch, p.Doc, p.Vector);
+        }, checkpoint: false, cancellationToken, index).ConfigureAwait(false);
         var records = new List<EventRecord>(messages.Length + afterFirst.Count) { messages[0].Event };
         records.AddRange(afterFirst);
         records.AddRange(messages.Skip(1).Select(p => p.Event));
         var logged = records.Count == 1 ? eventLog.AppendAsync(records[0], cancellationToken).AsTask() : eventLog.AppendAllAsync(records, cancellationToken).AsTask();
         if (behind)
         {
-            for (int i = 0; i < messages.Length; i++)
-            {
-                WriteBehind.LogIfFailed(stored[i], logger,
-                    "Writing message {MessageId} to LiteDB failed; the event log has it and the next start restores it", messages[i].Message.Id);
-            }
+            WriteBehind.LogIfFailed(stored, logger,
+                "Writing messages {MessageIds} to LiteDB failed; the event log has them and the next start restores them",
+                () => string.Join(", ", messages.Select(p => p.Message.Id)));
             await logged.ConfigureAwait(false);
         }
         else
         {
             // Acknowledged only once both stores have them (and, for a user message, vector recall).
-            await Task.WhenAll(stored.Select(t => t.WaitAsync(cancellationToken)).Append(logged)).ConfigureAwait(false);
+            await Task.WhenAll(stored.WaitAsync(cancellationToken), logged).ConfigureAwait(false);
             foreach (var p in messages)
             {
                 if (p.Vector is not null) vectors.Commit(p.Vector);

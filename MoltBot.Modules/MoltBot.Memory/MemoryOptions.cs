@@ -48,6 +48,16 @@ public sealed class MemoryOptions : IValidatableObject
     /// </summary>
     public bool DatabaseWriteBehind { get; set; } = true;
 
+    /// <summary>
+    /// With write-behind, how long (ms) the LiteDB writer lets more writes join a group that is not full before it
+    /// commits: nobody waits for these commits on a reply's path, and every LiteDB transaction copies, writes and later
+    /// checkpoints each page it touches, so fewer, larger groups cost less per message. A read that must see queued
+    /// writes (a cache miss, history, export) waits at most this much longer. 0 commits at once; ignored without
+    /// write-behind (turns wait for their commit then).
+    /// </summary>
+    [Range(0, 100, ErrorMessage = "Memory:WriteBehindLingerMilliseconds must be between 0 (commit at once) and 100.")]
+    public int WriteBehindLingerMilliseconds { get; set; } = 5;
+
     /// <summary>Events older than this are deleted (checked at start and hourly); 0 keeps them forever.</summary>
     [Range(0, 36_500, ErrorMessage = "Memory:EventRetentionDays must be between 0 (keep forever) and 36500.")]
     public int EventRetentionDays { get; set; } = 90;

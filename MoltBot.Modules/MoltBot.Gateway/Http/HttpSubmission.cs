@@ -16,7 +16,7 @@ internal sealed class HttpSubmission(GatewayIntake intake, OutboundRouter router
     {
         var envelope = new Envelope
         {
-            Id = GatewayIntake.NewMessageId(),
+            Id = intake.NewMessageId(),
             Platform = Platforms.Http,
             PlatformMessageId = clientId is null ? null : user + "/" + clientId,
             ConversationId = conversation,

@@ -333,7 +333,7 @@ public sealed class WebSocketConnection
         string text = FrameFields.RequiredString(frame, "text", _options.MaxTextLength);
         if (string.IsNullOrWhiteSpace(text)) throw new ProtocolException(ErrorCodes.InvalidField, "Field 'text' must not be empty.");
         string? lang = FrameFields.OptionalString(frame, "lang", 16) ?? session.Language;
-        string envelopeId = GatewayIntake.NewMessageId();
+        string envelopeId = _intake.NewMessageId();
         session.Send(id, envelopeId, () =>
         {
             var envelope = new Envelope

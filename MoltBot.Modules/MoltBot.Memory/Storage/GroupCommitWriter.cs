@@ -23,16 +23,23 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private readonly ILogger<GroupCommitWriter> _logger;
     private readonly Channel<WriteRequest> _queue;
     private readonly int _maxBatch;
+    private readonly TimeSpan _linger;
+    private readonly TimeProvider _clock;
+    // Released once per queued write somebody waits for (a read's barrier, an awaited write, a checkpoint): it ends
+    // the write-behind linger at once, so only writes nobody waits for are held back to grow the group.
+    private readonly SemaphoreSlim _waitedFor = new(0, int.MaxValue);
     // Conversation documents as this writer last committed them: a turn's batch updates its conversation without
     // reading it back (only the writer changes conversations while running; dropped after any failed transaction).
     private readonly LruCache<string, ConversationDoc> _conversations;
     private Task? _loop;
 
-    public GroupCommitWriter(MemoryDatabase database, IOptions<MemoryOptions> options, ILogger<GroupCommitWriter> logger)
+    public GroupCommitWriter(MemoryDatabase database, IOptions<MemoryOptions> options, ILogger<GroupCommitWriter> logger, TimeProvider? clock = null)
     {
         _database = database;
         _logger = logger;
+        _clock = clock ?? TimeProvider.System;
         _maxBatch = options.Value.MaxBatchSize;
+        _linger = options.Value.DatabaseWriteBehind ? TimeSpan.FromMilliseconds(options.Value.WriteBehindLingerMilliseconds) : TimeSpan.Zero;
         // Bounded below the dialog-state cache: only conversations active within the last few batches gain from it.
         _conversations = new LruCache<string, ConversationDoc>(Math.Min(options.Value.DialogStateCacheCapacity, 4_096));
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
@@ -61,7 +68,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// <summary>As above, for writes that share the batch's conversation documents (<see cref="WriteBatch"/>).</summary>
     public async ValueTask WriteAsync(Action<WriteBatch> apply, CancellationToken cancellationToken)
     {
-        var committed = await EnqueueAsync(apply, checkpoint: false, cancellationToken).ConfigureAwait(false);
+        var committed = await EnqueueCoreAsync(apply, checkpoint: false, waitedFor: true, cancellationToken, null).ConfigureAwait(false);
         // Once queued the write will be committed even if the caller stops waiting.
         await committed.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -88,7 +95,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// <summary>As above, for writes that share the batch's conversation documents (<see cref="WriteBatch"/>).</summary>
     /// <param name="afterCommit">Runs on the writer after the commit succeeded and before the task completes, so
     /// <see cref="WhenWrittenAsync"/> also waits for it (write-behind callers index a vector there).</param>
-    public async ValueTask<Task> EnqueueAsync(Action<WriteBatch> apply, bool checkpoint, CancellationToken cancellationToken, Action? afterCommit = null)
+    public ValueTask<Task> EnqueueAsync(Action<WriteBatch> apply, bool checkpoint, CancellationToken cancellationToken, Action? afterCommit = null) =>
+        EnqueueCoreAsync(apply, checkpoint, waitedFor: checkpoint, cancellationToken, afterCommit);
+
+    private async ValueTask<Task> EnqueueCoreAsync(Action<WriteBatch> apply, bool checkpoint, bool waitedFor, CancellationToken cancellationToken, Action? afterCommit)
     {
         var request = new WriteRequest(apply, checkpoint, afterCommit);
         try
@@ -99,6 +109,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         {
             throw new InvalidOperationException("Memory storage is shut down; the write was not accepted.", ex);
         }
+        if (waitedFor && _linger > TimeSpan.Zero) _waitedFor.Release();
         return request.Done.Task;
     }
 
@@ -108,10 +119,29 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            if (_linger > TimeSpan.Zero) await LingerAsync(reader).ConfigureAwait(false);
             batch.Clear();
             while (batch.Count < _maxBatch && reader.TryRead(out var request)) batch.Add(request);
             if (batch.Count > 0) Commit(batch);
         }
+    }
+
+    /// <summary>
+    /// Write-behind: a group that is not full waits up to Memory:WriteBehindLingerMilliseconds for more writes, unless
+    /// somebody waits for one of the queued writes (then it commits at once). Nobody waits for the rest on a reply's
+    /// path, and each LiteDB transaction copies, logs and later checkpoints every page it touches: fewer, larger groups
+    /// cost less per write.
+    /// </summary>
+    private async Task LingerAsync(ChannelReader<WriteRequest> reader)
+    {
+        if (reader.Count < _maxBatch && !_waitedFor.Wait(0))
+        {
+            using var timeout = new CancellationTokenSource(_linger, _clock);
+            try { await _waitedFor.WaitAsync(timeout.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+        // The releases for writes this group will take are spent; a write queued later releases again.
+        while (_waitedFor.Wait(0)) { }
     }
 
     // Synchronous on purpose: LiteDB transactions belong to the thread that began them.
@@ -219,7 +249,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         if (_loop is not null) await _loop.ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _waitedFor.Dispose();
+    }
 
     private sealed class WriteRequest(Action<WriteBatch> apply, bool checkpoint, Action? afterCommit = null)
     {

@@ -11,4 +11,9 @@ internal static class WriteBehind
     public static void LogIfFailed(Task committed, ILogger logger, string message, string key) =>
         _ = committed.ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(), message, key),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    /// <summary>As above, with the key built only if the write failed.</summary>
+    public static void LogIfFailed(Task committed, ILogger logger, string message, Func<string> key) =>
+        _ = committed.ContinueWith(t => logger.LogError(t.Exception?.GetBaseException(), message, key()),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 }

@@ -110,6 +110,8 @@ internal sealed class SkillDispatcher(
 
         var timeoutSource = new CancellationTokenSource(entry.Timeout, clock);
         var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+        // Taken before the run can finish (and dispose the source): the wait below stops on it too.
+        var stop = linked.Token;
         long start = Stopwatch.GetTimestamp();
         // Task.Run: a skill that blocks synchronously before its first await must not block the caller's thread.
         var run = Task.Run(() => entry.Skill.ExecuteAsync(context, linked.Token), CancellationToken.None);
@@ -125,9 +127,11 @@ internal sealed class SkillDispatcher(
 
         try
         {
-            var result = await run.WaitAsync(entry.Timeout, clock, cancellationToken).ConfigureAwait(false);
+            // One timer per call: the skill's timeout source also ends the wait (for a skill that ignores its token).
+            var result = await run.WaitAsync(stop).ConfigureAwait(false);
             if (result is null) throw new InvalidOperationException($"skill '{entry.Id}' returned no result");
-            logger.LogDebug("Skill {SkillId} answered in {Elapsed:F1} ms", entry.Id, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            if (logger.IsEnabled(LogLevel.Debug)) // no argument array and boxing per call when debug logging is off
+                logger.LogDebug("Skill {SkillId} answered in {Elapsed:F1} ms", entry.Id, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             return result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

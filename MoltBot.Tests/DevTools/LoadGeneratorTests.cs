@@ -1,0 +1,104 @@
+using System.Text;
+using System.Text.Json;
+using MoltBot.Bench.Load;
+
+namespace MoltBot.Tests.DevTools;
+
+/// <summary>
+/// The load generator's bookkeeping (MoltBot.Bench `load`): pre-encoded send frames, the in-place reply scan and the
+/// per-user ledger that matches every reply to its request, and a real run against a real host.
+/// </summary>
+public class LoadGeneratorTests
+{
+    [Fact]
+    public void A_pre_encoded_send_frame_is_the_json_the_protocol_expects_for_every_message_number()
+    {
+        const string text = "say \"hi\" to 東京\n/time";
+        var encoder = new SendFrameEncoder("7-", text);
+        foreach (int n in new[] { 0, 9, 10, 123, 99_999, int.MaxValue })
+        {
+            using var doc = JsonDocument.Parse(encoder.Frame(n));
+            Assert.Equal("send", doc.RootElement.GetProperty("type").GetString());
+            Assert.Equal("7-" + n, doc.RootElement.GetProperty("id").GetString());
+            Assert.Equal(text, doc.RootElement.GetProperty("text").GetString());
+        }
+        Assert.Throws<ArgumentException>(() => new SendFrameEncoder("a\"b-", text));
+    }
+
+    [Fact]
+    public void The_scan_finds_the_reply_fields_past_nested_values_and_classifies_other_frames()
+    {
+        var final = ServerFrame.Scan("""{"type":"reply.final","seq":4,"replyTo":"3-17","messageId":"gw_1","text":"It is 10:00","failed":false,"card":{"kind":"time","rows":[{"source":"x"}]},"source":"skill:time","timestampMs":1}"""u8);
+        Assert.Equal(ServerFrameKind.Final, final.Kind);
+        Assert.Equal("3-17", Encoding.UTF8.GetString(final.ReplyTo));
+        Assert.Equal("skill:time", Encoding.UTF8.GetString(final.Source));
+
+        var escaped = ServerFrame.Scan("""{"type":"reply.final","replyTo":"3-\u0031","source":"skill\u003atime"}"""u8);
+        Assert.Equal(0, escaped.ReplyTo.Length); // an escaped id is none we sent: it will not match
+        Assert.Equal("skill:time", Encoding.UTF8.GetString(escaped.Source));
+
+        Assert.Equal(ServerFrameKind.Other, ServerFrame.Scan("""{"type":"typing","seq":3,"replyTo":"3-17","active":true}"""u8).Kind);
+        Assert.Equal(ServerFrameKind.Other, ServerFrame.Scan("""{"type":"ack","seq":2,"id":"3-17","messageId":"gw_1","duplicate":false}"""u8).Kind);
+        Assert.Equal(ServerFrameKind.Error, ServerFrame.Scan("""{"type":"error","seq":5,"code":"queue_full","message":"busy","id":"3-18"}"""u8).Kind);
+        Assert.Equal(ServerFrameKind.Error, ServerFrame.Scan("""{"type":"reply.fin"""u8).Kind);
+        Assert.Equal(ServerFrameKind.Error, ServerFrame.Scan("""[1,2]"""u8).Kind);
+        Assert.Equal(ServerFrameKind.Error, ServerFrame.Scan("""{"type":5}"""u8).Kind);
+    }
+
+    [Fact]
+    public void The_ledger_matches_replies_to_sent_messages_and_counts_duplicates_strays_and_the_missing()
+    {
+        var ledger = new ReplyLedger("7-", 4);
+        long t = 1_000;
+        for (int n = 0; n < 3; n++) ledger.MarkSent(n, t + n);
+
+        Assert.Equal(0, ledger.RecordFinal("7-0"u8, 5_000));
+        Assert.Equal(1, ledger.RecordFinal("7-1"u8, 6_000));
+        Assert.Equal(-1, ledger.RecordFinal("7-1"u8, 7_000)); // duplicate
+        Assert.Equal(-1, ledger.RecordFinal("7-1"u8, 8_000)); // a third copy: still one duplicated message
+        Assert.Equal(-1, ledger.RecordFinal("7-3"u8, 9_000)); // never sent
+        Assert.Equal(-1, ledger.RecordFinal("8-2"u8, 9_000)); // another user's id
+        Assert.Equal(-1, ledger.RecordFinal("7-01"u8, 9_000)); // not an id we would write
+        Assert.Equal(-1, ledger.RecordFinal("7-"u8, 9_000));
+        Assert.Equal(-1, ledger.RecordFinal("7-2x"u8, 9_000));
+
+        Assert.Equal(3, ledger.Sent);
+        Assert.Equal(2, ledger.Answered); // "7-2" is lost
+        Assert.Equal(1, ledger.Duplicated);
+        Assert.Equal(5, ledger.Unmatched);
+        long ticksPerMicro = System.Diagnostics.Stopwatch.Frequency / 1_000_000;
+        Assert.Equal(new[] { Math.Max(1, (5_000 - 1_000) / ticksPerMicro), Math.Max(1, (6_000 - 1_001) / ticksPerMicro) }, ledger.LatenciesMicroseconds());
+    }
+
+    [Theory]
+    [InlineData(0)] // closed loop: each user waits for its reply
+    [InlineData(200)] // open loop at a fixed total rate
+    public async Task A_run_against_a_real_host_answers_every_message_once_and_reports_its_own_cpu(double rate)
+    {
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string>
+        {
+            ["Gateway:RatePerSecond"] = "10000",
+            ["Gateway:RateBurst"] = "100000",
+        });
+        await using var server = MoltBotServer.Attach(host.BaseAddress, Environment.ProcessId);
+        var result = await LoadGenerator.RunAsync(server, new LoadSettings
+        {
+            Connections = 3,
+            MessagesPerConnection = 6,
+            Rate = rate,
+            Scenario = "skill",
+            Text = "/time",
+            ReplyTimeout = TimeSpan.FromSeconds(60),
+        }, CancellationToken.None);
+
+        Assert.Equal(18, result.Sent);
+        Assert.Equal(18, result.Answered);
+        Assert.Equal(0, result.Lost);
+        Assert.Equal(0, result.Duplicated);
+        Assert.Equal(0, result.Errors);
+        Assert.Equal(18, result.ReplySources.Values.Sum());
+        Assert.True(result.P50Ms > 0 && result.P99Ms >= result.P50Ms, $"p50 {result.P50Ms}, p99 {result.P99Ms}");
+        Assert.NotNull(result.GeneratorCpuSeconds);
+        Assert.NotNull(result.CpuSeconds); // the attached process (here: this one) is measured with --server-pid
+    }
+}
