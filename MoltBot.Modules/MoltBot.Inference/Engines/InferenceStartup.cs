@@ -23,7 +23,8 @@ internal sealed class InferenceStartup(ModelRegistry registry) : IHostedLifecycl
     {
         try
         {
-            await registry.WhenLoadedAsync(cancellationToken);
+            // Waits without asking for the deferred secondary models: they follow the first reply (or the delay).
+            await registry.StartLoading().WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -18,7 +18,7 @@ namespace MoltBot.Inference.Engines;
 /// set (<see cref="PrimaryReady"/>); the other models then load in parallel and the complete set replaces it
 /// (<see cref="Loaded"/>). Until then /readyz says which models are still loading.
 /// </summary>
-internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers) : IModelCatalog, IModelAdmin, IDisposable
+internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers, TimeProvider time) : IModelCatalog, IModelAdmin, IDisposable
 {
     private readonly ILogger logger = loggers.CreateLogger<ModelRegistry>();
     private readonly MoltBotPaths paths = paths;
@@ -26,6 +26,8 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     private readonly SemaphoreSlim reloadGate = new(1, 1);
     private readonly TaskCompletionSource primaryReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource secondaryWanted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource secondaryStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ModelSet current = ModelSet.Empty;
     private Int8KernelChoice? kernel;
     private int startupBegun;
@@ -55,9 +57,28 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
         }
     }
 
-    /// <summary>Waits until every model is loaded (rethrows the start-up error if loading failed).</summary>
-    public Task WhenLoadedAsync(CancellationToken cancellationToken) =>
-        IsLoaded ? Task.CompletedTask : StartLoading().WaitAsync(cancellationToken);
+    /// <summary>
+    /// Waits until every model is loaded (rethrows the start-up error if loading failed). The caller needs them: the
+    /// deferred secondary loads begin now if they have not yet (see <see cref="InferenceOptions.SecondaryLoadDelayMs"/>).
+    /// </summary>
+    public Task WhenLoadedAsync(CancellationToken cancellationToken)
+    {
+        if (IsLoaded) return Task.CompletedTask;
+        LoadSecondaryModelsNow();
+        return StartLoading().WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Lets the start-up load go on with the models after the primary NLU model: called when the first reply has been
+    /// sent (<see cref="FirstReplyObserver"/>) or when a request needs one of them. No effect once they are loading.
+    /// </summary>
+    public void LoadSecondaryModelsNow() => secondaryWanted.TrySetResult();
+
+    /// <summary>True once the secondary loads were asked for (first reply, a request that needs them), not just timed out.</summary>
+    internal bool SecondaryLoadsRequested => secondaryWanted.Task.IsCompleted;
+
+    /// <summary>Completes when the start-up load begins the models after the primary one (read by tests).</summary>
+    internal Task SecondaryLoadsStarted => secondaryStarted.Task;
 
     /// <summary>Waits until the primary NLU model is published (starts loading if nothing did yet).</summary>
     public Task WhenPrimaryReadyAsync(CancellationToken cancellationToken)
@@ -137,7 +158,18 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             }
             primaryReady.TrySetResult();
             if (SecondaryLoadGate is { } gate) await gate();
+            if (primary is not null && o.SecondaryLoadDelayMs > 0 && Pending.Count > 0)
+            {
+                // The first reply gets the CPU (2 cores: the host's start, the request, its JIT) before the models it
+                // does not need; a request that needs one, or the delay, starts them earlier.
+                using var stopDelay = new CancellationTokenSource();
+                var delay = Task.Delay(TimeSpan.FromMilliseconds(o.SecondaryLoadDelayMs), time, stopDelay.Token);
+                bool asked = await Task.WhenAny(secondaryWanted.Task, delay) == secondaryWanted.Task;
+                await stopDelay.CancelAsync();
+                Step(asked ? "wait for the first reply" : "idle wait (no reply yet)");
+            }
 
+            secondaryStarted.TrySetResult();
             // The rest in parallel: each load is a different model folder and module (grad mode and dispose scopes
             // are per thread, so the loads do not interfere).
             var teacherNlu = primaryId == o.TeacherNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.TeacherNlu));
