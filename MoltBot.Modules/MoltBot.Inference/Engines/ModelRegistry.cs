@@ -130,7 +130,8 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                     "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
                     _ => torch.CPU,
                 };
-                kernel = Int8KernelSelector.Select(o.Int8Kernel);
+                // Start-up loads run with one OpenMP thread (see LoaderThreads): no spinning team on the host's core.
+                kernel = LoaderThreads.RunSingleThreaded(() => Int8KernelSelector.Select(o.Int8Kernel));
                 Step("int8 kernel compile + self-test");
             }
             catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or BadImageFormatException)
@@ -147,13 +148,13 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             var loader = new Loader(this, o);
             string primaryId = PrimaryNluId(o);
             Pending = Ids(o).ToList();
-            var primary = string.IsNullOrEmpty(primaryId) ? null : loader.Nlu(primaryId);
+            var primary = string.IsNullOrEmpty(primaryId) ? null : LoaderThreads.RunSingleThreaded(() => loader.Nlu(primaryId));
             if (primary is not null)
             {
                 Step($"{primaryId} load");
                 Pending = Ids(o).Where(id => id != primaryId).ToList();
                 Publish(loader.Build(primaryId == o.TeacherNlu ? primary : null, primaryId == o.StudentNlu ? primary : null, null, null, partial: true));
-                Warmup(primary);
+                LoaderThreads.RunSingleThreaded(() => Warmup(primary));
                 Step($"{primaryId} warm-up");
             }
             primaryReady.TrySetResult();
@@ -172,10 +173,10 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             secondaryStarted.TrySetResult();
             // The rest in parallel: each load is a different model folder and module (grad mode and dispose scopes
             // are per thread, so the loads do not interfere).
-            var teacherNlu = primaryId == o.TeacherNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.TeacherNlu));
-            var studentNlu = primaryId == o.StudentNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.StudentNlu));
-            var teacherLm = Task.Run(() => loader.Decoder(o.TeacherLm));
-            var studentLm = Task.Run(() => loader.Decoder(o.StudentLm));
+            var teacherNlu = primaryId == o.TeacherNlu ? Task.FromResult(primary) : Task.Run(() => LoaderThreads.RunSingleThreaded(() => loader.Nlu(o.TeacherNlu)));
+            var studentNlu = primaryId == o.StudentNlu ? Task.FromResult(primary) : Task.Run(() => LoaderThreads.RunSingleThreaded(() => loader.Nlu(o.StudentNlu)));
+            var teacherLm = Task.Run(() => LoaderThreads.RunSingleThreaded(() => loader.Decoder(o.TeacherLm)));
+            var studentLm = Task.Run(() => LoaderThreads.RunSingleThreaded(() => loader.Decoder(o.StudentLm)));
             var all = Task.WhenAll(teacherNlu, studentNlu, teacherLm, studentLm);
             try
             {
@@ -221,15 +222,18 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     internal static readonly string[] StartupCodeImages = [.. TorchCodeLibraries, "*.r2r.dll"];
 
     /// <summary>One forward pass: native kernels pick their code paths and the serving code is compiled before the first user.</summary>
-    private void Warmup(LoadedNlu nlu)
+    /// <returns>Whether the forward pass ran.</returns>
+    private bool Warmup(LoadedNlu nlu)
     {
         try
         {
             NluEngine.Run(nlu, ["hello"]);
+            return true;
         }
         catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
         {
             logger.LogWarning(ex, "NLU warm-up failed; the first request will show the problem");
+            return false;
         }
     }
 
