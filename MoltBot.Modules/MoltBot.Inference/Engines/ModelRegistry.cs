@@ -15,8 +15,9 @@ namespace MoltBot.Inference.Engines;
 /// <see cref="ModelSet"/>, and swaps in a fresh set on reload while the old one finishes its requests.
 /// Start-up is staged so the first reply does not wait for models it does not need: the native library, the int8
 /// kernel and the primary NLU model (the one every message goes through) load first and are published as a partial
-/// set (<see cref="PrimaryReady"/>); the other models then load in parallel and the complete set replaces it
-/// (<see cref="Loaded"/>). Until then /readyz says which models are still loading.
+/// set (<see cref="PrimaryReady"/>); the other models then load in parallel — after the first reply, a request that
+/// needs one of them, or Inference:SecondaryLoadDelayMs — and the complete set replaces it (<see cref="Loaded"/>).
+/// Until then /readyz says which models are still loading. Start-up loads run with one OpenMP thread (<see cref="LoaderThreads"/>).
 /// </summary>
 internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers, TimeProvider time) : IModelCatalog, IModelAdmin, IDisposable
 {
