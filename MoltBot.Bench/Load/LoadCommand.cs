@@ -77,8 +77,11 @@ public static class LoadCommand
             var sw = Stopwatch.StartNew();
             await using var server = await MoltBotServer.StartAsync(MoltbotDll(repo, o), repo,
                 o.GetValueOrDefault("server-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [], ct);
+            double listenedMs = sw.Elapsed.TotalMilliseconds;
             string token = await server.GetTokenAsync(ct);
+            double tokenMs = sw.Elapsed.TotalMilliseconds;
             await using var client = await GatewayClient.ConnectAsync(server.Url, token, "cold", ct);
+            double sessionMs = sw.Elapsed.TotalMilliseconds;
             await client.SendTextAsync("c1", o.GetValueOrDefault("text") ?? "hello", ct);
             while (true)
             {
@@ -92,6 +95,9 @@ public static class LoadCommand
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {i + 1}: listening {listening[^1]:F0} ms, first reply {firstReply[^1]:F0} ms, server CPU {cpu[^1]:F0} ms"));
             if (o.ContainsKey("details"))
             {
+                // Client side after "listening": the token request, the WebSocket session (upgrade, hello, auth), the turn.
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  after listening: token {tokenMs - listenedMs:F0} ms, WebSocket session {sessionMs - tokenMs:F0} ms, message → reply.final {firstReply[^1] - sessionMs:F0} ms"));
                 // Per-thread CPU at the first reply, then the server's own start-up lines (timeline, model loads).
                 Console.Error.WriteLine("  threads at first reply: " + string.Join(", ", server.ThreadCpu().Where(t => t.CpuMs > 0)
                     .Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Thread}{(t.Count > 1 ? $" ×{t.Count}" : "")} {t.CpuMs:F0} ms"))));
