@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using MoltBot.Bench.Load;
 
 // dotnet run -c Release --project MoltBot.Bench -- load [--scenario S] [--connections 1,10,100] [--messages N] [--rate R] [--url URL [--server-pid PID]]
-// dotnet run -c Release --project MoltBot.Bench -- coldstart [--runs N]
+// dotnet run -c Release --project MoltBot.Bench -- coldstart [--runs N] [--dll PATH] [--server-args "..."] [--details]
 // dotnet run -c Release --project MoltBot.Bench -- inference [threads]   (model benchmarks, InferenceBench.cs)
 // dotnet run -c Release --project MoltBot.Bench -- inference memory [--requests N] [--generations G]   (flat-memory check, InferenceMemoryBench.cs)
 // dotnet run -c Release --project MoltBot.Bench -- inference nlu [--runs 3] [--concurrency 64] [--policies student,teacher]   (issue 3's NLU target, NluThroughputBench.cs)

@@ -75,9 +75,13 @@ public static class LoadCommand
         for (int i = 0; i < runs; i++)
         {
             var sw = Stopwatch.StartNew();
-            await using var server = await MoltBotServer.StartAsync(MoltbotDll(repo, o), repo, [], ct);
+            await using var server = await MoltBotServer.StartAsync(MoltbotDll(repo, o), repo,
+                o.GetValueOrDefault("server-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [], ct);
+            double listenedMs = sw.Elapsed.TotalMilliseconds;
             string token = await server.GetTokenAsync(ct);
+            double tokenMs = sw.Elapsed.TotalMilliseconds;
             await using var client = await GatewayClient.ConnectAsync(server.Url, token, "cold", ct);
+            double sessionMs = sw.Elapsed.TotalMilliseconds;
             await client.SendTextAsync("c1", o.GetValueOrDefault("text") ?? "hello", ct);
             while (true)
             {
@@ -89,6 +93,17 @@ public static class LoadCommand
             // CPU time the server used up to its first reply: unlike wall time, it hardly depends on other load on the box.
             cpu.Add(server.CpuTime()?.TotalMilliseconds ?? double.NaN);
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {i + 1}: listening {listening[^1]:F0} ms, first reply {firstReply[^1]:F0} ms, server CPU {cpu[^1]:F0} ms"));
+            if (o.ContainsKey("details"))
+            {
+                // Client side after "listening": the token request, the WebSocket session (upgrade, hello, auth), the turn.
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  after listening: token {tokenMs - listenedMs:F0} ms, WebSocket session {sessionMs - tokenMs:F0} ms, message → reply.final {firstReply[^1] - sessionMs:F0} ms"));
+                // Per-thread CPU at the first reply, then the server's own start-up lines (timeline, model loads).
+                Console.Error.WriteLine("  threads at first reply: " + string.Join(", ", server.ThreadCpu().Where(t => t.CpuMs > 0)
+                    .Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Thread}{(t.Count > 1 ? $" ×{t.Count}" : "")} {t.CpuMs:F0} ms"))));
+                await Task.Delay(TimeSpan.FromSeconds(2), ct); // the remaining model loads log their timings
+                foreach (var l in server.StartupLog) Console.Error.WriteLine("  " + l);
+            }
         }
         firstReply.Sort();
         listening.Sort();

@@ -52,10 +52,12 @@ public sealed partial class MoltBotServer : IAsyncDisposable
         var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start dotnet");
         var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stderr = new System.Text.StringBuilder();
+        var startupLines = new List<string>();
         p.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
             lock (stderr) stderr.AppendLine(e.Data);
+            if (StartupLine().IsMatch(e.Data)) lock (startupLines) startupLines.Add(e.Data);
             var m = Listening().Match(e.Data);
             if (m.Success) url.TrySetResult(new Uri(m.Groups[1].Value));
         };
@@ -69,8 +71,49 @@ public sealed partial class MoltBotServer : IAsyncDisposable
             if (!p.HasExited) p.Kill(true);
             lock (stderr) throw new InvalidOperationException("MoltBot did not start:\n" + stderr);
         }
-        return new MoltBotServer(await url.Task, p, data, sw.Elapsed);
+        return new MoltBotServer(await url.Task, p, data, sw.Elapsed) { startupLog = startupLines };
     }
+
+    private List<string> startupLog = [];
+
+    /// <summary>The server's start-up timeline and inference start-up lines seen on its stderr so far.</summary>
+    public IReadOnlyList<string> StartupLog
+    {
+        get { lock (startupLog) return startupLog.ToList(); }
+    }
+
+    /// <summary>
+    /// CPU time (user + system) per thread name so far, from /proc/PID/task/*/stat, largest first: shows where the
+    /// start-up CPU goes (main thread, thread-pool workers, the JIT's tiering thread, libtorch's OpenMP threads, GC).
+    /// Threads that already exited are not listed.
+    /// </summary>
+    public IReadOnlyList<(string Thread, int Count, double CpuMs)> ThreadCpu()
+    {
+        if (_process is null || _process.HasExited) return [];
+        double tick = 1000.0 / 100; // USER_HZ is 100 on Linux
+        var byName = new Dictionary<string, (int Count, double Ms)>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{_process.Id}/task"))
+        {
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+                string name = stat[(open + 1)..close];
+                var fields = stat[(close + 2)..].Split(' ');
+                double ms = (long.Parse(fields[11]) + long.Parse(fields[12])) * tick; // utime, stime (fields 14, 15)
+                var (c, m) = byName.GetValueOrDefault(name);
+                byName[name] = (c + 1, m + ms);
+            }
+            catch (IOException)
+            {
+                // the thread exited meanwhile
+            }
+        }
+        return byName.Select(kv => (kv.Key, kv.Value.Count, kv.Value.Ms)).OrderByDescending(t => t.Ms).ToList();
+    }
+
+    [GeneratedRegex(@"Start-up timeline|Inference start-up|all modules started")]
+    private static partial Regex StartupLine();
 
     /// <summary>The web-chat token MoltBot hands to loopback clients (docs/protocol.md).</summary>
     public async Task<string> GetTokenAsync(CancellationToken ct)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Inference;
+using MoltBot.Contracts.Pipeline;
 using MoltBot.Inference.Engines;
 
 namespace MoltBot.Inference;
@@ -28,6 +29,8 @@ public static class InferenceModule
         services.AddSingleton<ISentenceEmbedder>(sp => sp.GetRequiredService<NluEngine>());
         services.AddHostedService(sp => sp.GetRequiredService<NluEngine>());
         services.AddSingleton<ITextGenerator, TextGenerator>();
+        // The first reply sent lets the deferred secondary model loads begin (Inference:SecondaryLoadDelayMs).
+        services.AddSingleton<IPipelineObserver, FirstReplyObserver>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]);
         return services;
     }

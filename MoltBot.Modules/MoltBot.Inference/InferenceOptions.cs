@@ -43,6 +43,15 @@ public sealed class InferenceOptions : IValidatableObject
     /// </summary>
     public bool ReleaseStartupCodePages { get; set; } = true;
 
+    /// <summary>
+    /// Start-up loads the primary NLU model first; the other three models wait until the first reply has been sent, a
+    /// request needs one of them (escalation to the teacher, generation, reload), or this many milliseconds have passed
+    /// since the primary model was ready — so they do not compete with the first reply for the CPU. 0 loads them at once.
+    /// /readyz reports them as loading meanwhile, and start-up still fails if one of them cannot be loaded.
+    /// </summary>
+    [Range(0, 600_000, ErrorMessage = "Inference:SecondaryLoadDelayMs must be between 0 (load at once) and 600000 ms.")]
+    public int SecondaryLoadDelayMs { get; set; } = 1000;
+
     /// <summary>Keep serving with the remaining models when a folder is missing or corrupt (default: refuse to start).</summary>
     public bool ContinueWithoutBrokenModel { get; set; }
 

@@ -64,7 +64,8 @@ public sealed class InferenceHost : IAsyncDisposable
     public static IHost Build(string models, Dictionary<string, string?>? settings, IAuditLog auditLog)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        var all = new Dictionary<string, string?> { ["Inference:Threads"] = "1" };
+        // Secondary models load at once (no first reply to wait for here); DeferredSecondaryLoadTests cover the delay.
+        var all = new Dictionary<string, string?> { ["Inference:Threads"] = "1", ["Inference:SecondaryLoadDelayMs"] = "0" };
         foreach (var (k, v) in settings ?? []) all[k] = v;
         builder.Configuration.AddInMemoryCollection(all);
         builder.Logging.ClearProviders();

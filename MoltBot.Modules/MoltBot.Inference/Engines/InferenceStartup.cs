@@ -5,7 +5,8 @@ namespace MoltBot.Inference.Engines;
 /// <summary>
 /// Starts loading the models when the host starts, without holding up the other modules: StartAsync only begins the
 /// load (native library, int8 kernel, primary NLU model first), so the server listens while it runs. StartedAsync —
-/// after every module and the web server have started — waits for the complete load, so a missing or corrupt model
+/// after every module and the web server have started — waits for the complete load (the secondary models follow the
+/// first reply, or Inference:SecondaryLoadDelayMs without one), so a missing or corrupt model
 /// folder still stops start-up with a StartupException naming the folder, file and tensor (unless
 /// Inference:ContinueWithoutBrokenModel). Requests that arrive meanwhile wait for the model they need.
 /// </summary>
@@ -23,7 +24,8 @@ internal sealed class InferenceStartup(ModelRegistry registry) : IHostedLifecycl
     {
         try
         {
-            await registry.WhenLoadedAsync(cancellationToken);
+            // Waits without asking for the deferred secondary models: they follow the first reply (or the delay).
+            await registry.StartLoading().WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

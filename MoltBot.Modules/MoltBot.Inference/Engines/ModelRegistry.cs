@@ -15,10 +15,11 @@ namespace MoltBot.Inference.Engines;
 /// <see cref="ModelSet"/>, and swaps in a fresh set on reload while the old one finishes its requests.
 /// Start-up is staged so the first reply does not wait for models it does not need: the native library, the int8
 /// kernel and the primary NLU model (the one every message goes through) load first and are published as a partial
-/// set (<see cref="PrimaryReady"/>); the other models then load in parallel and the complete set replaces it
-/// (<see cref="Loaded"/>). Until then /readyz says which models are still loading.
+/// set (<see cref="PrimaryReady"/>); the other models then load in parallel — after the first reply, a request that
+/// needs one of them, or Inference:SecondaryLoadDelayMs — and the complete set replaces it (<see cref="Loaded"/>).
+/// Until then /readyz says which models are still loading. Start-up loads run with one OpenMP thread (<see cref="LoaderThreads"/>).
 /// </summary>
-internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers) : IModelCatalog, IModelAdmin, IDisposable
+internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers, TimeProvider time) : IModelCatalog, IModelAdmin, IDisposable
 {
     private readonly ILogger logger = loggers.CreateLogger<ModelRegistry>();
     private readonly MoltBotPaths paths = paths;
@@ -26,6 +27,8 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     private readonly SemaphoreSlim reloadGate = new(1, 1);
     private readonly TaskCompletionSource primaryReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource secondaryWanted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource secondaryStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ModelSet current = ModelSet.Empty;
     private Int8KernelChoice? kernel;
     private int startupBegun;
@@ -55,9 +58,28 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
         }
     }
 
-    /// <summary>Waits until every model is loaded (rethrows the start-up error if loading failed).</summary>
-    public Task WhenLoadedAsync(CancellationToken cancellationToken) =>
-        IsLoaded ? Task.CompletedTask : StartLoading().WaitAsync(cancellationToken);
+    /// <summary>
+    /// Waits until every model is loaded (rethrows the start-up error if loading failed). The caller needs them: the
+    /// deferred secondary loads begin now if they have not yet (see <see cref="InferenceOptions.SecondaryLoadDelayMs"/>).
+    /// </summary>
+    public Task WhenLoadedAsync(CancellationToken cancellationToken)
+    {
+        if (IsLoaded) return Task.CompletedTask;
+        LoadSecondaryModelsNow();
+        return StartLoading().WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Lets the start-up load go on with the models after the primary NLU model: called when the first reply has been
+    /// sent (<see cref="FirstReplyObserver"/>) or when a request needs one of them. No effect once they are loading.
+    /// </summary>
+    public void LoadSecondaryModelsNow() => secondaryWanted.TrySetResult();
+
+    /// <summary>True once the secondary loads were asked for (first reply, a request that needs them), not just timed out.</summary>
+    internal bool SecondaryLoadsRequested => secondaryWanted.Task.IsCompleted;
+
+    /// <summary>Completes when the start-up load begins the models after the primary one (read by tests).</summary>
+    internal Task SecondaryLoadsStarted => secondaryStarted.Task;
 
     /// <summary>Waits until the primary NLU model is published (starts loading if nothing did yet).</summary>
     public Task WhenPrimaryReadyAsync(CancellationToken cancellationToken)
@@ -109,7 +131,8 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                     "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
                     _ => torch.CPU,
                 };
-                kernel = Int8KernelSelector.Select(o.Int8Kernel);
+                // Start-up loads run with one OpenMP thread (see LoaderThreads): no spinning team on the host's core.
+                kernel = LoaderThreads.RunSingleThreaded(() => Int8KernelSelector.Select(o.Int8Kernel));
                 Step("int8 kernel compile + self-test");
             }
             catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or BadImageFormatException)
@@ -126,24 +149,35 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             var loader = new Loader(this, o);
             string primaryId = PrimaryNluId(o);
             Pending = Ids(o).ToList();
-            var primary = string.IsNullOrEmpty(primaryId) ? null : loader.Nlu(primaryId);
+            var primary = string.IsNullOrEmpty(primaryId) ? null : LoaderThreads.RunSingleThreaded(() => loader.Nlu(primaryId));
             if (primary is not null)
             {
                 Step($"{primaryId} load");
                 Pending = Ids(o).Where(id => id != primaryId).ToList();
                 Publish(loader.Build(primaryId == o.TeacherNlu ? primary : null, primaryId == o.StudentNlu ? primary : null, null, null, partial: true));
-                Warmup(primary);
+                LoaderThreads.RunSingleThreaded(() => Warmup(primary));
                 Step($"{primaryId} warm-up");
             }
             primaryReady.TrySetResult();
             if (SecondaryLoadGate is { } gate) await gate();
+            if (primary is not null && o.SecondaryLoadDelayMs > 0 && Pending.Count > 0)
+            {
+                // The first reply gets the CPU (2 cores: the host's start, the request, its JIT) before the models it
+                // does not need; a request that needs one, or the delay, starts them earlier.
+                using var stopDelay = new CancellationTokenSource();
+                var delay = Task.Delay(TimeSpan.FromMilliseconds(o.SecondaryLoadDelayMs), time, stopDelay.Token);
+                bool asked = await Task.WhenAny(secondaryWanted.Task, delay) == secondaryWanted.Task;
+                await stopDelay.CancelAsync();
+                Step(asked ? "wait for the first reply" : "idle wait (no reply yet)");
+            }
 
+            secondaryStarted.TrySetResult();
             // The rest in parallel: each load is a different model folder and module (grad mode and dispose scopes
             // are per thread, so the loads do not interfere).
-            var teacherNlu = primaryId == o.TeacherNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.TeacherNlu));
-            var studentNlu = primaryId == o.StudentNlu ? Task.FromResult(primary) : Task.Run(() => loader.Nlu(o.StudentNlu));
-            var teacherLm = Task.Run(() => loader.Decoder(o.TeacherLm));
-            var studentLm = Task.Run(() => loader.Decoder(o.StudentLm));
+            var teacherNlu = primaryId == o.TeacherNlu ? Task.FromResult(primary) : Task.Run(() => LoaderThreads.RunSingleThreaded(() => loader.Nlu(o.TeacherNlu)));
+            var studentNlu = primaryId == o.StudentNlu ? Task.FromResult(primary) : Task.Run(() => LoaderThreads.RunSingleThreaded(() => loader.Nlu(o.StudentNlu)));
+            var teacherLm = Task.Run(() => LoaderThreads.RunSingleThreaded(() => loader.Decoder(o.TeacherLm)));
+            var studentLm = Task.Run(() => LoaderThreads.RunSingleThreaded(() => loader.Decoder(o.StudentLm)));
             var all = Task.WhenAll(teacherNlu, studentNlu, teacherLm, studentLm);
             try
             {
@@ -189,15 +223,18 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     internal static readonly string[] StartupCodeImages = [.. TorchCodeLibraries, "*.r2r.dll"];
 
     /// <summary>One forward pass: native kernels pick their code paths and the serving code is compiled before the first user.</summary>
-    private void Warmup(LoadedNlu nlu)
+    /// <returns>Whether the forward pass ran.</returns>
+    private bool Warmup(LoadedNlu nlu)
     {
         try
         {
             NluEngine.Run(nlu, ["hello"]);
+            return true;
         }
         catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
         {
             logger.LogWarning(ex, "NLU warm-up failed; the first request will show the problem");
+            return false;
         }
     }
 

@@ -56,6 +56,18 @@ internal static partial class NativeCodePages
         return total;
     }
 
+    /// <summary>The path of a loaded library whose file name starts with <paramref name="fileNamePrefix"/>, or null.</summary>
+    public static string? LoadedLibrary(string fileNamePrefix)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        foreach (string line in File.ReadLines("/proc/self/maps"))
+        {
+            if (TryParseMapping(line, out var map) && map.Path.StartsWith('/') && Path.GetFileName(map.Path).StartsWith(fileNamePrefix, StringComparison.Ordinal))
+                return map.Path;
+        }
+        return null;
+    }
+
     private static List<Mapping> CodeMappings(string[] prefixes)
     {
         var result = new List<Mapping>();

@@ -1,0 +1,133 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using MoltBot.Contracts.Configuration;
+using MoltBot.Contracts.Inference;
+using MoltBot.Contracts.Pipeline;
+using MoltBot.Inference.Engines;
+
+namespace MoltBot.Tests.Inference;
+
+/// <summary>
+/// Inference:SecondaryLoadDelayMs: after the primary NLU model, the other models wait for the first reply, a request
+/// that needs one of them, or the delay — whichever comes first — and start-up still completes only once all are loaded.
+/// </summary>
+public class DeferredSecondaryLoadTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    /// <summary>Long enough that only a request or a reply can start the loads within a test.</summary>
+    private const string Never = "600000";
+
+    [Fact]
+    public async Task A_request_that_needs_the_teacher_while_it_waits_is_served_once_the_teacher_is_loaded()
+    {
+        string models = TinyModels.TempDir("deferred-escalation");
+        InferenceHost.WriteModels(models);
+        using var host = InferenceHost.Build(models, new()
+        {
+            ["Inference:SecondaryLoadDelayMs"] = Never,
+            ["Inference:NluPolicy"] = "escalate",
+            ["Inference:NluEscalationThreshold"] = "1", // every student result escalates
+        }, audit: []);
+        var registry = host.Services.GetRequiredService<ModelRegistry>();
+        var start = host.StartAsync();
+        await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
+
+        // Nothing asked for the other models: they do not load, start-up waits for them, readiness says so.
+        await Task.Delay(300);
+        Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+        Assert.False(start.IsCompleted);
+        Assert.Equal(["student-nlu"], registry.Models.Select(m => m.Id));
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        var report = await health.CheckHealthAsync(r => r.Name == "models");
+        Assert.Equal(HealthStatus.Unhealthy, report.Status);
+        Assert.Contains("teacher-nlu", report.Entries["models"].Description!);
+
+        // The student answers below the threshold: the escalation asks for the teacher and gets its answer.
+        var result = await host.Services.GetRequiredService<INluEngine>().ParseAsync("hello there", CancellationToken.None).WaitAsync(Timeout);
+        Assert.True(result.Escalated);
+        Assert.Equal("teacher-nlu", result.Model);
+        Assert.True(registry.SecondaryLoadsRequested);
+
+        await start.WaitAsync(Timeout);
+        Assert.True(registry.IsLoaded);
+        Assert.Equal(["teacher-nlu", "student-nlu", "teacher-lm", "student-lm"], registry.Models.Select(m => m.Id));
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(r => r.Name == "models")).Status);
+        await host.StopAsync();
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
+    public async Task Generation_while_the_language_models_wait_starts_their_load_and_gets_its_tokens()
+    {
+        string models = TinyModels.TempDir("deferred-generation");
+        InferenceHost.WriteModels(models);
+        using var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = Never, ["Inference:LmPolicy"] = "student" }, audit: []);
+        var registry = host.Services.GetRequiredService<ModelRegistry>();
+        var start = host.StartAsync();
+        await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
+        Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+
+        var request = new GenerationRequest([new("user", "hi")]) { Sampling = new SamplingOptions { MaxNewTokens = 2 } };
+        var tokens = new List<GeneratedToken>();
+        await foreach (var t in host.Services.GetRequiredService<ITextGenerator>().GenerateAsync(request, CancellationToken.None).WithCancellation(new CancellationTokenSource(Timeout).Token))
+            tokens.Add(t);
+        Assert.NotEmpty(tokens);
+        await start.WaitAsync(Timeout);
+        Assert.True(registry.IsLoaded);
+        await host.StopAsync();
+        Directory.Delete(models, true);
+    }
+
+    /// <summary>The pipeline reports each sent reply as the "total" stage; the first one starts the loads, other stages do not.</summary>
+    [Fact]
+    public async Task The_first_reply_sent_starts_the_secondary_loads()
+    {
+        string models = TinyModels.TempDir("deferred-reply");
+        InferenceHost.WriteModels(models);
+        using var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = Never }, audit: []);
+        var registry = host.Services.GetRequiredService<ModelRegistry>();
+        var observer = Assert.Single(host.Services.GetServices<IPipelineObserver>().OfType<FirstReplyObserver>());
+        var start = host.StartAsync();
+        await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
+
+        observer.OnStage("webchat", "c1", Stages.Nlu, TimeSpan.FromMilliseconds(1));
+        observer.OnStage("webchat", "c1", Stages.Send, TimeSpan.FromMilliseconds(1));
+        await Task.Delay(300);
+        Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+
+        observer.OnStage("webchat", "c1", Stages.Total, TimeSpan.FromMilliseconds(5));
+        await start.WaitAsync(Timeout);
+        Assert.True(registry.SecondaryLoadsRequested);
+        Assert.True(registry.IsLoaded);
+        observer.OnStage("webchat", "c1", Stages.Total, TimeSpan.FromMilliseconds(5)); // later replies: nothing more to do
+        await host.StopAsync();
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
+    public async Task Without_any_reply_the_delay_starts_the_secondary_loads()
+    {
+        string models = TinyModels.TempDir("deferred-idle");
+        InferenceHost.WriteModels(models);
+        using var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = "200" }, audit: []);
+        var registry = host.Services.GetRequiredService<ModelRegistry>();
+        await host.StartAsync().WaitAsync(Timeout);
+        Assert.True(registry.IsLoaded);
+        Assert.False(registry.SecondaryLoadsRequested); // the delay, not a request
+        Assert.Equal(4, registry.Models.Count);
+        await host.StopAsync();
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
+    public async Task A_broken_secondary_model_still_stops_start_up_when_its_load_was_deferred()
+    {
+        string models = TinyModels.TempDir("deferred-broken");
+        InferenceHost.WriteModels(models);
+        File.Delete(Path.Combine(models, "student-lm", "config.json"));
+        var ex = await Assert.ThrowsAsync<StartupException>(() =>
+            InferenceHost.StartAsync(new() { ["Inference:SecondaryLoadDelayMs"] = "200" }, models).WaitAsync(Timeout));
+        Assert.Contains("student-lm", ex.Message);
+        Directory.Delete(models, true);
+    }
+}
