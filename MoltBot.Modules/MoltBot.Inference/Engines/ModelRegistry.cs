@@ -19,7 +19,7 @@ namespace MoltBot.Inference.Engines;
 /// needs one of them, or Inference:SecondaryLoadDelayMs — and the complete set replaces it (<see cref="Loaded"/>).
 /// Until then /readyz says which models are still loading. Start-up loads run with one OpenMP thread (<see cref="LoaderThreads"/>).
 /// </summary>
-internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers, TimeProvider time) : IModelCatalog, IModelAdmin, IDisposable
+internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers) : IModelCatalog, IModelAdmin, IDisposable
 {
     private readonly ILogger logger = loggers.CreateLogger<ModelRegistry>();
     private readonly MoltBotPaths paths = paths;
@@ -165,7 +165,9 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                 // The first reply gets the CPU (2 cores: the host's start, the request, its JIT) before the models it
                 // does not need; a request that needs one, or the delay, starts them earlier.
                 using var stopDelay = new CancellationTokenSource();
-                var delay = Task.Delay(TimeSpan.FromMilliseconds(o.SecondaryLoadDelayMs), time, stopDelay.Token);
+                // Wall-clock on purpose (not the injected clock): this is CPU scheduling, and a host on a fake clock that
+                // never advances (replay, tests) must still finish starting.
+                var delay = Task.Delay(TimeSpan.FromMilliseconds(o.SecondaryLoadDelayMs), TimeProvider.System, stopDelay.Token);
                 bool asked = await Task.WhenAny(secondaryWanted.Task, delay) == secondaryWanted.Task;
                 await stopDelay.CancelAsync();
                 Step(asked ? "wait for the first reply" : "idle wait (no reply yet)");
