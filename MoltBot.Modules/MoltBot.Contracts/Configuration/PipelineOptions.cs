@@ -11,7 +11,7 @@ public sealed class PipelineOptions
     public int InboundCapacity { get; set; } = 10_000;
 
     [Range(1, 256, ErrorMessage = "Pipeline:ShardCount must be between 1 and 256.")]
-    public int ShardCount { get; set; } = 8;
+    public int ShardCount { get; set; } = 32;
 
     [Range(1, 1_000_000, ErrorMessage = "Pipeline:ShardCapacity must be between 1 and 1000000 (messages per shard).")]
     public int ShardCapacity { get; set; } = 1_000;
