@@ -66,12 +66,20 @@ public static class NluThroughputBench
         {
             var list = results[policy];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"NLU {(policy == "student" ? "student (policy student)" : "default policy (escalate)")}: {Median(list.Select(x => x.Throughput)):F0} utterances/s batched on {threads} threads " +
+                $"NLU {PolicyLabel(policy)}: {Median(list.Select(x => x.Throughput)):F0} utterances/s batched on {threads} threads " +
                 $"(runs: {string.Join(", ", list.Select(x => x.Throughput.ToString("F0", CultureInfo.InvariantCulture)))}), {Median(list.Select(x => x.CpuPerUtterance)):F0} CPU µs per utterance; single-utterance p50 {Median(list.Select(x => x.P50)):F3} ms, p99 {Median(list.Select(x => x.P99)):F3} ms"));
         }
         Console.WriteLine($"load {BenchEnvironment.LoadAverage()}");
         return 0;
     }
+
+    /// <summary>The summary line's name for a policy (the teacher policy used to be labelled as the default escalate one).</summary>
+    private static string PolicyLabel(string policy) => policy switch
+    {
+        "student" => "student (policy student)",
+        "teacher" => "teacher (policy teacher)",
+        _ => "default policy (escalate)",
+    };
 
     /// <summary>One batch of 64 corpus utterances on the model alone, stage by stage (median over 200 batches).</summary>
     private static void Stages(string folder, string[] utterances)
