@@ -23,6 +23,53 @@ public sealed class FakeClock(DateTimeOffset start) : TimeProvider
         foreach (var t in due) t.Fire();
     }
 
+    /// <summary>Counts timer (re)arms; pass a value read earlier to <see cref="WaitForTimerDueAtAsync"/> as "since".</summary>
+    public long TimerChanges
+    {
+        get { lock (_lock) return _changes; }
+    }
+
+    /// <summary>
+    /// Waits until some timer armed after <paramref name="since"/> (see <see cref="TimerChanges"/>) is due exactly at
+    /// <paramref name="dueAt"/>: code that computes a sleep from "now" and then creates its timer must have done both
+    /// before a test advances the clock, or the timer counts from the new time.
+    /// </summary>
+    public async Task WaitForTimerDueAtAsync(DateTimeOffset dueAt, TimeSpan timeout, long since = 0)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            Task changed;
+            lock (_lock)
+            {
+                if (_timers.Any(t => t.DueAt == dueAt && t.ArmedAt > since)) return;
+                changed = _timerChanged.Task;
+            }
+            try
+            {
+                await changed.WaitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no timer became due at {dueAt:O} within {timeout}");
+            }
+        }
+    }
+
+    private TaskCompletionSource _timerChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _changes;
+
+    private void SignalTimerChanged()
+    {
+        TaskCompletionSource old;
+        lock (_lock)
+        {
+            old = _timerChanged;
+            _timerChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        old.TrySetResult();
+    }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new FakeTimer(this, callback, state);
@@ -39,6 +86,7 @@ public sealed class FakeClock(DateTimeOffset start) : TimeProvider
     private sealed class FakeTimer(FakeClock clock, TimerCallback callback, object? state) : ITimer
     {
         public DateTimeOffset? DueAt { get; private set; }
+        public long ArmedAt { get; private set; }
         private TimeSpan _period = Timeout.InfiniteTimeSpan;
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
@@ -47,7 +95,9 @@ public sealed class FakeClock(DateTimeOffset start) : TimeProvider
             {
                 DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : clock._now + dueTime;
                 _period = period;
+                ArmedAt = ++clock._changes;
             }
+            clock.SignalTimerChanged();
             if (dueTime == TimeSpan.Zero) Fire();
             return true;
         }

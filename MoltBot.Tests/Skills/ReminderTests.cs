@@ -14,11 +14,14 @@ public class ReminderTests
         await using var skills = await SkillsHarness.StartAsync(clock: clock);
         try
         {
+            long armed = clock.TimerChanges;
             var (id, created) = await skills.SayAsync("remind me in 10 minutes to stretch", conversation: "chat-42", user: "alice");
             Assert.Equal("reminders", id);
             Assert.Contains("stretch", created.Text);
             long dueMs = Start.AddMinutes(10).ToUnixTimeMilliseconds();
 
+            // The scheduler is asleep until exactly the reminder's time before the clock moves (see WaitForTimerDueAtAsync).
+            await clock.WaitForTimerDueAtAsync(Start.AddMinutes(10), TimeSpan.FromSeconds(10), since: armed);
             clock.Advance(TimeSpan.FromMinutes(9) + TimeSpan.FromSeconds(59));
             Assert.Null(await skills.Outbound.NextAsync(TimeSpan.FromMilliseconds(500)));
 
@@ -51,11 +54,16 @@ public class ReminderTests
         await using var skills = await SkillsHarness.StartAsync(clock: clock);
         try
         {
+            long armed = clock.TimerChanges;
             var (_, created) = await skills.SayAsync("明天早上8点提醒我开会", "zh", timeZone: "Asia/Shanghai");
             Assert.Equal("好的，我会在明天 08:00提醒你：开会", created.Text);
 
+            // Woken by the new reminder, the scheduler sleeps its longest (30 minutes) again before the clock moves.
+            await clock.WaitForTimerDueAtAsync(Start.AddMinutes(30), TimeSpan.FromSeconds(10), since: armed);
             clock.Advance(TimeSpan.FromHours(13) + TimeSpan.FromMinutes(59)); // 07:59 Shanghai
             Assert.Null(await skills.Outbound.NextAsync(TimeSpan.FromMilliseconds(300)));
+            // The 07:59 step woke the scheduler (its 30-minute sleep ended); it must be asleep until 08:00 before the next step.
+            await clock.WaitForTimerDueAtAsync(Start.AddHours(14), TimeSpan.FromSeconds(10));
             clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromMilliseconds(500));
             var fired = await skills.Outbound.NextAsync(TimeSpan.FromSeconds(10));
             Assert.Equal("⏰ 提醒：开会", fired!.Text);
