@@ -101,7 +101,9 @@ public static class LoadCommand
                 // Per-thread CPU at the first reply, then the server's own start-up lines (timeline, model loads).
                 Console.Error.WriteLine("  threads at first reply: " + string.Join(", ", server.ThreadCpu().Where(t => t.CpuMs > 0)
                     .Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Thread}{(t.Count > 1 ? $" ×{t.Count}" : "")} {t.CpuMs:F0} ms"))));
-                await Task.Delay(TimeSpan.FromSeconds(2), ct); // the remaining model loads log their timings
+                // The deferred model loads log their timings once all are loaded.
+                if (!await server.WaitForModelsLoadedAsync(TimeSpan.FromSeconds(30), ct))
+                    Console.Error.WriteLine("  (the server did not report its model loads within 30 s)");
                 foreach (var l in server.StartupLog) Console.Error.WriteLine("  " + l);
             }
         }

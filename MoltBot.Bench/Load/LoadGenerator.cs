@@ -179,9 +179,9 @@ public static class LoadGenerator
     private static async Task WatchdogAsync(User[] users, TimeSpan timeout, CancellationToken ct)
     {
         long limit = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (true)
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(250)); // one timer for the whole run, no drift
+        while (await tick.WaitForNextTickAsync(ct))
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
             long now = Stopwatch.GetTimestamp();
             foreach (var u in users)
             {

@@ -53,11 +53,13 @@ public sealed partial class MoltBotServer : IAsyncDisposable
         var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stderr = new System.Text.StringBuilder();
         var startupLines = new List<string>();
+        var modelsLoaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         p.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
             lock (stderr) stderr.AppendLine(e.Data);
             if (StartupLine().IsMatch(e.Data)) lock (startupLines) startupLines.Add(e.Data);
+            if (e.Data.Contains("Inference start-up:", StringComparison.Ordinal)) modelsLoaded.TrySetResult(); // logged once every model is loaded
             var m = Listening().Match(e.Data);
             if (m.Success) url.TrySetResult(new Uri(m.Groups[1].Value));
         };
@@ -71,10 +73,29 @@ public sealed partial class MoltBotServer : IAsyncDisposable
             if (!p.HasExited) p.Kill(true);
             lock (stderr) throw new InvalidOperationException("MoltBot did not start:\n" + stderr);
         }
-        return new MoltBotServer(await url.Task, p, data, sw.Elapsed) { startupLog = startupLines };
+        return new MoltBotServer(await url.Task, p, data, sw.Elapsed) { startupLog = startupLines, modelsLoaded = modelsLoaded.Task };
     }
 
     private List<string> startupLog = [];
+    private Task modelsLoaded = Task.CompletedTask;
+
+    /// <summary>
+    /// Waits until the server logged its inference start-up summary (every model loaded, the deferred ones included), at
+    /// most <paramref name="timeout"/>: false when it did not come (a server attached by URL never reports it).
+    /// </summary>
+    public async Task<bool> WaitForModelsLoadedAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        if (_process is null) return false;
+        try
+        {
+            await modelsLoaded.WaitAsync(timeout, ct);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The server's start-up timeline and inference start-up lines seen on its stderr so far.</summary>
     public IReadOnlyList<string> StartupLog

@@ -30,7 +30,12 @@ for k in A B; do
 done
 trap 'kill ${PID[A]} ${PID[B]} 2>/dev/null; wait 2>/dev/null; rm -rf "${DIR[A]}" "${DIR[B]}"' EXIT
 for k in A B; do
-  for _ in $(seq 120); do grep -q "listening on" "${LOG[$k]}" 2>/dev/null && break; sleep 1; done
+  # Up to 120 s for "listening on" in its log; a server that exited stops the wait (its log says why).
+  for _ in $(seq 600); do
+    grep -q "listening on" "${LOG[$k]}" 2>/dev/null && break
+    kill -0 "${PID[$k]}" 2>/dev/null || { echo "server $k exited; see ${LOG[$k]}" >&2; exit 1; }
+    sleep 0.2
+  done
 done
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 run() {
