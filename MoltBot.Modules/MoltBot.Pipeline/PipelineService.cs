@@ -43,7 +43,8 @@ public sealed class PipelineService(
         var filters = inboundFilters.ToArray();
         var timeout = TimeSpan.FromSeconds(o.HandlerTimeoutSeconds);
         _workers = Enumerable.Range(0, queues.ShardCount)
-            .Select(i => new ShardWorker(i, queues, handler, filters, observerList, pending, trace, timeout, clock, logger))
+            .Select(i => new ShardWorker(i, queues, handler, filters, observerList, pending, trace, timeout, clock, logger,
+                TimeSpan.FromMilliseconds(o.TypingDelayMilliseconds)))
             .Select(w => Task.Run(() => w.RunAsync(_abortWorkers.Token), CancellationToken.None))
             .ToArray();
         var outFilters = outboundFilters.ToArray();

@@ -21,8 +21,12 @@ internal sealed class ShardWorker(
     ITraceRecorder trace,
     TimeSpan handlerTimeout,
     TimeProvider clock,
-    ILogger logger)
+    ILogger logger,
+    TimeSpan typingDelay = default)
 {
+    // Pipeline:TypingDelayMilliseconds: one timer for all of this worker's turns (none at 0: typing goes out at once).
+    private readonly TypingDelay? _typingDelay = typingDelay > TimeSpan.Zero ? new TypingDelay(typingDelay, clock) : null;
+
     public int Index => index;
 
     /// <param name="abort">Cancelled when the shutdown drain time is over: the in-flight message is persisted, not answered.</param>
@@ -43,6 +47,10 @@ internal sealed class ShardWorker(
         {
             // Drain time is over; what is left in the shard queue is persisted by the pipeline service.
         }
+        finally
+        {
+            _typingDelay?.Dispose();
+        }
     }
 
     private async Task ProcessAsync(QueuedEnvelope item, CancellationToken abort)
@@ -60,7 +68,7 @@ internal sealed class ShardWorker(
 
         // Flows into the handler's calls: model-call audit appends overlap the rest of the turn, the reply waits for them.
         var barrier = TurnBarrier.Open();
-        var reply = new ReplyWriter(queues, item, clock, trace, barrier);
+        var reply = new ReplyWriter(queues, item, clock, trace, barrier, _typingDelay);
         Envelope? filtered = null;
         long start = Stopwatch.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
@@ -111,6 +119,7 @@ internal sealed class ShardWorker(
         }
         finally
         {
+            reply.EndTurn();
             // No reply (a filter stopped the message, or shutdown): later model calls of this flow wait for themselves.
             _ = barrier.CloseAsync();
         }

@@ -23,7 +23,8 @@ internal sealed class BuiltInSkills(
     public IReadOnlyList<SkillEntry> Create()
     {
         var entries = new List<SkillEntry>();
-        Add(entries, TimeSkill.Id, [], _ => new TimeSkill(clock, skills.Value));
+        // Time and help only compute (no I/O): they start on the caller's thread (see SkillEntry.RunsInline).
+        Add(entries, TimeSkill.Id, [], _ => new TimeSkill(clock, skills.Value), runsInline: true);
         Add(entries, WeatherSkill.Id, [SkillPermissions.Network], host =>
         {
             // A provider registered by the host (another weather service) wins over the Open-Meteo default.
@@ -41,7 +42,7 @@ internal sealed class BuiltInSkills(
             }
             return new MemorySkill(host.Memory, memory.Value);
         });
-        Add(entries, HelpSkill.Id, [], _ => new HelpSkill(() => registry.Manifests));
+        Add(entries, HelpSkill.Id, [], _ => new HelpSkill(() => registry.Manifests), runsInline: true);
 
         // Skills the host registered in DI (trusted, in-process code) get the same budget and containment.
         foreach (var skill in services.GetServices<ISkill>())
@@ -57,7 +58,7 @@ internal sealed class BuiltInSkills(
         return entries;
     }
 
-    private void Add(List<SkillEntry> entries, string id, string[] permissions, Func<SkillHostContext, ISkill?> create)
+    private void Add(List<SkillEntry> entries, string id, string[] permissions, Func<SkillHostContext, ISkill?> create, bool runsInline = false)
     {
         var config = configs.Read(id);
         if (!config.Enabled)
@@ -76,6 +77,9 @@ internal sealed class BuiltInSkills(
         // The manifest must declare exactly what the skill was given.
         if (!skill.Manifest.Permissions.Order().SequenceEqual(permissions.Order()))
             throw new InvalidOperationException($"built-in skill '{id}' declares permissions [{string.Join(",", skill.Manifest.Permissions)}] but was created with [{string.Join(",", permissions)}]");
-        entries.Add(new SkillEntry(skill, skill.Manifest, "built-in", timeout, config.MaxConcurrency ?? skills.Value.DefaultMaxConcurrency, owned));
+        entries.Add(new SkillEntry(skill, skill.Manifest, "built-in", timeout, config.MaxConcurrency ?? skills.Value.DefaultMaxConcurrency, owned)
+        {
+            RunsInline = runsInline,
+        });
     }
 }

@@ -113,8 +113,9 @@ internal sealed class SkillDispatcher(
         // Taken before the run can finish (and dispose the source): the wait below stops on it too.
         var stop = linked.Token;
         long start = Stopwatch.GetTimestamp();
-        // Task.Run: a skill that blocks synchronously before its first await must not block the caller's thread.
-        var run = Task.Run(() => entry.Skill.ExecuteAsync(context, linked.Token), CancellationToken.None);
+        // Task.Run: a skill that blocks synchronously before its first await must not block the caller's thread. A
+        // built-in that only computes (SkillEntry.RunsInline) starts here: one thread-pool hop fewer per turn.
+        var run = entry.RunsInline ? StartInline(entry, context, linked.Token) : Task.Run(() => entry.Skill.ExecuteAsync(context, linked.Token), CancellationToken.None);
         // The slot is given back when the skill really stops, not when we stop waiting: a hung skill keeps its slot.
         _ = run.ContinueWith(t =>
         {
@@ -148,6 +149,20 @@ internal sealed class SkillDispatcher(
         {
             logger.LogError(ex, "Skill {SkillId} failed (trace {TraceId})", entry.Id, context.TraceId);
             return new SkillResult { Text = SkillReplies.Failed(language, entry.Id), Succeeded = false };
+        }
+    }
+
+    /// <summary>Starts an inline skill; whatever it throws before returning its task fails the task, as under Task.Run.</summary>
+    private static Task<SkillResult> StartInline(SkillEntry entry, SkillContext context, CancellationToken token)
+    {
+        try
+        {
+            return entry.Skill.ExecuteAsync(context, token)
+                ?? Task.FromException<SkillResult>(new InvalidOperationException($"skill '{entry.Id}' returned no task"));
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<SkillResult>(ex);
         }
     }
 

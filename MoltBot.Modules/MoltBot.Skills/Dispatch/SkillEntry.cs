@@ -40,6 +40,12 @@ internal sealed class SkillEntry
     public string Origin { get; }
     public TimeSpan Timeout { get; }
     public int MaxConcurrency { get; }
+
+    /// <summary>
+    /// Started on the caller's thread instead of a thread-pool hop: only for built-in skills that compute their answer
+    /// in memory (no I/O, no locks, microseconds), which cannot block the caller. Budget and slot apply the same.
+    /// </summary>
+    public bool RunsInline { get; init; }
     public SkillTriggerMatcher Triggers { get; }
     public int InFlight => Volatile.Read(ref _inFlight);
 
