@@ -55,7 +55,8 @@ public class TypingDelayTests
         {
             await r.TypingAsync(ct);
             // Slow work: the typing event must reach the platform while the reply is still being prepared.
-            while (!adapter.Events.Any(x => x.InReplyTo == e.Id && x.Kind == OutboundKind.Typing)) await Task.Delay(5, ct);
+            Assert.True(await adapter.WaitForEventAsync(x => x.InReplyTo == e.Id && x.Kind == OutboundKind.Typing, Wait),
+                $"no typing event for {e.Id} while its reply was held back");
             await r.FinalAsync(new Reply("re: " + e.Text), ct);
         });
         await using var host = await TestHost.StartAsync(Settings(30), With(adapter, handler));

@@ -9,6 +9,7 @@ public sealed class RecordingAdapter(string platform = "test") : IChannelAdapter
 {
     private readonly ConcurrentQueue<OutboundMessage> _events = new();
     private readonly SemaphoreSlim _finals = new(0);
+    private readonly ChangeSignal _sent = new();
 
     public string Platform => platform;
     public ChannelState State => ChannelState.Connected;
@@ -19,8 +20,13 @@ public sealed class RecordingAdapter(string platform = "test") : IChannelAdapter
     {
         _events.Enqueue(message);
         if (message.Kind is OutboundKind.Final or OutboundKind.Error) _finals.Release();
+        _sent.Pulse();
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>True once an event matching <paramref name="match"/> has been sent; false if <paramref name="timeout"/> passes first.</summary>
+    public Task<bool> WaitForEventAsync(Func<OutboundMessage, bool> match, TimeSpan timeout) =>
+        _sent.WaitUntilAsync(() => _events.Any(match), timeout);
 
     /// <summary>Waits until <paramref name="count"/> final (or error) events have arrived in total.</summary>
     public async Task WaitForFinalsAsync(int count, TimeSpan timeout)
