@@ -46,6 +46,7 @@ public sealed class NluEnsembleTests : IDisposable
     {
         var (a, b, e) = WriteEnsemble();
         Assert.Equal("nlu", ModelFolder.KindOf(e));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(b, "model.safetensors")), File.ReadAllBytes(Path.Combine(e, "member-1", "model.safetensors")));
         using var ensemble = ModelFolder.LoadNlu(e, new WeightOnlyKernel());
         using var alone1 = ModelFolder.LoadNlu(a, new WeightOnlyKernel());
         using var alone2 = ModelFolder.LoadNlu(b, new WeightOnlyKernel());

@@ -21,6 +21,7 @@ public static class NluEnsembleFolder
     /// <summary>The tokenizer files every member must share byte for byte with the ensemble folder.</summary>
     private static readonly string[] SharedTokenizerFiles = ["vocab.json", "merges.txt"];
     private static readonly string[] CopiedTokenizerFiles = ["vocab.json", "merges.txt", "tokenizer_config.json"];
+    private static readonly string[] TrainingRecordFiles = ["metrics.json", "training-curve.png", "training-curve.svg"];
 
     /// <summary>True when <paramref name="folder"/>'s config.json says moltbot_nlu_ensemble.</summary>
     public static bool IsEnsemble(string folder)
@@ -83,7 +84,8 @@ public static class NluEnsembleFolder
 
     /// <summary>
     /// Builds an ensemble folder from existing FP32 NLU model folders (copied, not moved), then loads it back once to
-    /// prove it loads. The members' training files (metrics, curves, checkpoints) are not copied.
+    /// prove it loads. Each member keeps its training record (metrics.json, training-curve.png/.svg); resumable
+    /// checkpoints are not copied.
     /// </summary>
     public static void Write(string outDir, IReadOnlyList<string> memberSources)
     {
@@ -104,7 +106,7 @@ public static class NluEnsembleFolder
             string name = $"member-{i}", dest = Path.Combine(outDir, name);
             if (Path.GetFullPath(memberSources[i]) == Path.GetFullPath(dest)) throw new ArgumentException($"{memberSources[i]} is the member folder being written");
             Directory.CreateDirectory(dest);
-            var files = new[] { "config.json" }.Concat(CopiedTokenizerFiles)
+            var files = new[] { "config.json" }.Concat(CopiedTokenizerFiles).Concat(TrainingRecordFiles)
                 .Concat(Directory.GetFiles(memberSources[i], "*.safetensors").Select(Path.GetFileName).OfType<string>())
                 .Append("model.safetensors.index.json");
             foreach (var f in files.Distinct().Where(f => File.Exists(Path.Combine(memberSources[i], f))))
