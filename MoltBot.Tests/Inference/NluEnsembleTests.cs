@@ -181,6 +181,22 @@ public sealed class NluEnsembleTests : IDisposable
     }
 
     [Fact]
+    public void Warm_start_refuses_an_ensemble_and_its_shared_config_is_the_first_members()
+    {
+        var (a, _, e) = WriteEnsemble();
+        using var model = TinyModels.RandomNlu(TinyModels.Nlu(), seed: 33);
+        string outDir = Path.Combine(root, "warm");
+        Directory.CreateDirectory(outDir);
+        var ex = Assert.Throws<InvalidDataException>(() => WarmStart.CopyInto(model, e, outDir));
+        Assert.Contains("ensemble", ex.Message);
+        // What the engine reads before any model is loaded (NluEngine.Dimension): the members' shared config.
+        var shared = ModelFolder.NluConfigOf(e);
+        Assert.Equal(NluEncoderConfig.Load(Path.Combine(a, "config.json")).Intents, shared.Intents);
+        Assert.Equal(32, shared.HiddenSize); // member-0's (member-1 is 48 wide)
+        Assert.Equal(16, shared.EmbeddingSize);
+    }
+
+    [Fact]
     public void Member_with_another_tokenizer_is_refused_naming_its_file()
     {
         var (_, _, e) = WriteEnsemble();
