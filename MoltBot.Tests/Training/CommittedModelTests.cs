@@ -44,7 +44,8 @@ public sealed class CommittedModelTests
     [Fact]
     public void Nlu_student_is_four_times_smaller_than_its_teacher()
     {
-        long Weights(string m) => Directory.GetFiles(Path.Combine(Models, m), "*.safetensors").Sum(f => new FileInfo(f).Length);
+        // All member folders of an ensemble teacher count: they are all read for every utterance.
+        long Weights(string m) => Directory.GetFiles(Path.Combine(Models, m), "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Assert.True(Weights("teacher-nlu") >= 4 * Weights("student-nlu"));
     }
 }
@@ -52,8 +53,8 @@ public sealed class CommittedModelTests
 /// <summary>Checks for the bundled NLU models: the issue's student/teacher ratio, and floors at the committed level.</summary>
 public static class NluTargets
 {
-    /// <summary>Committed teacher: 0.9335 on test.jsonl (963 sentences; issue target 0.95, not met).</summary>
-    public const double TeacherAccuracyFloor = 0.925;
+    /// <summary>Committed teacher (ensemble of three encoders): 0.9367 on test.jsonl (963 sentences; issue target 0.95, not met).</summary>
+    public const double TeacherAccuracyFloor = 0.93;
     public const double StudentShareOfTeacher = 0.98;
     /// <summary>Committed INT8 student: 0.944 (issue target 0.90, met; the evaluation is deterministic, one thread).</summary>
     public const double StudentEntityF1Floor = 0.935;

@@ -33,7 +33,7 @@ public sealed class EntitySpanAlignmentTests
         Tagged(string text, string type, string value)
     {
         var tokenizer = TextTokenizer.Load(Folder);
-        var config = MoltBot.Inference.Models.NluEncoderConfig.Load(Path.Combine(Folder, "config.json"));
+        var config = MoltBot.Inference.Models.ModelFolder.NluConfigOf(Folder); // an ensemble teacher: its members' shared labels
         int utf16 = text.IndexOf(value, StringComparison.Ordinal);
         int cpStart = TextOffsets.ToCodePoint(text, utf16);
         var gold = new EntitySpan(type, value, cpStart, cpStart + TextOffsets.CodePointLength(value));

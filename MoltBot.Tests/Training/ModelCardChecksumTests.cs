@@ -3,7 +3,10 @@ using System.Text.RegularExpressions;
 
 namespace MoltBot.Tests.Training;
 
-/// <summary>Every file of every bundled model matches the size and sha256 its MODEL_CARD.md lists, and nothing is unlisted.</summary>
+/// <summary>
+/// Every file of every bundled model (member subfolders of an ensemble included, listed as `member-0/…`) matches the
+/// size and sha256 its MODEL_CARD.md lists, and nothing is unlisted.
+/// </summary>
 public sealed partial class ModelCardChecksumTests
 {
     private static readonly string[] Names = ["teacher-nlu", "student-nlu", "teacher-lm", "student-lm"];
@@ -17,7 +20,7 @@ public sealed partial class ModelCardChecksumTests
         string dir = Path.Combine(RepoRoot.Path, "models", model);
         string card = File.ReadAllText(Path.Combine(dir, "MODEL_CARD.md"));
         var listed = FileRow().Matches(card).ToDictionary(m => m.Groups[1].Value, m => (Bytes: long.Parse(m.Groups[2].Value), Sha: m.Groups[3].Value));
-        Assert.Contains("model.safetensors", listed.Keys);
+        Assert.Contains(listed.Keys, f => f.EndsWith("model.safetensors", StringComparison.Ordinal));
         Assert.Contains("config.json", listed.Keys);
         foreach (var (file, expected) in listed)
         {
@@ -27,14 +30,15 @@ public sealed partial class ModelCardChecksumTests
             using var stream = File.OpenRead(path);
             Assert.Equal(expected.Sha, Convert.ToHexStringLower(SHA256.HashData(stream)));
         }
-        var unlisted = Directory.GetFiles(dir).Select(Path.GetFileName).Where(f => f != "MODEL_CARD.md" && !listed.ContainsKey(f!)).ToList();
+        var unlisted = Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/'))
+            .Where(f => f != "MODEL_CARD.md" && !listed.ContainsKey(f)).ToList();
         Assert.Empty(unlisted);
     }
 
     [Fact]
     public void Bundled_models_stay_under_60_MB()
     {
-        long total = Names.Sum(m => Directory.GetFiles(Path.Combine(RepoRoot.Path, "models", m)).Sum(f => new FileInfo(f).Length));
+        long total = Names.Sum(m => Directory.GetFiles(Path.Combine(RepoRoot.Path, "models", m), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length));
         Assert.True(total < 60_000_000, $"bundled models take {total:N0} bytes");
     }
 

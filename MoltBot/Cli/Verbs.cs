@@ -17,6 +17,7 @@ internal static class Verbs
         yield return ApiKeyVerb.Create();
         yield return TrainVerb.Create();
         yield return DistillVerb.Create();
+        yield return EnsembleVerb.Create();
         yield return QuantizeVerb.Create();
         yield return EvalVerb.Create();
     }

@@ -64,7 +64,7 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
             // Other modules may ask before the models are loaded (their start-up runs first): read the config.
             string name = options.NluPolicy == "teacher" || string.IsNullOrEmpty(options.StudentNlu) ? options.TeacherNlu : options.StudentNlu;
             string config = paths.Model(name, "config.json");
-            return File.Exists(config) ? NluEncoderConfig.Load(config).EmbeddingSize
+            return File.Exists(config) ? ModelFolder.NluConfigOf(paths.Model(name)).EmbeddingSize
                 : throw new InvalidOperationException($"no NLU model: {config} does not exist");
         }
     }

@@ -82,8 +82,8 @@ public static class CompiledForward
                 t = 1
             return lin(rms(x, norm, eps), head, 0).view([b, t, -1])
 
-        def nlu(tokens: Tensor, valid: Tensor, embed: Tensor, cos: Tensor, sin: Tensor, p: List[Tensor], layers: int,
-                norm: Tensor, heads_p: List[Tensor], heads: int, head_dim: int, eps: float) -> Tuple[Tensor, Tensor, Tensor]:
+        def nlu_hidden(tokens: Tensor, valid: Tensor, embed: Tensor, cos: Tensor, sin: Tensor, p: List[Tensor], layers: int,
+                       norm: Tensor, heads: int, head_dim: int, eps: float) -> Tuple[Tensor, Tensor]:
             b = tokens.size(0)
             t = tokens.size(1)
             c = cos.narrow(0, 0, t).view([1, t, 1, head_dim])
@@ -95,11 +95,24 @@ public static class CompiledForward
             x = rms(x, norm, eps)
             w = valid.type_as(x).unsqueeze(-1)
             pooled = (x.view([b, t, -1]) * w).sum(1) / w.sum(1).clamp_min(1.0)
+            return x, pooled
+
+        def unit(e: Tensor) -> Tensor:
+            return e * torch.rsqrt((e * e).sum(-1, keepdim=True).clamp_min(1e-24))
+
+        def nlu(tokens: Tensor, valid: Tensor, embed: Tensor, cos: Tensor, sin: Tensor, p: List[Tensor], layers: int,
+                norm: Tensor, heads_p: List[Tensor], heads: int, head_dim: int, eps: float) -> Tuple[Tensor, Tensor, Tensor]:
+            x, pooled = nlu_hidden(tokens, valid, embed, cos, sin, p, layers, norm, heads, head_dim, eps)
             intent = lin(pooled, heads_p, 0).softmax(-1)
-            tags = lin(x, heads_p, 5).argmax(-1).view([b, t])
-            e = lin(pooled, heads_p, 10)
-            e = e * torch.rsqrt((e * e).sum(-1, keepdim=True).clamp_min(1e-24))
-            return intent, tags, e
+            tags = lin(x, heads_p, 5).argmax(-1).view([tokens.size(0), tokens.size(1)])
+            return intent, tags, unit(lin(pooled, heads_p, 10))
+
+        def nlu_probs(tokens: Tensor, valid: Tensor, embed: Tensor, cos: Tensor, sin: Tensor, p: List[Tensor], layers: int,
+                      norm: Tensor, heads_p: List[Tensor], heads: int, head_dim: int, eps: float) -> Tuple[Tensor, Tensor, Tensor]:
+            x, pooled = nlu_hidden(tokens, valid, embed, cos, sin, p, layers, norm, heads, head_dim, eps)
+            intent = lin(pooled, heads_p, 0).softmax(-1)
+            tags = lin(x, heads_p, 5).softmax(-1).view([tokens.size(0), tokens.size(1), -1])
+            return intent, tags, unit(lin(pooled, heads_p, 10))
 
         """ + "\n";
 

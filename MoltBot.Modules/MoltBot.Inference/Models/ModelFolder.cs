@@ -23,11 +23,11 @@ public sealed class LoadedDecoder(string folder, DecoderLM model, TextTokenizer 
     public void Dispose() => Model.Dispose();
 }
 
-/// <summary>An NLU encoder loaded from a folder.</summary>
-public sealed class LoadedNlu(string folder, NluEncoder model, TextTokenizer tokenizer, string precision, string? kernel) : IDisposable
+/// <summary>An NLU encoder, or an ensemble of them (<see cref="NluEnsemble"/>), loaded from a folder.</summary>
+public sealed class LoadedNlu(string folder, NluModel model, TextTokenizer tokenizer, string precision, string? kernel) : IDisposable
 {
     public string Folder { get; } = folder;
-    public NluEncoder Model { get; } = model;
+    public NluModel Model { get; } = model;
     public NluEncoderConfig Config => Model.Config;
     public TextTokenizer Tokenizer { get; } = tokenizer;
     public string Precision { get; } = precision;
@@ -47,12 +47,16 @@ public static class ModelFolder
     private static readonly string[] TokenizerFiles =
         ["vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "generation_config.json"];
 
-    /// <summary>"nlu" for model_type moltbot_nlu, else "lm".</summary>
+    /// <summary>"nlu" for model_type moltbot_nlu or moltbot_nlu_ensemble, else "lm".</summary>
     public static string KindOf(string folder)
     {
         var c = ConfigJson.Load(Path.Combine(folder, "config.json"));
-        return c.String("model_type") == NluEncoderConfig.ModelTypeName ? "nlu" : "lm";
+        return c.String("model_type") is NluEncoderConfig.ModelTypeName or NluEnsembleFolder.ModelTypeName ? "nlu" : "lm";
     }
+
+    /// <summary>The labels/vocabulary config of an NLU folder without loading weights (an ensemble's first member's).</summary>
+    public static NluEncoderConfig NluConfigOf(string folder) =>
+        NluEnsembleFolder.IsEnsemble(folder) ? NluEnsembleFolder.SharedConfig(folder) : NluEncoderConfig.Load(Path.Combine(folder, "config.json"));
 
     public static LoadedDecoder LoadDecoder(string folder, IInt8Kernel int8Kernel)
     {
@@ -78,9 +82,11 @@ public static class ModelFolder
         }
     }
 
+    /// <summary>An NLU encoder folder, or an ensemble folder (model_type moltbot_nlu_ensemble, see <see cref="NluEnsembleFolder"/>).</summary>
     public static LoadedNlu LoadNlu(string folder, IInt8Kernel int8Kernel)
     {
         RequireFolder(folder);
+        if (NluEnsembleFolder.IsEnsemble(folder)) return NluEnsembleFolder.Load(folder, int8Kernel);
         var json = ConfigJson.Load(Path.Combine(folder, "config.json"));
         var config = NluEncoderConfig.FromJson(json);
         bool int8 = IsInt8(json);

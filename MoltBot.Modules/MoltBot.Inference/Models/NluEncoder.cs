@@ -13,7 +13,7 @@ namespace MoltBot.Inference.Models;
 /// Tensor names: encoder.embed_tokens.weight, encoder.layers.N.…, encoder.norm.weight, intent_head.{weight,bias},
 /// tag_head.{weight,bias}, pooler.{weight,bias}.
 /// </summary>
-public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
+public sealed class NluEncoder : NluModel
 {
     private readonly EncoderBody encoder;
     private readonly LinearLayer intent_head;
@@ -34,7 +34,7 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
         graph = new Lazy<GraphWeights?>(BuildGraph);
     }
 
-    public NluEncoderConfig Config { get; }
+    public override NluEncoderConfig Config { get; }
 
     /// <param name="tokens">[B, T] int64, right-padded with PadTokenId.</param>
     /// <param name="attentionMask">[B, T] int64/bool, 1 for real tokens, 0 for padding.</param>
@@ -61,14 +61,12 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
     /// TorchScript graph (see <see cref="CompiledForward"/>) when no gradient is needed and <see cref="UseCompiledGraph"/>;
     /// otherwise through <see cref="forward"/> (same numbers within float rounding).
     /// </summary>
-    public NluBatchOutput Predict(Tensor tokens, Tensor attentionMask)
+    public override NluBatchOutput Predict(Tensor tokens, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        if (UseCompiledGraph && tokens.device_type == DeviceType.CPU && !torch.is_grad_enabled() && graph.Value is { } g)
+        if (Graph(tokens) is { } g)
         {
-            var (probs, tags, emb) = ((Tensor, Tensor, Tensor))CompiledForward.Unit.invoke("nlu", tokens, attentionMask.to(ScalarType.Bool),
-                g.Embed, g.Cos, g.Sin, g.Blocks, Config.NumHiddenLayers, encoder.norm.Weight, g.Heads,
-                Config.NumAttentionHeads, Config.HeadDim, g.Eps); // ints go by value; eps as a Scalar that lives with the model
+            var (probs, tags, emb) = Invoke("nlu", g, tokens, attentionMask);
             return new NluBatchOutput(probs.MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), emb.MoveToOuterDisposeScope());
         }
         var output = forward(tokens, attentionMask); // all three land in this method's scope
@@ -76,11 +74,37 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
             output.Embedding.MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// Like <see cref="Predict"/> but with BIO tag probabilities [B, T, G] instead of ids: what an ensemble averages.
+    /// Compiled graph when <see cref="Predict"/> would use it, else the eager modules.
+    /// </summary>
+    public NluProbabilities PredictProbabilities(Tensor tokens, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        if (Graph(tokens) is { } g)
+        {
+            var (probs, tags, emb) = Invoke("nlu_probs", g, tokens, attentionMask);
+            return new NluProbabilities(probs.MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), emb.MoveToOuterDisposeScope());
+        }
+        var output = forward(tokens, attentionMask);
+        return new NluProbabilities(output.IntentLogits.softmax(-1).MoveToOuterDisposeScope(), output.TagLogits.softmax(-1).MoveToOuterDisposeScope(),
+            output.Embedding.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The graph's weights when this call may run compiled (inference on CPU, no BF16 layer), else null.</summary>
+    private GraphWeights? Graph(Tensor tokens) =>
+        UseCompiledGraph && tokens.device_type == DeviceType.CPU && !torch.is_grad_enabled() ? graph.Value : null;
+
+    private (Tensor, Tensor, Tensor) Invoke(string function, GraphWeights g, Tensor tokens, Tensor attentionMask) =>
+        ((Tensor, Tensor, Tensor))CompiledForward.Unit.invoke(function, tokens, attentionMask.to(ScalarType.Bool),
+            g.Embed, g.Cos, g.Sin, g.Blocks, Config.NumHiddenLayers, encoder.norm.Weight, g.Heads,
+            Config.NumAttentionHeads, Config.HeadDim, g.Eps); // ints go by value; eps as a Scalar that lives with the model
+
     /// <summary>Run <see cref="Predict"/> as one compiled graph when possible (default); false forces the eager modules.</summary>
-    public bool UseCompiledGraph { get; set; } = true;
+    public override bool UseCompiledGraph { get; set; } = true;
 
     /// <summary>True when <see cref="Predict"/> runs as one compiled graph (inference, no BF16 layer).</summary>
-    public bool RunsCompiledGraph => UseCompiledGraph && graph.Value is not null;
+    public override bool RunsCompiledGraph => UseCompiledGraph && graph.Value is not null;
 
     // Built on first use, once (Lazy's default mode): null when a layer cannot run in the graph (BF16).
     private readonly Lazy<GraphWeights?> graph;
@@ -102,9 +126,6 @@ public sealed class NluEncoder : nn.Module<Tensor, Tensor, NluOutput>
 
     /// <summary>The graph's tensors, and its one double argument as a Scalar that lives as long as the model.</summary>
     private sealed record GraphWeights(Tensor Embed, Tensor[] Blocks, Tensor[] Heads, Tensor Cos, Tensor Sin, Scalar Eps);
-
-    public IEnumerable<(string Name, LinearLayer Layer)> LinearLayers() =>
-        named_modules().Where(m => m.module is LinearLayer).Select(m => (m.name, (LinearLayer)m.module));
 
     protected override void Dispose(bool disposing)
     {
@@ -149,6 +170,20 @@ public sealed record NluBatchOutput(Tensor IntentProbs, Tensor Tags, Tensor Embe
     {
         IntentProbs.Dispose();
         Tags.Dispose();
+        Embedding.Dispose();
+    }
+}
+
+/// <summary>
+/// Outputs of <see cref="NluEncoder.PredictProbabilities"/>: intent probabilities [B, I], BIO tag probabilities [B, T, G],
+/// embedding [B, E].
+/// </summary>
+public sealed record NluProbabilities(Tensor IntentProbs, Tensor TagProbs, Tensor Embedding) : IDisposable
+{
+    public void Dispose()
+    {
+        IntentProbs.Dispose();
+        TagProbs.Dispose();
         Embedding.Dispose();
     }
 }

@@ -54,7 +54,8 @@ public static class NluTrainer
             using var loaded = resume ? ModelFolder.LoadNlu(job.OutDir, new WeightOnlyKernel()) : null;
             using var fresh = resume ? null : new NluEncoder(config);
             if (fresh is not null && job.InitFrom is not null) WarmStart.CopyInto(fresh, job.InitFrom, job.OutDir);
-            var model = loaded?.Model ?? fresh!;
+            var model = loaded is null ? fresh! : loaded.Model as NluEncoder
+                ?? throw new InvalidDataException($"{job.OutDir} holds an NLU ensemble; train/distill write and resume single encoders");
             model.train();
             using var optimizer = torch.optim.AdamW(model.parameters(), lr: job.Run.LearningRate, weight_decay: job.Run.WeightDecay);
             long step = resume ? TrainerState.Load(job.OutDir, optimizer) : 0;

@@ -21,6 +21,8 @@ public static class WarmStart
     public static void CopyInto(NluEncoder model, string sourceDir, string outDir)
     {
         RequireModelFolder(sourceDir);
+        if (NluEnsembleFolder.IsEnsemble(sourceDir))
+            throw new InvalidDataException($"--init-from: '{sourceDir}' is an NLU ensemble; warm-start from one of its member folders");
         RequireSameTokenizer(sourceDir, outDir);
         using var source = ModelFolder.LoadNlu(sourceDir, new WeightOnlyKernel());
         if (source.Precision != "fp32")

@@ -20,6 +20,9 @@ public static class ModelQuantizer
         if (!File.Exists(configFile)) throw new ModelFormatException(configFile, null, "no config.json: not a model folder");
         if (JsonNode.Parse(File.ReadAllText(configFile))?["quantization_config"] is not null)
             throw new ModelFormatException(configFile, null, "the model is already quantized");
+        if (NluEnsembleFolder.IsEnsemble(inDir))
+            throw new ModelFormatException(configFile, null,
+                "an NLU ensemble (moltbot_nlu_ensemble) is an FP32 teacher and is not quantized: distill a student from it (distill nlu --teacher DIR) and quantize the student");
         long before = WeightBytes(inDir);
         string kind = ModelFolder.KindOf(inDir);
         int layers;
@@ -28,7 +31,7 @@ public static class ModelQuantizer
         {
             using var m = ModelFolder.LoadNlu(inDir, new WeightOnlyKernel());
             layers = m.Model.LinearLayers().Count(l => ModelFolder.IsQuantizable(l.Name));
-            ModelFolder.SaveNlu(outDir, m.Model, tokenizerFrom: inDir, int8: true);
+            ModelFolder.SaveNlu(outDir, (NluEncoder)m.Model, tokenizerFrom: inDir, int8: true); // ensembles were refused above
         }
         else
         {

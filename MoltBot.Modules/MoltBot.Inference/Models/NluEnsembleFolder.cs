@@ -1,0 +1,155 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MoltBot.Inference.Kernels;
+using MoltBot.Inference.Tokenization;
+
+namespace MoltBot.Inference.Models;
+
+/// <summary>
+/// Reads and writes NLU ensemble folders: config.json
+/// <c>{"model_type": "moltbot_nlu_ensemble", "members": ["member-0", …], "combine": "mean_probabilities"}</c>, the shared
+/// tokenizer files (vocab.json, merges.txt, tokenizer_config.json) at the top, and one complete FP32 NLU model folder per
+/// member (config.json, model.safetensors and the same tokenizer files, so a member also loads and evaluates alone).
+/// A member with a different tokenizer, label set, vocabulary, padding, positions or embedding size is refused, naming
+/// the file.
+/// </summary>
+public static class NluEnsembleFolder
+{
+    public const string ModelTypeName = "moltbot_nlu_ensemble";
+    public const string Combine = "mean_probabilities";
+
+    /// <summary>The tokenizer files every member must share byte for byte with the ensemble folder.</summary>
+    private static readonly string[] SharedTokenizerFiles = ["vocab.json", "merges.txt"];
+    private static readonly string[] CopiedTokenizerFiles = ["vocab.json", "merges.txt", "tokenizer_config.json"];
+    private static readonly string[] TrainingRecordFiles = ["metrics.json", "training-curve.png", "training-curve.svg"];
+
+    /// <summary>True when <paramref name="folder"/>'s config.json says moltbot_nlu_ensemble.</summary>
+    public static bool IsEnsemble(string folder)
+    {
+        string file = Path.Combine(folder, "config.json");
+        return File.Exists(file) && ConfigJson.Load(file).String("model_type") == ModelTypeName;
+    }
+
+    /// <summary>The member folders named by the ensemble's config.json (checked: plain subfolder names, at least one).</summary>
+    public static IReadOnlyList<string> MemberFolders(string folder)
+    {
+        var json = ConfigJson.Load(Path.Combine(folder, "config.json"));
+        if (json.String("model_type") != ModelTypeName)
+            throw new ModelFormatException(json.File, null, $"model_type must be \"{ModelTypeName}\" for an NLU ensemble folder");
+        if (json.Has("combine") && json.String("combine") != Combine)
+            throw new ModelFormatException(json.File, null, $"config key 'combine' must be \"{Combine}\" (the only combination rule)");
+        var names = json.StringList("members");
+        if (names.Count == 0) throw new ModelFormatException(json.File, null, "config key 'members' lists no member folder");
+        foreach (var n in names)
+        {
+            if (n.Length == 0 || n.Contains('/') || n.Contains('\\') || n is "." or "..")
+                throw new ModelFormatException(json.File, null, $"member '{n}' must be the name of a subfolder of the ensemble folder");
+        }
+        if (names.Distinct().Count() != names.Count) throw new ModelFormatException(json.File, null, "config key 'members' names a folder twice");
+        return names.Select(n => Path.Combine(folder, n)).ToList();
+    }
+
+    /// <summary>The shared label/vocabulary config (the first member's), without loading weights.</summary>
+    public static NluEncoderConfig SharedConfig(string folder) =>
+        NluEncoderConfig.Load(Path.Combine(MemberFolders(folder)[0], "config.json"));
+
+    /// <summary>Loads every member (FP32) and checks that they fit together; <see cref="ModelFormatException"/> names the file.</summary>
+    public static LoadedNlu Load(string folder, IInt8Kernel int8Kernel)
+    {
+        var memberDirs = MemberFolders(folder);
+        foreach (var dir in memberDirs) RequireSameTokenizer(folder, dir);
+        var tokenizer = TextTokenizer.Load(folder);
+        var loaded = new List<LoadedNlu>();
+        try
+        {
+            foreach (var dir in memberDirs)
+            {
+                if (IsEnsemble(dir)) throw new ModelFormatException(Path.Combine(dir, "config.json"), null, "a member cannot itself be an ensemble");
+                var member = ModelFolder.LoadNlu(dir, int8Kernel);
+                loaded.Add(member);
+                if (member.Precision != "fp32")
+                    throw new ModelFormatException(Path.Combine(dir, "config.json"), null, $"member holds {member.Precision} weights; ensemble members are FP32");
+                RequireCompatible(loaded[0].Config, member.Config, Path.Combine(dir, "config.json"));
+            }
+            var ensemble = new NluEnsemble(loaded.Select(m => (NluEncoder)m.Model).ToList());
+            ensemble.eval();
+            return new LoadedNlu(folder, ensemble, tokenizer, "fp32", null);
+        }
+        catch
+        {
+            foreach (var m in loaded) m.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Builds an ensemble folder from existing FP32 NLU model folders (copied, not moved), then loads it back once to
+    /// prove it loads. Each member keeps its training record (metrics.json, training-curve.png/.svg); resumable
+    /// checkpoints are not copied.
+    /// </summary>
+    public static void Write(string outDir, IReadOnlyList<string> memberSources)
+    {
+        if (memberSources.Count == 0) throw new ArgumentException("an NLU ensemble needs at least one member folder");
+        foreach (var src in memberSources)
+        {
+            if (!Directory.Exists(src)) throw new ModelFormatException(src, null, "model folder does not exist");
+            if (IsEnsemble(src)) throw new ModelFormatException(Path.Combine(src, "config.json"), null, "a member cannot itself be an ensemble");
+            RequireSameTokenizer(memberSources[0], src);
+        }
+        var first = NluEncoderConfig.Load(Path.Combine(memberSources[0], "config.json"));
+        foreach (var src in memberSources) RequireCompatible(first, NluEncoderConfig.Load(Path.Combine(src, "config.json")), Path.Combine(src, "config.json"));
+
+        Directory.CreateDirectory(outDir);
+        var names = new JsonArray();
+        for (int i = 0; i < memberSources.Count; i++)
+        {
+            string name = $"member-{i}", dest = Path.Combine(outDir, name);
+            if (Path.GetFullPath(memberSources[i]) == Path.GetFullPath(dest)) throw new ArgumentException($"{memberSources[i]} is the member folder being written");
+            Directory.CreateDirectory(dest);
+            var files = new[] { "config.json" }.Concat(CopiedTokenizerFiles).Concat(TrainingRecordFiles)
+                .Concat(Directory.GetFiles(memberSources[i], "*.safetensors").Select(Path.GetFileName).OfType<string>())
+                .Append("model.safetensors.index.json");
+            foreach (var f in files.Distinct().Where(f => File.Exists(Path.Combine(memberSources[i], f))))
+                File.Copy(Path.Combine(memberSources[i], f), Path.Combine(dest, f), overwrite: true);
+            names.Add(name);
+        }
+        foreach (var f in CopiedTokenizerFiles.Where(f => File.Exists(Path.Combine(memberSources[0], f))))
+            File.Copy(Path.Combine(memberSources[0], f), Path.Combine(outDir, f), overwrite: true);
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("MoltBotNluEnsemble"),
+            ["model_type"] = ModelTypeName,
+            ["combine"] = Combine,
+            ["members"] = names,
+        };
+        File.WriteAllText(Path.Combine(outDir, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        using var check = Load(outDir, new WeightOnlyKernel());
+    }
+
+    private static void RequireSameTokenizer(string reference, string member)
+    {
+        foreach (var f in SharedTokenizerFiles)
+        {
+            string expected = Path.Combine(reference, f), actual = Path.Combine(member, f);
+            if (!File.Exists(actual)) throw new ModelFormatException(actual, null, $"ensemble member has no {f} (every member carries the shared tokenizer)");
+            if (!File.Exists(expected)) throw new ModelFormatException(expected, null, $"{f} is missing");
+            if (!File.ReadAllBytes(expected).AsSpan().SequenceEqual(File.ReadAllBytes(actual)))
+                throw new ModelFormatException(actual, null, $"differs from {expected}: ensemble members must share one tokenizer");
+        }
+    }
+
+    private static void RequireCompatible(NluEncoderConfig first, NluEncoderConfig member, string file)
+    {
+        void Same<T>(string key, T a, T b)
+        {
+            if (!EqualityComparer<T>.Default.Equals(a, b))
+                throw new ModelFormatException(file, null, $"'{key}' is {b} but the first member's is {a}: ensemble members must agree on it");
+        }
+        Same("vocab_size", first.VocabSize, member.VocabSize);
+        Same("pad_token_id", first.PadTokenId, member.PadTokenId);
+        Same("max_position_embeddings", first.MaxPositionEmbeddings, member.MaxPositionEmbeddings);
+        Same("embedding_size", first.EmbeddingSize, member.EmbeddingSize);
+        Same("intents", string.Join(",", first.Intents), string.Join(",", member.Intents));
+        Same("bio_tags", string.Join(",", first.BioTags), string.Join(",", member.BioTags));
+    }
+}
