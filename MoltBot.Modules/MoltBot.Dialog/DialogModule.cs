@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,8 +14,8 @@ public static class DialogModule
     /// </summary>
     public static IServiceCollection AddMoltBotDialog(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DialogOptions>().Bind(configuration.GetSection(DialogOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DialogOptions>().Bind(configuration.GetSection(DialogOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DialogOptions>, DialogOptionsAnnotations>();
         services.TryAddSingleton<IMessageHandler, DialogManager>();
         return services;
     }

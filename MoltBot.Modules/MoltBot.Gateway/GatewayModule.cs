@@ -32,8 +32,8 @@ public static class GatewayModule
                     throw new StartupException($"Configuration section 'Gateway': {ex.Message}", ex);
                 }
             })
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsAnnotations>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 

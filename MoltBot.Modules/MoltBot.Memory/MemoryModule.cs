@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MoltBot.Contracts.Admin;
@@ -14,8 +15,8 @@ public static class MemoryModule
     /// </summary>
     public static IServiceCollection AddMoltBotMemory(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MemoryOptions>, MemoryOptionsAnnotations>();
         services.AddSingleton<MemoryDatabase>();
         services.AddSingleton<GroupCommitWriter>();
         services.AddSingleton<DatabaseSyncer>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -16,10 +17,10 @@ public static class PipelineModule
     /// </summary>
     public static IServiceCollection AddMoltBotPipeline(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<TraceOptions>().Bind(configuration.GetSection(TraceOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PipelineOptions>, PipelineOptionsAnnotations>();
+        services.AddOptions<TraceOptions>().Bind(configuration.GetSection(TraceOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TraceOptions>, TraceOptionsAnnotations>();
         services.AddSingleton<JsonlTraceRecorder>();
         services.AddSingleton<ITraceRecorder>(sp => sp.GetRequiredService<JsonlTraceRecorder>());
         services.AddHostedService(sp => sp.GetRequiredService<JsonlTraceRecorder>());

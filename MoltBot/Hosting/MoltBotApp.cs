@@ -64,8 +64,10 @@ public static class MoltBotApp
         services.AddSerilog((_, lc) => LoggingSetup.Configure(lc, log, paths, redactor), preserveStaticLogger: true);
         services.AddSingleton(paths);
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ModelsOptions>().Bind(config.GetSection(ModelsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsAnnotations>();
+        services.AddOptions<ModelsOptions>().Bind(config.GetSection(ModelsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModelsOptions>, ModelsOptionsAnnotations>();
         services.AddSingleton<IValidateOptions<ModelsOptions>>(new ModelsDirectoryValidator(contentRoot));
         services.AddHealthChecks();
         builder.Host.UseSystemd();
@@ -91,7 +93,7 @@ public static class MoltBotApp
 
         var app = builder.Build();
         timeline.Mark("host built");
-        StartModelLoading(app.Services);
+        StartModelLoading(app.Services, timeline);
         MapOperationalEndpoints(app);
         app.MapMoltBotChannels();
         app.MapMoltBotGateway();
@@ -114,7 +116,7 @@ public static class MoltBotApp
     /// the other modules' construction and start instead of following them. If validation fails nothing starts here:
     /// the host's own start-up validation fails the same way and reports it as the only line on stderr.
     /// </summary>
-    private static void StartModelLoading(IServiceProvider services)
+    private static void StartModelLoading(IServiceProvider services, StartupTimeline timeline)
     {
         try
         {
@@ -124,6 +126,7 @@ public static class MoltBotApp
         {
             return; // reported by the host's start (StartAsync), where callers and tests expect it
         }
+        timeline.Mark("options validated");
         services.StartMoltBotInference();
     }
 

@@ -25,12 +25,18 @@ public static class StartupErrors
 
     /// <summary>
     /// DataAnnotations failures read "DataAnnotation validation failed for 'XOptions' members: 'Key' with the error:
-    /// 'message'." — our messages already name the full key, so keep just the message.
+    /// 'message'." (reflection validator) or "Key: message" (the source-generated validators) — our messages already
+    /// name the full configuration key ("Section:Key …"), so keep just the message.
     /// </summary>
     private static string Clean(string failure)
     {
         var m = System.Text.RegularExpressions.Regex.Match(failure,
             @"^DataAnnotation validation failed for '[^']+' members: '[^']+' with the error: '(.*)'\.$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        if (!m.Success)
+        {
+            // Only when the rest starts with a configuration key, so "Inference: at least one …" stays whole.
+            m = System.Text.RegularExpressions.Regex.Match(failure, @"^\w+(?:, \w+)*: (\w+:\w.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        }
         return (m.Success ? m.Groups[1].Value : failure).ReplaceLineEndings(" ");
     }
 
