@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using MoltBot.Contracts.Pipeline;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Dialog;
 
@@ -15,7 +16,7 @@ public static class DialogModule
     public static IServiceCollection AddMoltBotDialog(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DialogOptions>().Bind(configuration.GetSection(DialogOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DialogOptions>, DialogOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<DialogOptions>>(new GeneratedAnnotationsValidator<DialogOptions, DialogOptionsAnnotations>());
         services.TryAddSingleton<IMessageHandler, DialogManager>();
         return services;
     }

@@ -10,6 +10,7 @@ using MoltBot.Contracts.Pipeline;
 using MoltBot.Gateway.Http;
 using MoltBot.Gateway.WebChat;
 using MoltBot.Gateway.WebSockets;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Gateway;
 
@@ -33,7 +34,7 @@ public static class GatewayModule
                 }
             })
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<GatewayOptions>>(new GeneratedAnnotationsValidator<GatewayOptions, GatewayOptionsAnnotations>());
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 

@@ -6,6 +6,7 @@ using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Inference;
 using MoltBot.Contracts.Pipeline;
 using MoltBot.Inference.Engines;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Inference;
 
@@ -19,7 +20,7 @@ public static class InferenceModule
         // loaded. A failure is ignored here: the registry's own first call reports it with the one-line message.
         _ = Task.Run(PreloadNativeLibrary);
         services.AddOptions<InferenceOptions>().Bind(configuration.GetSection(InferenceOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<InferenceOptions>, InferenceOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<InferenceOptions>>(new GeneratedAnnotationsValidator<InferenceOptions, InferenceOptionsAnnotations>());
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<IModelCatalog>(sp => sp.GetRequiredService<ModelRegistry>());
         services.AddSingleton<IModelAdmin>(sp => sp.GetRequiredService<ModelRegistry>());

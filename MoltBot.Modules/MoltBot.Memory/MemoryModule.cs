@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Memory;
 using MoltBot.Memory.Storage;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Memory;
 
@@ -16,7 +17,7 @@ public static class MemoryModule
     public static IServiceCollection AddMoltBotMemory(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MemoryOptions>, MemoryOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<MemoryOptions>>(new GeneratedAnnotationsValidator<MemoryOptions, MemoryOptionsAnnotations>());
         services.AddSingleton<MemoryDatabase>();
         services.AddSingleton<GroupCommitWriter>();
         services.AddSingleton<DatabaseSyncer>();

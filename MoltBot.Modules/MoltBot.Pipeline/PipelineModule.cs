@@ -6,6 +6,7 @@ using MoltBot.Contracts.Configuration;
 using MoltBot.Contracts.Diagnostics;
 using MoltBot.Contracts.Pipeline;
 using MoltBot.Pipeline.Tracing;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Pipeline;
 
@@ -18,9 +19,9 @@ public static class PipelineModule
     public static IServiceCollection AddMoltBotPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PipelineOptions>, PipelineOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<PipelineOptions>>(new GeneratedAnnotationsValidator<PipelineOptions, PipelineOptionsAnnotations>());
         services.AddOptions<TraceOptions>().Bind(configuration.GetSection(TraceOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TraceOptions>, TraceOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<TraceOptions>>(new GeneratedAnnotationsValidator<TraceOptions, TraceOptionsAnnotations>());
         services.AddSingleton<JsonlTraceRecorder>();
         services.AddSingleton<ITraceRecorder>(sp => sp.GetRequiredService<JsonlTraceRecorder>());
         services.AddHostedService(sp => sp.GetRequiredService<JsonlTraceRecorder>());

@@ -10,6 +10,7 @@ using MoltBot.Skills.BuiltIn;
 using MoltBot.Skills.Dispatch;
 using MoltBot.Skills.Plugins;
 using MoltBot.Skills.Reminders;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Skills;
 
@@ -23,13 +24,13 @@ public static class SkillsModule
     public static IServiceCollection AddMoltBotSkills(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SkillsOptions>().Bind(configuration.GetSection(SkillsOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SkillsOptions>, SkillsOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<SkillsOptions>>(new GeneratedAnnotationsValidator<SkillsOptions, SkillsOptionsAnnotations>());
         services.AddOptions<WeatherOptions>().Bind(configuration.GetSection(WeatherOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<WeatherOptions>, WeatherOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<WeatherOptions>>(new GeneratedAnnotationsValidator<WeatherOptions, WeatherOptionsAnnotations>());
         services.AddOptions<RemindersOptions>().Bind(configuration.GetSection(RemindersOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<RemindersOptions>, RemindersOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<RemindersOptions>>(new GeneratedAnnotationsValidator<RemindersOptions, RemindersOptionsAnnotations>());
         services.AddOptions<MemorySkillOptions>().Bind(configuration.GetSection(MemorySkillOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MemorySkillOptions>, MemorySkillOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<MemorySkillOptions>>(new GeneratedAnnotationsValidator<MemorySkillOptions, MemorySkillOptionsAnnotations>());
         services.AddSingleton<SkillsOptionsValidator>();
         services.AddSingleton<IValidateOptions<SkillsOptions>>(sp => sp.GetRequiredService<SkillsOptionsValidator>());
         services.AddSingleton<IValidateOptions<WeatherOptions>>(sp => sp.GetRequiredService<SkillsOptionsValidator>());

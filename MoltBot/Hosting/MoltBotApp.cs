@@ -11,6 +11,7 @@ using MoltBot.Security;
 using MoltBot.Skills;
 using Prometheus;
 using Serilog;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Hosting;
 
@@ -46,9 +47,9 @@ public static class MoltBotApp
         var config = builder.Configuration;
 
         // Paths and logging are needed before anything else can report; validate them here, with one-line errors.
-        var storage = Bind<StorageOptions>(config, StorageOptions.Section);
-        var models = Bind<ModelsOptions>(config, ModelsOptions.Section);
-        var log = Bind<LogOptions>(config, LogOptions.Section);
+        var storage = Bind(config, StorageOptions.Section, new StorageOptions(), static (c, o) => c.Bind(o));
+        var models = Bind(config, ModelsOptions.Section, new ModelsOptions(), static (c, o) => c.Bind(o));
+        var log = Bind(config, LogOptions.Section, new LogOptions(), static (c, o) => c.Bind(o));
         LoggingSetup.Validate(log);
         var paths = MoltBotPaths.Resolve(contentRoot, storage, models);
 
@@ -65,9 +66,9 @@ public static class MoltBotApp
         services.AddSingleton(paths);
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<StorageOptions>>(new GeneratedAnnotationsValidator<StorageOptions, StorageOptionsAnnotations>());
         services.AddOptions<ModelsOptions>().Bind(config.GetSection(ModelsOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ModelsOptions>, ModelsOptionsAnnotations>();
+        services.AddSingleton<IValidateOptions<ModelsOptions>>(new GeneratedAnnotationsValidator<ModelsOptions, ModelsOptionsAnnotations>());
         services.AddSingleton<IValidateOptions<ModelsOptions>>(new ModelsDirectoryValidator(contentRoot));
         services.AddHealthChecks();
         builder.Host.UseSystemd();
@@ -75,7 +76,7 @@ public static class MoltBotApp
         services.AddSingleton(timeline);
         services.AddHostedService<StartupTimeline.Service>();
 
-        var pipeline = Bind<PipelineOptions>(config, PipelineOptions.Section);
+        var pipeline = Bind(config, PipelineOptions.Section, new PipelineOptions(), static (c, o) => c.Bind(o));
         services.Configure<HostOptions>(o =>
             o.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, pipeline.DrainTimeoutSeconds) + 20));
 
@@ -143,17 +144,18 @@ public static class MoltBotApp
         app.MapMetrics("/metrics");
     }
 
-    private static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    /// <param name="bind">Binds one concrete type (`c.Bind(o)`), so the configuration-binding source generator writes the code.</param>
+    private static T Bind<T>(IConfiguration configuration, string section, T value, Action<IConfiguration, T> bind)
     {
-        var value = new T();
         try
         {
-            configuration.GetSection(section).Bind(value);
+            bind(configuration.GetSection(section), value);
         }
         catch (InvalidOperationException ex)
         {
-            // e.g. "Pipeline:ShardCount = abc": the binder names the key in its message.
-            throw new StartupException($"Configuration section '{section}': {ex.InnerException?.Message ?? ex.Message}", ex);
+            // e.g. "Pipeline:ShardCount = abc": the binder's message names the key, the inner one the value.
+            string why = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+            throw new StartupException($"Configuration section '{section}': {why.ReplaceLineEndings(" ")}", ex);
         }
         return value;
     }

@@ -31,7 +31,7 @@ public static class StartupErrors
     private static string Clean(string failure)
     {
         var m = System.Text.RegularExpressions.Regex.Match(failure,
-            @"^DataAnnotation validation failed for '[^']+' members: '[^']+' with the error: '(.*)'\.$", System.Text.RegularExpressions.RegexOptions.Singleline);
+            @"^DataAnnotation validation failed for '[^']+' members: '[^']*' with the error: '(.*)'\.$", System.Text.RegularExpressions.RegexOptions.Singleline);
         if (!m.Success)
         {
             // Only when the rest starts with a configuration key, so "Inference: at least one …" stays whole.
