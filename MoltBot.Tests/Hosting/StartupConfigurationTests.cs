@@ -14,6 +14,9 @@ public class StartupConfigurationTests
         { "Log:Level", "Loud", "Log:Level 'Loud' is not a log level" },
         { "Models:Directory", "/nonexistent/moltbot-models", "Models:Directory '/nonexistent/moltbot-models' does not exist" },
         { "Pipeline:ShardCount", "many", "'many' at 'Pipeline:ShardCount'" },
+        // A module's options (bound when first used, not by the host): was a stack trace and exit code 1.
+        { "Inference:Threads", "x", "configuration error: Failed to convert configuration value 'x' at 'Inference:Threads'" },
+        { "Memory:HnswM", "lots", "configuration error: Failed to convert configuration value 'lots' at 'Memory:HnswM'" },
         // One per module whose options rules run as source-generated validators: the message is still the rule's own
         // (the generated [Range] alone would say "The field XOptions.Key must be between …").
         { "Memory:HnswM", "1", "Memory:HnswM must be between 2 and 128 (links per node)." },

@@ -51,6 +51,10 @@ public static class StartupErrors
                 return ove.Failures.Select(f => "configuration error: " + Clean(f)).ToList();
             case StartupException se:
                 return [se.Message];
+            case InvalidOperationException ioe when ioe.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal):
+                // A module's options bound from a value of the wrong type ("--Inference:Threads x"): the binder's
+                // message names the value, the key and the type.
+                return ["configuration error: " + ioe.Message.ReplaceLineEndings(" ")];
             case FileNotFoundException or InvalidDataException:
                 return [ex.Message];
             case IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase):
