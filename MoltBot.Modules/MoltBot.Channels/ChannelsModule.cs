@@ -20,11 +20,11 @@ public static class ChannelsModule
     /// <summary>Registers the platform adapters, their options (validated at start), health check and admin port.</summary>
     public static IServiceCollection AddMoltBotChannels(this IServiceCollection services, IConfiguration configuration)
     {
-        Options<WhatsAppOptions>(services, configuration, WhatsAppOptions.SectionName);
-        Options<IMessageOptions>(services, configuration, IMessageOptions.SectionName);
-        Options<TelegramOptions>(services, configuration, TelegramOptions.SectionName);
-        Options<DiscordOptions>(services, configuration, DiscordOptions.SectionName);
-        Options<SlackOptions>(services, configuration, SlackOptions.SectionName);
+        Validated(services.AddOptions<WhatsAppOptions>().Bind(configuration.GetSection(WhatsAppOptions.SectionName)));
+        Validated(services.AddOptions<IMessageOptions>().Bind(configuration.GetSection(IMessageOptions.SectionName)));
+        Validated(services.AddOptions<TelegramOptions>().Bind(configuration.GetSection(TelegramOptions.SectionName)));
+        Validated(services.AddOptions<DiscordOptions>().Bind(configuration.GetSection(DiscordOptions.SectionName)));
+        Validated(services.AddOptions<SlackOptions>().Bind(configuration.GetSection(SlackOptions.SectionName)));
 
         Adapter<WhatsAppAdapter>(services);
         Adapter<IMessageAdapter>(services);
@@ -39,10 +39,12 @@ public static class ChannelsModule
         return services;
     }
 
-    private static void Options<T>(IServiceCollection services, IConfiguration configuration, string section) where T : ChannelOptions
+    // Each Bind above names its options type, so the configuration-binding source generator can write its code (a
+    // generic Bind<T> would fall back to reflection at start-up).
+    private static void Validated<T>(OptionsBuilder<T> options) where T : ChannelOptions
     {
-        services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<T>, ChannelOptionsValidator<T>>();
+        options.ValidateOnStart();
+        options.Services.AddSingleton<IValidateOptions<T>, ChannelOptionsValidator<T>>();
     }
 
     private static void Adapter<T>(IServiceCollection services) where T : ChannelAdapterBase

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using MoltBot.Contracts.Pipeline;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Dialog;
 
@@ -13,8 +15,8 @@ public static class DialogModule
     /// </summary>
     public static IServiceCollection AddMoltBotDialog(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DialogOptions>().Bind(configuration.GetSection(DialogOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DialogOptions>().Bind(configuration.GetSection(DialogOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DialogOptions>>(new GeneratedAnnotationsValidator<DialogOptions, DialogOptionsAnnotations>());
         services.TryAddSingleton<IMessageHandler, DialogManager>();
         return services;
     }

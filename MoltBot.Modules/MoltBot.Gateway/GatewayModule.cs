@@ -10,6 +10,7 @@ using MoltBot.Contracts.Pipeline;
 using MoltBot.Gateway.Http;
 using MoltBot.Gateway.WebChat;
 using MoltBot.Gateway.WebSockets;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Gateway;
 
@@ -32,8 +33,8 @@ public static class GatewayModule
                     throw new StartupException($"Configuration section 'Gateway': {ex.Message}", ex);
                 }
             })
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>>(new GeneratedAnnotationsValidator<GatewayOptions, GatewayOptionsAnnotations>());
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 

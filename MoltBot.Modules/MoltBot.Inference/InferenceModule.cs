@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -5,6 +6,7 @@ using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Inference;
 using MoltBot.Contracts.Pipeline;
 using MoltBot.Inference.Engines;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Inference;
 
@@ -17,7 +19,8 @@ public static class InferenceModule
         // the thread pool, so it overlaps with building the host; the model registry's first torch call then finds it
         // loaded. A failure is ignored here: the registry's own first call reports it with the one-line message.
         _ = Task.Run(PreloadNativeLibrary);
-        services.AddOptions<InferenceOptions>().Bind(configuration.GetSection(InferenceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<InferenceOptions>().Bind(configuration.GetSection(InferenceOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<InferenceOptions>>(new GeneratedAnnotationsValidator<InferenceOptions, InferenceOptionsAnnotations>());
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<IModelCatalog>(sp => sp.GetRequiredService<ModelRegistry>());
         services.AddSingleton<IModelAdmin>(sp => sp.GetRequiredService<ModelRegistry>());

@@ -49,11 +49,28 @@ public sealed class ConversationStore(
         // The event carries the message id and the normalized embedding: the event log is the source of truth that
         // LogReplay restores LiteDB and vector recall from after a crash.
         var evt = EventLog.ToRecord(new LoggedEvent(m.ConversationKey, m.UserKey, kind, m.TimestampMs, m.Text,
-            m.Intent is null ? null : System.Text.Json.JsonSerializer.Serialize(new { intent = m.Intent, language = m.Language })), m.Id) with
+            m.Intent is null ? null : IntentJson(m.Intent, m.Language)), m.Id) with
         {
             Vector = vector?.Normalized,
         };
         return new PreparedMessage(m, message, vector, unindexable, evt, shortTerm.NextOrder());
+    }
+
+    /// <summary>
+    /// {"intent":…,"language":…} — what the reflection serializer wrote for the anonymous type this replaced, without
+    /// building its metadata and accessors on the first turn.
+    /// </summary>
+    internal static string IntentJson(string intent, string? language)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("intent", intent);
+            w.WriteString("language", language);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>

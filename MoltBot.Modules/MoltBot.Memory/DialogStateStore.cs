@@ -14,7 +14,7 @@ namespace MoltBot.Memory;
 public sealed class DialogStateStore(MemoryDatabase database, GroupCommitWriter writer, IOptions<MemoryOptions> options, ILogger<DialogStateStore> logger)
     : IDialogStateStore
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { TypeInfoResolver = MemoryJsonContext.Default };
 
     internal LruCache<string, DialogState> Cache { get; } = new(options.Value.DialogStateCacheCapacity);
 

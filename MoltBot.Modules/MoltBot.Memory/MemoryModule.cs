@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Memory;
 using MoltBot.Memory.Storage;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Memory;
 
@@ -14,8 +16,8 @@ public static class MemoryModule
     /// </summary>
     public static IServiceCollection AddMoltBotMemory(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MemoryOptions>>(new GeneratedAnnotationsValidator<MemoryOptions, MemoryOptionsAnnotations>());
         services.AddSingleton<MemoryDatabase>();
         services.AddSingleton<GroupCommitWriter>();
         services.AddSingleton<DatabaseSyncer>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -5,6 +6,7 @@ using MoltBot.Contracts.Configuration;
 using MoltBot.Contracts.Diagnostics;
 using MoltBot.Contracts.Pipeline;
 using MoltBot.Pipeline.Tracing;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Pipeline;
 
@@ -16,10 +18,10 @@ public static class PipelineModule
     /// </summary>
     public static IServiceCollection AddMoltBotPipeline(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<TraceOptions>().Bind(configuration.GetSection(TraceOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PipelineOptions>>(new GeneratedAnnotationsValidator<PipelineOptions, PipelineOptionsAnnotations>());
+        services.AddOptions<TraceOptions>().Bind(configuration.GetSection(TraceOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TraceOptions>>(new GeneratedAnnotationsValidator<TraceOptions, TraceOptionsAnnotations>());
         services.AddSingleton<JsonlTraceRecorder>();
         services.AddSingleton<ITraceRecorder>(sp => sp.GetRequiredService<JsonlTraceRecorder>());
         services.AddHostedService(sp => sp.GetRequiredService<JsonlTraceRecorder>());

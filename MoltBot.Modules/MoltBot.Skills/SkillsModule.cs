@@ -10,6 +10,7 @@ using MoltBot.Skills.BuiltIn;
 using MoltBot.Skills.Dispatch;
 using MoltBot.Skills.Plugins;
 using MoltBot.Skills.Reminders;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Skills;
 
@@ -22,10 +23,14 @@ public static class SkillsModule
     /// </summary>
     public static IServiceCollection AddMoltBotSkills(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SkillsOptions>().Bind(configuration.GetSection(SkillsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<WeatherOptions>().Bind(configuration.GetSection(WeatherOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RemindersOptions>().Bind(configuration.GetSection(RemindersOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<MemorySkillOptions>().Bind(configuration.GetSection(MemorySkillOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SkillsOptions>().Bind(configuration.GetSection(SkillsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SkillsOptions>>(new GeneratedAnnotationsValidator<SkillsOptions, SkillsOptionsAnnotations>());
+        services.AddOptions<WeatherOptions>().Bind(configuration.GetSection(WeatherOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WeatherOptions>>(new GeneratedAnnotationsValidator<WeatherOptions, WeatherOptionsAnnotations>());
+        services.AddOptions<RemindersOptions>().Bind(configuration.GetSection(RemindersOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RemindersOptions>>(new GeneratedAnnotationsValidator<RemindersOptions, RemindersOptionsAnnotations>());
+        services.AddOptions<MemorySkillOptions>().Bind(configuration.GetSection(MemorySkillOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MemorySkillOptions>>(new GeneratedAnnotationsValidator<MemorySkillOptions, MemorySkillOptionsAnnotations>());
         services.AddSingleton<SkillsOptionsValidator>();
         services.AddSingleton<IValidateOptions<SkillsOptions>>(sp => sp.GetRequiredService<SkillsOptionsValidator>());
         services.AddSingleton<IValidateOptions<WeatherOptions>>(sp => sp.GetRequiredService<SkillsOptionsValidator>());

@@ -40,6 +40,25 @@ public class TelegramAdapterTests
         Assert.Equal(ChannelState.Connected, h.Adapter<TelegramAdapter>().State);
     }
 
+    /// <summary>
+    /// The retry/circuit-breaker pipeline is built when a platform first polls or sends, not when the host starts: the
+    /// disabled platforms never build theirs (start-up cost), the enabled one still polls and answers through it.
+    /// </summary>
+    [Fact]
+    public async Task Only_a_platform_that_polls_or_sends_builds_its_resilience_pipeline()
+    {
+        await using var fake = new FakeTelegramServer();
+        await fake.StartAsync();
+        await using var h = await ChannelHarness.StartAsync(Polling(fake));
+        fake.AddUpdate(FakeTelegramServer.TextUpdate(1, 42, 7, "hello", 11));
+        await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count == 1, "sendMessage");
+
+        Assert.True(h.Adapter<TelegramAdapter>().ResilienceBuilt);
+        Assert.False(h.Adapter<MoltBot.Channels.WhatsApp.WhatsAppAdapter>().ResilienceBuilt);
+        Assert.False(h.Adapter<MoltBot.Channels.Slack.SlackAdapter>().ResilienceBuilt);
+        Assert.False(h.Adapter<MoltBot.Channels.Discord.DiscordAdapter>().ResilienceBuilt);
+    }
+
     [Fact]
     public async Task Offset_is_persisted_so_a_restart_processes_no_update_twice()
     {

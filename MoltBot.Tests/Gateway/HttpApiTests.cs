@@ -228,7 +228,11 @@ public class HttpApiTests
         Assert.Contains("webchat/app.js", await page.Content.ReadAsStringAsync());
         Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
 
-        string token = (string)(await Json(await client.GetAsync("/webchat/token")))["token"]!;
+        var tokenResponse = await client.GetAsync("/webchat/token");
+        Assert.Equal("application/json", tokenResponse.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("no-store", tokenResponse.Headers.CacheControl!.ToString());
+        string token = (string)(await Json(tokenResponse))["token"]!;
+        Assert.False(string.IsNullOrEmpty(token));
         using var withToken = host.CreateClient();
         withToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         Assert.Equal(HttpStatusCode.OK, (await withToken.GetAsync("/v1/models")).StatusCode);

@@ -5,13 +5,20 @@ public class ProcessTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task Bad_configuration_exits_with_code_2_and_one_stderr_line()
+    /// <summary>
+    /// Options are bound and checked by build-time generated code now; a rule broken, a value of the wrong type or a
+    /// module's cross-field rule still ends the process with exit code 2 and the rule's own one-line message.
+    /// </summary>
+    [Theory]
+    [InlineData("--Pipeline:ShardCount", "0", "moltbot: configuration error: Pipeline:ShardCount must be between 1 and 256")]
+    [InlineData("--Memory:HnswM", "1", "moltbot: configuration error: Memory:HnswM must be between 2 and 128 (links per node).")]
+    [InlineData("--Inference:Threads", "x", "moltbot: configuration error: Failed to convert configuration value 'x' at 'Inference:Threads'")]
+    public async Task Bad_configuration_exits_with_code_2_and_one_stderr_line(string key, string value, string expected)
     {
-        await using var p = MoltBotProcess.Start(["--urls", "http://127.0.0.1:0", "--Pipeline:ShardCount", "0"]);
+        await using var p = MoltBotProcess.Start(["--urls", "http://127.0.0.1:0", key, value]);
         Assert.Equal(2, await p.WaitForExitAsync(Timeout));
         string line = Assert.Single(p.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("moltbot: configuration error: Pipeline:ShardCount must be between 1 and 256", line);
+        Assert.StartsWith(expected, line);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public class StartupTimelineTests
         var timeline = host.Services.GetRequiredService<StartupTimeline>();
 
         var milestones = timeline.Milestones;
-        Assert.Equal(["host build begun", "host built", "hosted services starting", "listening"], milestones.Take(4).Select(m => m.What));
+        Assert.Equal(["host build begun", "host built", "options validated", "hosted services starting", "listening"], milestones.Take(5).Select(m => m.What));
         for (int i = 1; i < milestones.Count; i++) Assert.True(milestones[i].Ms >= milestones[i - 1].Ms, timeline.Describe());
         Assert.True(milestones[0].Ms > 0);
         Assert.Contains("listening", timeline.Describe());

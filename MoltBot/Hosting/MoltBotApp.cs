@@ -11,6 +11,7 @@ using MoltBot.Security;
 using MoltBot.Skills;
 using Prometheus;
 using Serilog;
+using MoltBot.Contracts.Configuration.Validation;
 
 namespace MoltBot.Hosting;
 
@@ -46,9 +47,9 @@ public static class MoltBotApp
         var config = builder.Configuration;
 
         // Paths and logging are needed before anything else can report; validate them here, with one-line errors.
-        var storage = Bind<StorageOptions>(config, StorageOptions.Section);
-        var models = Bind<ModelsOptions>(config, ModelsOptions.Section);
-        var log = Bind<LogOptions>(config, LogOptions.Section);
+        var storage = Bind(config, StorageOptions.Section, new StorageOptions(), static (c, o) => c.Bind(o));
+        var models = Bind(config, ModelsOptions.Section, new ModelsOptions(), static (c, o) => c.Bind(o));
+        var log = Bind(config, LogOptions.Section, new LogOptions(), static (c, o) => c.Bind(o));
         LoggingSetup.Validate(log);
         var paths = MoltBotPaths.Resolve(contentRoot, storage, models);
 
@@ -64,8 +65,10 @@ public static class MoltBotApp
         services.AddSerilog((_, lc) => LoggingSetup.Configure(lc, log, paths, redactor), preserveStaticLogger: true);
         services.AddSingleton(paths);
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ModelsOptions>().Bind(config.GetSection(ModelsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>>(new GeneratedAnnotationsValidator<StorageOptions, StorageOptionsAnnotations>());
+        services.AddOptions<ModelsOptions>().Bind(config.GetSection(ModelsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModelsOptions>>(new GeneratedAnnotationsValidator<ModelsOptions, ModelsOptionsAnnotations>());
         services.AddSingleton<IValidateOptions<ModelsOptions>>(new ModelsDirectoryValidator(contentRoot));
         services.AddHealthChecks();
         builder.Host.UseSystemd();
@@ -73,7 +76,7 @@ public static class MoltBotApp
         services.AddSingleton(timeline);
         services.AddHostedService<StartupTimeline.Service>();
 
-        var pipeline = Bind<PipelineOptions>(config, PipelineOptions.Section);
+        var pipeline = Bind(config, PipelineOptions.Section, new PipelineOptions(), static (c, o) => c.Bind(o));
         services.Configure<HostOptions>(o =>
             o.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, pipeline.DrainTimeoutSeconds) + 20));
 
@@ -91,7 +94,7 @@ public static class MoltBotApp
 
         var app = builder.Build();
         timeline.Mark("host built");
-        StartModelLoading(app.Services);
+        StartModelLoading(app.Services, timeline);
         MapOperationalEndpoints(app);
         app.MapMoltBotChannels();
         app.MapMoltBotGateway();
@@ -114,7 +117,7 @@ public static class MoltBotApp
     /// the other modules' construction and start instead of following them. If validation fails nothing starts here:
     /// the host's own start-up validation fails the same way and reports it as the only line on stderr.
     /// </summary>
-    private static void StartModelLoading(IServiceProvider services)
+    private static void StartModelLoading(IServiceProvider services, StartupTimeline timeline)
     {
         try
         {
@@ -124,6 +127,7 @@ public static class MoltBotApp
         {
             return; // reported by the host's start (StartAsync), where callers and tests expect it
         }
+        timeline.Mark("options validated");
         services.StartMoltBotInference();
     }
 
@@ -140,17 +144,18 @@ public static class MoltBotApp
         app.MapMetrics("/metrics");
     }
 
-    private static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    /// <param name="bind">Binds one concrete type (`c.Bind(o)`), so the configuration-binding source generator writes the code.</param>
+    private static T Bind<T>(IConfiguration configuration, string section, T value, Action<IConfiguration, T> bind)
     {
-        var value = new T();
         try
         {
-            configuration.GetSection(section).Bind(value);
+            bind(configuration.GetSection(section), value);
         }
         catch (InvalidOperationException ex)
         {
-            // e.g. "Pipeline:ShardCount = abc": the binder names the key in its message.
-            throw new StartupException($"Configuration section '{section}': {ex.InnerException?.Message ?? ex.Message}", ex);
+            // e.g. "Pipeline:ShardCount = abc": the binder's message names the key, the inner one the value.
+            string why = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+            throw new StartupException($"Configuration section '{section}': {why.ReplaceLineEndings(" ")}", ex);
         }
         return value;
     }

@@ -25,12 +25,18 @@ public static class StartupErrors
 
     /// <summary>
     /// DataAnnotations failures read "DataAnnotation validation failed for 'XOptions' members: 'Key' with the error:
-    /// 'message'." — our messages already name the full key, so keep just the message.
+    /// 'message'." (reflection validator) or "Key: message" (the source-generated validators) — our messages already
+    /// name the full configuration key ("Section:Key …"), so keep just the message.
     /// </summary>
     private static string Clean(string failure)
     {
         var m = System.Text.RegularExpressions.Regex.Match(failure,
-            @"^DataAnnotation validation failed for '[^']+' members: '[^']+' with the error: '(.*)'\.$", System.Text.RegularExpressions.RegexOptions.Singleline);
+            @"^DataAnnotation validation failed for '[^']+' members: '[^']*' with the error: '(.*)'\.$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        if (!m.Success)
+        {
+            // Only when the rest starts with a configuration key, so "Inference: at least one …" stays whole.
+            m = System.Text.RegularExpressions.Regex.Match(failure, @"^\w+(?:, \w+)*: (\w+:\w.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        }
         return (m.Success ? m.Groups[1].Value : failure).ReplaceLineEndings(" ");
     }
 
@@ -45,6 +51,10 @@ public static class StartupErrors
                 return ove.Failures.Select(f => "configuration error: " + Clean(f)).ToList();
             case StartupException se:
                 return [se.Message];
+            case InvalidOperationException ioe when ioe.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal):
+                // A module's options bound from a value of the wrong type ("--Inference:Threads x"): the binder's
+                // message names the value, the key and the type.
+                return ["configuration error: " + ioe.Message.ReplaceLineEndings(" ")];
             case FileNotFoundException or InvalidDataException:
                 return [ex.Message];
             case IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase):

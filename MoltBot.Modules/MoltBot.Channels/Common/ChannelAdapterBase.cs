@@ -29,8 +29,12 @@ public abstract class ChannelAdapterBase : IChannelAdapter, IAsyncDisposable
         Clock = clock;
         Logger = logger;
         Tracker = new ChannelStateTracker(platform);
-        Resilience = ChannelResilience.Build(options, Tracker, logger);
+        // Built at first use: a platform that is not enabled (the default for all of them) never pays for Polly's
+        // options validation (DataAnnotations by reflection) on the way to the server's first reply.
+        _resilience = new Lazy<ResiliencePipeline>(() => ChannelResilience.Build(options, Tracker, logger));
     }
+
+    private readonly Lazy<ResiliencePipeline> _resilience;
 
     public string Platform { get; }
     public ChannelState State => Tracker.State;
@@ -42,7 +46,10 @@ public abstract class ChannelAdapterBase : IChannelAdapter, IAsyncDisposable
     protected IInboundQueue Inbound { get; }
     protected TimeProvider Clock { get; }
     protected ILogger Logger { get; }
-    protected ResiliencePipeline Resilience { get; }
+    protected ResiliencePipeline Resilience => _resilience.Value;
+
+    /// <summary>Whether the retry/circuit-breaker pipeline exists yet (it is built when the platform first sends or polls).</summary>
+    internal bool ResilienceBuilt => _resilience.IsValueCreated;
 
     /// <summary>Largest message the platform accepts, in characters of rendered text.</summary>
     protected abstract int MessageLimit { get; }

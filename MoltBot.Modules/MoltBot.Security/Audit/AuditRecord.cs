@@ -35,6 +35,7 @@ public sealed record AuditRecord
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = AuditJsonContext.Default,
     };
 
     public string CanonicalJson() => JsonSerializer.Serialize(this with { Hash = null }, Json);
