@@ -22,6 +22,18 @@ public class ProcessTests
     }
 
     [Fact]
+    public async Task A_blank_data_directory_exits_with_code_2_before_writing_into_the_content_root()
+    {
+        await using var p = MoltBotProcess.Start(["--urls", "http://127.0.0.1:0", "--Storage:DataDirectory", ""]);
+        Assert.Equal(2, await p.WaitForExitAsync(Timeout));
+        string line = Assert.Single(p.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("moltbot: configuration error: Storage:DataDirectory must be a directory path", line);
+        // It used to resolve to the content root, where the vault key and the reminder database were then created.
+        Assert.False(Directory.Exists(Path.Combine(p.Root, "security")), "security/ was created in the content root");
+        Assert.False(Directory.Exists(Path.Combine(p.Root, "skills")), "skills/ was created in the content root");
+    }
+
+    [Fact]
     public async Task Unknown_verb_is_rejected()
     {
         await using var p = MoltBotProcess.Start(["trian"]);

@@ -11,6 +11,14 @@ public sealed record MoltBotPaths(string ContentRoot, string DataDirectory, stri
 
     public string Model(params string[] parts) => Path.Combine([ModelsDirectory, .. parts]);
 
-    public static MoltBotPaths Resolve(string contentRoot, StorageOptions storage, ModelsOptions models) =>
-        new(contentRoot, Path.GetFullPath(storage.DataDirectory, contentRoot), Path.GetFullPath(models.Directory, contentRoot));
+    /// <exception cref="StartupException">A blank directory setting: it would resolve to the content root, and files
+    /// (keys, databases) would be written there before the options' own validation ran.</exception>
+    public static MoltBotPaths Resolve(string contentRoot, StorageOptions storage, ModelsOptions models)
+    {
+        if (string.IsNullOrWhiteSpace(storage.DataDirectory))
+            throw new StartupException("configuration error: Storage:DataDirectory must be a directory path (default \"data\").");
+        if (string.IsNullOrWhiteSpace(models.Directory))
+            throw new StartupException("configuration error: Models:Directory must be a directory path (default \"models\").");
+        return new(contentRoot, Path.GetFullPath(storage.DataDirectory, contentRoot), Path.GetFullPath(models.Directory, contentRoot));
+    }
 }
