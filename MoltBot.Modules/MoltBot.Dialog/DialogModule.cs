@@ -15,8 +15,7 @@ public static class DialogModule
     /// </summary>
     public static IServiceCollection AddMoltBotDialog(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DialogOptions>().Bind(configuration.GetSection(DialogOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DialogOptions>>(new GeneratedAnnotationsValidator<DialogOptions, DialogOptionsAnnotations>());
+        services.AddOptions<DialogOptions>().Bind(configuration.GetSection(DialogOptions.Section)).ValidateAnnotationsOnStart<DialogOptions, DialogOptionsAnnotations>();
         services.TryAddSingleton<IMessageHandler, DialogManager>();
         return services;
     }

@@ -33,8 +33,7 @@ public static class GatewayModule
                     throw new StartupException($"Configuration section 'Gateway': {ex.Message}", ex);
                 }
             })
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<GatewayOptions>>(new GeneratedAnnotationsValidator<GatewayOptions, GatewayOptionsAnnotations>());
+            .ValidateAnnotationsOnStart<GatewayOptions, GatewayOptionsAnnotations>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 

@@ -19,8 +19,7 @@ public static class InferenceModule
         // the thread pool, so it overlaps with building the host; the model registry's first torch call then finds it
         // loaded. A failure is ignored here: the registry's own first call reports it with the one-line message.
         _ = Task.Run(PreloadNativeLibrary);
-        services.AddOptions<InferenceOptions>().Bind(configuration.GetSection(InferenceOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<InferenceOptions>>(new GeneratedAnnotationsValidator<InferenceOptions, InferenceOptionsAnnotations>());
+        services.AddOptions<InferenceOptions>().Bind(configuration.GetSection(InferenceOptions.Section)).ValidateAnnotationsOnStart<InferenceOptions, InferenceOptionsAnnotations>();
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<IModelCatalog>(sp => sp.GetRequiredService<ModelRegistry>());
         services.AddSingleton<IModelAdmin>(sp => sp.GetRequiredService<ModelRegistry>());

@@ -16,8 +16,7 @@ public static class MemoryModule
     /// </summary>
     public static IServiceCollection AddMoltBotMemory(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MemoryOptions>>(new GeneratedAnnotationsValidator<MemoryOptions, MemoryOptionsAnnotations>());
+        services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.Section)).ValidateAnnotationsOnStart<MemoryOptions, MemoryOptionsAnnotations>();
         services.AddSingleton<MemoryDatabase>();
         services.AddSingleton<GroupCommitWriter>();
         services.AddSingleton<DatabaseSyncer>();

@@ -18,10 +18,8 @@ public static class PipelineModule
     /// </summary>
     public static IServiceCollection AddMoltBotPipeline(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PipelineOptions>>(new GeneratedAnnotationsValidator<PipelineOptions, PipelineOptionsAnnotations>());
-        services.AddOptions<TraceOptions>().Bind(configuration.GetSection(TraceOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TraceOptions>>(new GeneratedAnnotationsValidator<TraceOptions, TraceOptionsAnnotations>());
+        services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section)).ValidateAnnotationsOnStart<PipelineOptions, PipelineOptionsAnnotations>();
+        services.AddOptions<TraceOptions>().Bind(configuration.GetSection(TraceOptions.Section)).ValidateAnnotationsOnStart<TraceOptions, TraceOptionsAnnotations>();
         services.AddSingleton<JsonlTraceRecorder>();
         services.AddSingleton<ITraceRecorder>(sp => sp.GetRequiredService<JsonlTraceRecorder>());
         services.AddHostedService(sp => sp.GetRequiredService<JsonlTraceRecorder>());

@@ -23,14 +23,10 @@ public static class SkillsModule
     /// </summary>
     public static IServiceCollection AddMoltBotSkills(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SkillsOptions>().Bind(configuration.GetSection(SkillsOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SkillsOptions>>(new GeneratedAnnotationsValidator<SkillsOptions, SkillsOptionsAnnotations>());
-        services.AddOptions<WeatherOptions>().Bind(configuration.GetSection(WeatherOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<WeatherOptions>>(new GeneratedAnnotationsValidator<WeatherOptions, WeatherOptionsAnnotations>());
-        services.AddOptions<RemindersOptions>().Bind(configuration.GetSection(RemindersOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<RemindersOptions>>(new GeneratedAnnotationsValidator<RemindersOptions, RemindersOptionsAnnotations>());
-        services.AddOptions<MemorySkillOptions>().Bind(configuration.GetSection(MemorySkillOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MemorySkillOptions>>(new GeneratedAnnotationsValidator<MemorySkillOptions, MemorySkillOptionsAnnotations>());
+        services.AddOptions<SkillsOptions>().Bind(configuration.GetSection(SkillsOptions.Section)).ValidateAnnotationsOnStart<SkillsOptions, SkillsOptionsAnnotations>();
+        services.AddOptions<WeatherOptions>().Bind(configuration.GetSection(WeatherOptions.Section)).ValidateAnnotationsOnStart<WeatherOptions, WeatherOptionsAnnotations>();
+        services.AddOptions<RemindersOptions>().Bind(configuration.GetSection(RemindersOptions.Section)).ValidateAnnotationsOnStart<RemindersOptions, RemindersOptionsAnnotations>();
+        services.AddOptions<MemorySkillOptions>().Bind(configuration.GetSection(MemorySkillOptions.Section)).ValidateAnnotationsOnStart<MemorySkillOptions, MemorySkillOptionsAnnotations>();
         services.AddSingleton<SkillsOptionsValidator>();
         services.AddSingleton<IValidateOptions<SkillsOptions>>(sp => sp.GetRequiredService<SkillsOptionsValidator>());
         services.AddSingleton<IValidateOptions<WeatherOptions>>(sp => sp.GetRequiredService<SkillsOptionsValidator>());

@@ -65,10 +65,8 @@ public static class MoltBotApp
         services.AddSerilog((_, lc) => LoggingSetup.Configure(lc, log, paths, redactor), preserveStaticLogger: true);
         services.AddSingleton(paths);
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>>(new GeneratedAnnotationsValidator<StorageOptions, StorageOptionsAnnotations>());
-        services.AddOptions<ModelsOptions>().Bind(config.GetSection(ModelsOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ModelsOptions>>(new GeneratedAnnotationsValidator<ModelsOptions, ModelsOptionsAnnotations>());
+        services.AddOptions<StorageOptions>().Bind(config.GetSection(StorageOptions.Section)).ValidateAnnotationsOnStart<StorageOptions, StorageOptionsAnnotations>();
+        services.AddOptions<ModelsOptions>().Bind(config.GetSection(ModelsOptions.Section)).ValidateAnnotationsOnStart<ModelsOptions, ModelsOptionsAnnotations>();
         services.AddSingleton<IValidateOptions<ModelsOptions>>(new ModelsDirectoryValidator(contentRoot));
         services.AddHealthChecks();
         builder.Host.UseSystemd();
