@@ -50,6 +50,32 @@ public sealed record NluEncoderConfig
             "bio_tags after \"O\" must start with B- or I-");
     }
 
+    /// <summary>
+    /// The config.json keys whose values differ from <paramref name="other"/>'s, in config order: what every model that
+    /// shares this one's tokenizer and labels must agree on (vocabulary, positions, embedding size, padding, labels), plus,
+    /// with <paramref name="layerSizes"/>, the sizes a weight copy needs (warm start).
+    /// </summary>
+    public IEnumerable<(string Key, string Mine, string Other)> Differences(NluEncoderConfig other, bool layerSizes)
+    {
+        var pairs = new List<(string, string, string)>
+        {
+            ("vocab_size", VocabSize.ToString(), other.VocabSize.ToString()),
+        };
+        if (layerSizes)
+        {
+            pairs.Add(("hidden_size", HiddenSize.ToString(), other.HiddenSize.ToString()));
+            pairs.Add(("intermediate_size", IntermediateSize.ToString(), other.IntermediateSize.ToString()));
+            pairs.Add(("num_hidden_layers", NumHiddenLayers.ToString(), other.NumHiddenLayers.ToString()));
+            pairs.Add(("num_attention_heads", NumAttentionHeads.ToString(), other.NumAttentionHeads.ToString()));
+        }
+        pairs.Add(("max_position_embeddings", MaxPositionEmbeddings.ToString(), other.MaxPositionEmbeddings.ToString()));
+        pairs.Add(("embedding_size", EmbeddingSize.ToString(), other.EmbeddingSize.ToString()));
+        pairs.Add(("pad_token_id", PadTokenId.ToString(), other.PadTokenId.ToString()));
+        pairs.Add(("intents", string.Join(',', Intents), string.Join(',', other.Intents)));
+        pairs.Add(("bio_tags", string.Join(',', BioTags), string.Join(',', other.BioTags)));
+        return pairs.Where(p => p.Item2 != p.Item3);
+    }
+
     public static NluEncoderConfig Load(string configFile) => FromJson(ConfigJson.Load(configFile));
 
     internal static NluEncoderConfig FromJson(ConfigJson c)

@@ -140,16 +140,8 @@ public static class NluEnsembleFolder
 
     private static void RequireCompatible(NluEncoderConfig first, NluEncoderConfig member, string file)
     {
-        void Same<T>(string key, T a, T b)
-        {
-            if (!EqualityComparer<T>.Default.Equals(a, b))
-                throw new ModelFormatException(file, null, $"'{key}' is {b} but the first member's is {a}: ensemble members must agree on it");
-        }
-        Same("vocab_size", first.VocabSize, member.VocabSize);
-        Same("pad_token_id", first.PadTokenId, member.PadTokenId);
-        Same("max_position_embeddings", first.MaxPositionEmbeddings, member.MaxPositionEmbeddings);
-        Same("embedding_size", first.EmbeddingSize, member.EmbeddingSize);
-        Same("intents", string.Join(",", first.Intents), string.Join(",", member.Intents));
-        Same("bio_tags", string.Join(",", first.BioTags), string.Join(",", member.BioTags));
+        var (key, mine, other) = first.Differences(member, layerSizes: false).FirstOrDefault();
+        if (key is not null)
+            throw new ModelFormatException(file, null, $"'{key}' is {other} but the first member's is {mine}: ensemble members must agree on it");
     }
 }

@@ -41,18 +41,7 @@ public static class WarmStart
 
     private static void RequireSameShape(NluEncoderConfig from, NluEncoderConfig to, string sourceDir)
     {
-        var differences = new List<string>();
-        void Compare<T>(string key, T a, T b) { if (!EqualityComparer<T>.Default.Equals(a, b)) differences.Add($"{key} {a} vs {b}"); }
-        Compare("vocab_size", from.VocabSize, to.VocabSize);
-        Compare("hidden_size", from.HiddenSize, to.HiddenSize);
-        Compare("intermediate_size", from.IntermediateSize, to.IntermediateSize);
-        Compare("num_hidden_layers", from.NumHiddenLayers, to.NumHiddenLayers);
-        Compare("num_attention_heads", from.NumAttentionHeads, to.NumAttentionHeads);
-        Compare("max_position_embeddings", from.MaxPositionEmbeddings, to.MaxPositionEmbeddings);
-        Compare("embedding_size", from.EmbeddingSize, to.EmbeddingSize);
-        Compare("pad_token_id", from.PadTokenId, to.PadTokenId);
-        Compare("intents", string.Join(',', from.Intents), string.Join(',', to.Intents));
-        Compare("bio_tags", string.Join(',', from.BioTags), string.Join(',', to.BioTags));
+        var differences = from.Differences(to, layerSizes: true).Select(d => $"{d.Key} {d.Mine} vs {d.Other}").ToList();
         if (differences.Count > 0)
             throw new InvalidDataException($"--init-from: '{sourceDir}' does not match the run's --config ({string.Join("; ", differences)})");
     }
