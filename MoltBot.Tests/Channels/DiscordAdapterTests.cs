@@ -56,14 +56,17 @@ public class DiscordAdapterTests
         fake.StopAcking = false;
         await ChannelHarness.WaitUntilAsync(() => !fake.Resumes.IsEmpty, "RESUME");
         await ChannelHarness.WaitUntilAsync(() => fake.Messages.Count == 2, "reply to the replayed event");
-        await Task.Delay(300);
+        // Barrier instead of a real-time wait: one channel's events are answered in order, so a replayed duplicate of
+        // "before" or "during" would be answered before this one.
+        await fake.DispatchAsync("MESSAGE_CREATE", FakeDiscordServer.Message("m3", "C1", "U1", "after"));
+        await ChannelHarness.WaitUntilAsync(() => fake.Messages.Any(m => m.Body["content"]!.GetValue<string>() == "re:after"), "reply to the barrier event");
 
         var resume = fake.Resumes.First()["d"]!.AsObject();
         Assert.Equal(session, resume["session_id"]!.GetValue<string>());
         Assert.True(resume["seq"]!.GetValue<long>() >= 2, "RESUME carries the last sequence number");
         Assert.Single(fake.Identifies); // resumed, not re-identified
         Assert.Contains(fake.ConnectPaths, p => p.StartsWith("/resume", StringComparison.Ordinal));
-        Assert.Equal(["re:before", "re:during"], fake.Messages.Select(m => m.Body["content"]!.GetValue<string>()));
+        Assert.Equal(["re:before", "re:during", "re:after"], fake.Messages.Select(m => m.Body["content"]!.GetValue<string>()));
         Assert.Equal(ChannelState.Connected, adapter.State);
     }
 
@@ -108,9 +111,10 @@ public class DiscordAdapterTests
         fake.RateLimitNext = 1;
         await fake.DispatchAsync("MESSAGE_CREATE", FakeDiscordServer.Message("m5", "C1", "U1", "n5"));
         await ChannelHarness.WaitUntilAsync(() => fake.Messages.Count == 6, "reply after 429");
-        await Task.Delay(300);
+        // Barrier: a doubled n5 (the retried send) would be answered before the next event's reply.
+        await fake.DispatchAsync("MESSAGE_CREATE", FakeDiscordServer.Message("m6", "C1", "U1", "n6"));
+        await ChannelHarness.WaitUntilAsync(() => fake.Messages.Any(m => m.Body["content"]!.GetValue<string>() == "re:n6"), "reply to the barrier event");
         Assert.Equal(1, fake.TooManyRequestsAnswered);
-        Assert.Equal(6, fake.Messages.Count);
-        Assert.Equal(Enumerable.Range(0, 6).Select(i => "re:n" + i), fake.Messages.Select(m => m.Body["content"]!.GetValue<string>()));
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => "re:n" + i), fake.Messages.Select(m => m.Body["content"]!.GetValue<string>()));
     }
 }

@@ -53,9 +53,13 @@ public class IMessageAdapterTests
         string echo = FakeBlueBubblesServer.NewMessage("MSG-2", "iMessage;-;+1555", "+1555", "re:hello", 1700000000000, fromMe: true);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, echo, "hook-secret")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(client, "{\"type\":\"new-message\",\"data\":{}}", "hook-secret")).StatusCode);
-        await Task.Delay(300);
-        Assert.Empty(h.Handler.Seen);
-        Assert.Empty(fake.Sent);
+
+        // A causal barrier instead of a real-time wait: one chat's messages are handled and answered in order, so had
+        // any request above been let through, it would be seen and answered before this one.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, FakeBlueBubblesServer.NewMessage("MSG-3", "iMessage;-;+1555", "+1555", "after", 1700000000001), "hook-secret")).StatusCode);
+        await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count >= 1, "reply to the barrier message");
+        Assert.Equal(["after"], h.Handler.Seen.Select(e => e.Text));
+        Assert.Equal(["re:after"], fake.Sent.Select(s => s["message"]!.GetValue<string>()));
     }
 
     [Fact]

@@ -19,6 +19,17 @@ public class TelegramAdapterTests
         ["Channels:Telegram:RetryBaseDelayMilliseconds"] = "10",
     };
 
+    /// <summary>
+    /// Queues a fresh update in chat 42 and waits for its reply. One chat's updates are handled and answered in order,
+    /// so anything the earlier updates set off (a second handling, a doubled send) has shown by the time this reply
+    /// arrives: a causal barrier instead of waiting a while of real time.
+    /// </summary>
+    private static Task BarrierAsync(FakeTelegramServer fake, int updateId, string text)
+    {
+        fake.AddUpdate(FakeTelegramServer.TextUpdate(updateId, 42, 7, text, 1000 + updateId));
+        return ChannelHarness.WaitUntilAsync(() => fake.Sent.Any(s => s["text"]?.GetValue<string>() == "re:" + text), "reply to " + text);
+    }
+
     [Fact]
     public async Task Long_polling_command_is_normalized_and_answered_with_sendMessage_reply()
     {
@@ -79,10 +90,10 @@ public class TelegramAdapterTests
             Assert.Equal(4, fake.PollOffsets.Skip(pollsBefore).First());
             fake.AddUpdate(FakeTelegramServer.TextUpdate(4, 42, 7, "m4", 104));
             await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count == 4, "reply to the new update");
-            await Task.Delay(300);
+            await BarrierAsync(fake, 5, "m5");
 
-            Assert.Equal(["re:m1", "re:m2", "re:m3", "re:m4"], fake.Sent.Select(s => s["text"]!.GetValue<string>()));
-            Assert.Equal(["m4"], h2.Handler.Seen.Select(e => e.Text));
+            Assert.Equal(["re:m1", "re:m2", "re:m3", "re:m4", "re:m5"], fake.Sent.Select(s => s["text"]!.GetValue<string>()));
+            Assert.Equal(["m4", "m5"], h2.Handler.Seen.Select(e => e.Text));
         }
         finally
         {
@@ -115,9 +126,13 @@ public class TelegramAdapterTests
             Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(ok)).StatusCode);
         }
         await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count == 1, "reply");
-        await Task.Delay(300);
-        Assert.Single(fake.Sent);
-        Assert.Equal(["via hook"], h.Handler.Seen.Select(e => e.Text));
+        // Barrier: a new update through the same webhook; the retried one, had it been let through, is handled first.
+        var next = new HttpRequestMessage(HttpMethod.Post, "/channels/telegram/webhook") { Content = new StringContent(FakeTelegramServer.TextUpdate(10, 42, 7, "after", 56).ToJsonString(), Encoding.UTF8, "application/json") };
+        next.Headers.Add("X-Telegram-Bot-Api-Secret-Token", "s3cret");
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(next)).StatusCode);
+        await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count >= 2, "reply to the barrier update");
+        Assert.Equal(["re:via hook", "re:after"], fake.Sent.Select(s => s["text"]!.GetValue<string>()));
+        Assert.Equal(["via hook", "after"], h.Handler.Seen.Select(e => e.Text));
         Assert.Empty(fake.PollOffsets); // webhook mode never polls
     }
 
@@ -129,8 +144,8 @@ public class TelegramAdapterTests
         await using var h = await ChannelHarness.StartAsync(Polling(fake));
         fake.AddUpdate(FakeTelegramServer.TextUpdate(1, 42, 7, "hi", 11));
         await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count == 1, "reply after 429");
-        await Task.Delay(300);
-        Assert.Single(fake.Sent);
+        await BarrierAsync(fake, 2, "after");
+        Assert.Equal(["re:hi", "re:after"], fake.Sent.Select(s => s["text"]!.GetValue<string>())); // "hi" was sent once
         Assert.True(fake.SentAfterRateLimitAt!.Value - fake.RateLimitedAt!.Value >= TimeSpan.FromMilliseconds(900));
     }
 
@@ -142,12 +157,14 @@ public class TelegramAdapterTests
         await using var h = await ChannelHarness.StartAsync(Polling(fake), handler: new EchoHandler { Stream = true });
         fake.AddUpdate(FakeTelegramServer.TextUpdate(1, 42, 7, "stream **me**", 11));
         await ChannelHarness.WaitUntilAsync(() => fake.Edits.Any(e => e["text"]!.GetValue<string>() == "re:stream <b>me</b>"), "final edit");
-        await Task.Delay(300);
+        // Barrier: a second streamed message in the same chat; whatever the first one set off has shown before its edit.
+        fake.AddUpdate(FakeTelegramServer.TextUpdate(2, 42, 7, "after", 12));
+        await ChannelHarness.WaitUntilAsync(() => fake.Edits.Any(e => e["text"]!.GetValue<string>() == "re:after"), "the barrier's final edit");
 
-        Assert.Equal(1, fake.ChatActions);
-        var draft = Assert.Single(fake.Sent); // the first delta opened the message; nothing else was sent
-        Assert.Equal("re:", draft["text"]!.GetValue<string>());
-        var final = fake.Edits.Last();
+        Assert.Equal(2, fake.ChatActions); // one typing action per message
+        // Each message: the first delta opened it ("re:"), the rest were edits; nothing else was sent.
+        Assert.Equal(["re:", "re:"], fake.Sent.Select(s => s["text"]!.GetValue<string>()));
+        var final = Assert.Single(fake.Edits, e => e["text"]!.GetValue<string>() == "re:stream <b>me</b>");
         Assert.Equal("HTML", final["parse_mode"]!.GetValue<string>(), ignoreCase: true);
         Assert.Equal(42, final["chat_id"]!.GetValue<long>());
     }

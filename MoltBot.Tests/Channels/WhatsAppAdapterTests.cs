@@ -30,6 +30,18 @@ public class WhatsAppAdapterTests
         return client.SendAsync(request);
     }
 
+    /// <summary>
+    /// Posts a fresh message from <paramref name="from"/> and waits for its reply. One chat's messages are handled and
+    /// answered in order, so anything the earlier requests set off (a second handling, a doubled send) is visible once
+    /// this reply has arrived: a causal barrier instead of waiting a while of real time.
+    /// </summary>
+    private static async Task BarrierAsync(HttpClient client, FakeWhatsAppServer fake, string from, string text)
+    {
+        string body = FakeWhatsAppServer.TextWebhook(from, "wamid.barrier-" + text, text, Now);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, body, FakeWhatsAppServer.Sign(body))).StatusCode);
+        await ChannelHarness.WaitUntilAsync(() => fake.Sent.Any(s => s["text"]?["body"]?.GetValue<string>() == "re:" + text), "reply to " + text);
+    }
+
     [Fact]
     public async Task Verification_handshake_echoes_the_challenge_only_for_the_right_token()
     {
@@ -58,9 +70,9 @@ public class WhatsAppAdapterTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(client, body, null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(client, body, "sha256=zz")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(client, body + " ", FakeWhatsAppServer.Sign(body))).StatusCode); // tampered body
-        await Task.Delay(300);
-        Assert.Empty(h.Handler.Seen);
-        Assert.Empty(fake.Sent);
+        await BarrierAsync(client, fake, "4915112345678", "after");
+        Assert.Equal(["after"], h.Handler.Seen.Select(e => e.Text));
+        Assert.Equal(["re:after"], fake.Sent.Select(s => s["text"]!["body"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -75,16 +87,17 @@ public class WhatsAppAdapterTests
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, body, FakeWhatsAppServer.Sign(body))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, body, FakeWhatsAppServer.Sign(body))).StatusCode); // Meta retries
         await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count == 1, "reply");
-        await Task.Delay(300);
+        await BarrierAsync(client, fake, "4915112345678", "after");
 
-        var sent = fake.Sent.Single();
+        Assert.Equal(2, fake.Sent.Count); // the retry was not answered: only the barrier's reply followed
+        var sent = fake.Sent.First();
         Assert.Equal(FakeWhatsAppServer.DefaultPhoneNumberId, sent["_phone"]!.GetValue<string>());
         Assert.Equal("whatsapp", sent["messaging_product"]!.GetValue<string>());
         Assert.Equal("4915112345678", sent["to"]!.GetValue<string>());
         Assert.Equal("text", sent["type"]!.GetValue<string>());
         Assert.Equal("re:*hi* there", sent["text"]!["body"]!.GetValue<string>()); // **hi** rendered back as WhatsApp bold
         Assert.Equal("wamid.A", sent["context"]!["message_id"]!.GetValue<string>());
-        Assert.Equal("**hi** there", h.Handler.Seen.Single().Text);
+        Assert.Equal(["**hi** there", "after"], h.Handler.Seen.Select(e => e.Text));
     }
 
     [Fact]
@@ -96,9 +109,10 @@ public class WhatsAppAdapterTests
         using var client = h.CreateClient();
         string body = File.ReadAllText(Path.Combine(GoldenFiles.Directory, "whatsapp", "status.json"));
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, body, FakeWhatsAppServer.Sign(body))).StatusCode);
-        await Task.Delay(300);
-        Assert.Empty(h.Handler.Seen);
-        Assert.Empty(fake.Sent);
+        string recipient = System.Text.Json.Nodes.JsonNode.Parse(body)!["entry"]![0]!["changes"]![0]!["value"]!["statuses"]![0]!["recipient_id"]!.GetValue<string>();
+        await BarrierAsync(client, fake, recipient, "after");
+        Assert.Equal(["after"], h.Handler.Seen.Select(e => e.Text));
+        Assert.Equal(["re:after"], fake.Sent.Select(s => s["text"]!["body"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -162,10 +176,10 @@ public class WhatsAppAdapterTests
             fake.Down = false;
             await using var h2 = await ChannelHarness.StartAsync(Settings(fake), root);
             await ChannelHarness.WaitUntilAsync(() => fake.Sent.Count == 3, "outbox delivered after restart");
-            await Task.Delay(500);
-            Assert.Equal(["re:m0", "re:m1", "re:m2"], fake.Sent.Select(s => s["text"]!["body"]!.GetValue<string>()));
+            using (var client = h2.CreateClient()) await BarrierAsync(client, fake, "4915112345678", "m3");
+            Assert.Equal(["re:m0", "re:m1", "re:m2", "re:m3"], fake.Sent.Select(s => s["text"]!["body"]!.GetValue<string>()));
             Assert.Equal(0, h2.Adapter<WhatsAppAdapter>().OutboxDepth);
-            Assert.Empty(h2.Handler.Seen); // answered from the outbox, not handled again
+            Assert.Equal(["m3"], h2.Handler.Seen.Select(e => e.Text)); // m0–m2 answered from the outbox, not handled again
         }
         finally
         {
