@@ -16,6 +16,14 @@ public sealed class EchoStreamingHandler : IMessageHandler
 
     public int TotalCalls => Calls.Values.Sum();
 
+    private readonly ChangeSignal _called = new();
+
+    /// <summary>Waits (without polling) until at least <paramref name="count"/> messages have reached the handler.</summary>
+    public async Task WaitForCallsAsync(int count, TimeSpan timeout)
+    {
+        Assert.True(await _called.WaitUntilAsync(() => TotalCalls >= count, timeout), $"the handler saw {TotalCalls} of {count} messages");
+    }
+
     public void Release() => _release.TrySetResult();
 
     public static string ReplyTo(string text) => "echo: " + text;
@@ -23,6 +31,7 @@ public sealed class EchoStreamingHandler : IMessageHandler
     public async Task HandleAsync(Envelope envelope, IReplyWriter reply, CancellationToken cancellationToken)
     {
         Calls.AddOrUpdate(envelope.Text, 1, (_, n) => n + 1);
+        _called.Pulse();
         await reply.TypingAsync(cancellationToken);
         if (envelope.Text == "hold") await _release.Task.WaitAsync(cancellationToken);
         if (envelope.Text.StartsWith("flood:", StringComparison.Ordinal))

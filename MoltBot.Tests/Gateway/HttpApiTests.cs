@@ -202,7 +202,7 @@ public class HttpApiTests
         HttpResponseMessage? refused = null;
         for (int i = 1; i < 20 && refused is null; i++)
         {
-            while (handler.TotalCalls == 0) await Task.Delay(10);
+            await handler.WaitForCallsAsync(1, TimeSpan.FromSeconds(30));
             var post = client.PostAsJsonAsync("/v1/messages", new { user = "u" + i, text = "queued " + i });
             var done = await Task.WhenAny(post, Task.Delay(300));
             if (done == post && (await post).StatusCode == HttpStatusCode.ServiceUnavailable) refused = await post;

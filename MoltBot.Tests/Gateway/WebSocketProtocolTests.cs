@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
 using MoltBot.Gateway.WebSockets;
 
 namespace MoltBot.Tests.Gateway;
@@ -387,7 +388,7 @@ public class WebSocketProtocolTests
         var acked = new List<string>();
         await client.ReceiveUntilAsync("ack");
         acked.Add("h");
-        while (handler.TotalCalls == 0) await Task.Delay(10);
+        await handler.WaitForCallsAsync(1, TimeSpan.FromSeconds(30));
         JsonObject? refusal = null;
         for (int i = 0; i < 10 && refusal is null; i++)
         {
@@ -451,7 +452,8 @@ public class WebSocketProtocolTests
     [Fact]
     public async Task A_reply_finished_during_the_shutdown_drain_still_reaches_the_open_socket()
     {
-        var (host, handler) = await GatewayFixture.StartAsync();
+        var stoppingBegun = new StoppingSignal();
+        var (host, handler) = await GatewayFixture.StartAsync(configure: b => b.Services.AddHostedService(_ => stoppingBegun));
         await using var _h = host;
         var (client, _, _) = await WsClient.OpenSessionAsync(GatewayFixture.WebSocketUri(host));
         await using var _c = client;
@@ -459,12 +461,35 @@ public class WebSocketProtocolTests
         await client.ReceiveUntilAsync("ack");
 
         var stopping = host.StopAsync();   // like SIGTERM: the message is in flight
-        await Task.Delay(300);
-        handler.Release();                 // it finishes during the drain
+        await stoppingBegun.Begun.WaitAsync(TimeSpan.FromSeconds(30)); // the host is stopping (instead of a 300 ms wait)
+        handler.Release();                 // it finishes while the pipeline drains
 
         var frames = await client.ReceiveUntilAsync("reply.final");
         Assert.Equal("echo: hold", (string?)frames[^1]["text"]);
         Assert.Equal(1001, await client.ReceiveCloseAsync());
         await stopping;
+    }
+
+    /// <summary>
+    /// Registered after the modules, so its stopping phase runs just before the pipeline's drain (stopping phases run
+    /// one at a time, in reverse order of registration): it tells the test that the host has begun to stop.
+    /// </summary>
+    private sealed class StoppingSignal : IHostedLifecycleService
+    {
+        private readonly TaskCompletionSource _begun = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Begun => _begun.Task;
+
+        public Task StoppingAsync(CancellationToken cancellationToken)
+        {
+            _begun.TrySetResult();
+            return Task.CompletedTask;
+        }
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

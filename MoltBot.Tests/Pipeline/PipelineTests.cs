@@ -59,26 +59,28 @@ public class PipelineTests
         }, With(adapter, handler));
         var queue = host.Services.GetRequiredService<IInboundQueue>();
 
-        // One in the handler, one in the shard queue, one held by the router, two in the inbound queue: then full.
+        // At most one in the handler, one in the shard queue, one held by the router and two in the inbound queue
+        // (how many got past the inbound queue depends on how fast the router took them): then full.
         int accepted = 0;
         EnqueueResult result;
         while ((result = queue.TryEnqueue(RecordingAdapter.Message("u", "m" + accepted))) == EnqueueResult.Accepted)
         {
             accepted++;
             Assert.True(accepted < 50, "the bounded queue never filled");
-            await Task.Delay(20);
         }
         Assert.Equal(EnqueueResult.Full, result);
+        Assert.InRange(accepted, 2, 5);
 
+        // The handler holds everything up, so nothing can make room: EnqueueAsync must not complete.
         var blocked = queue.EnqueueAsync(RecordingAdapter.Message("u", "late"), CancellationToken.None).AsTask();
-        await Task.Delay(200);
         Assert.False(blocked.IsCompleted, "EnqueueAsync must wait while the queue is full");
+        Assert.Equal(EnqueueResult.Full, queue.TryEnqueue(RecordingAdapter.Message("u", "refused")));
 
         gate.SetResult();
         await blocked.WaitAsync(Wait);
         await adapter.WaitForFinalsAsync(accepted + 1, Wait);
-        Assert.Equal(accepted + 1, adapter.Finals.Count());
-        Assert.Contains(adapter.Finals, f => f.Text == "late");
+        // Everything accepted was answered, in order, and the waiting producer's message came after all of it.
+        Assert.Equal(Enumerable.Range(0, accepted).Select(i => "m" + i).Append("late"), adapter.Finals.Select(f => f.Text));
     }
 
     [Fact]
@@ -94,8 +96,11 @@ public class PipelineTests
         await queue.EnqueueAsync(RecordingAdapter.Message("u", "second", platformMessageId: "p-2"), CancellationToken.None);
 
         await adapter.WaitForFinalsAsync(2, Wait);
-        await Task.Delay(200);
-        Assert.Equal(["echo: hi", "echo: second"], adapter.Finals.Select(f => f.Text));
+        // A causal barrier instead of a real-time wait: one user's messages are answered in order, so a second answer
+        // to p-1 would come before this one.
+        await queue.EnqueueAsync(RecordingAdapter.Message("u", "third", platformMessageId: "p-3"), CancellationToken.None);
+        await adapter.WaitForFinalsAsync(3, Wait);
+        Assert.Equal(["echo: hi", "echo: second", "echo: third"], adapter.Finals.Select(f => f.Text));
     }
 
     [Fact]
@@ -212,8 +217,10 @@ public class PipelineTests
     {
         var adapter = new RecordingAdapter();
         var gate = new TaskCompletionSource();
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handler = new DelegateHandler(async (e, r, ct) =>
         {
+            entered.TrySetResult();
             await gate.Task.WaitAsync(ct);
             await r.FinalAsync(new Reply("ok"), ct);
         });
@@ -222,7 +229,7 @@ public class PipelineTests
         var queue = host.Services.GetRequiredService<IInboundQueue>();
         for (int i = 0; i < 5; i++)
             await queue.EnqueueAsync(RecordingAdapter.Message("u", $"my secret {i}") with { Raw = "{\"text\":\"my secret\"}" }, CancellationToken.None);
-        await Task.Delay(200);
+        await entered.Task.WaitAsync(Wait); // one is in the handler (cut off at stop), the rest queued behind it
         await host.StopAsync();
         await host.App.DisposeAsync();
 
