@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -37,9 +36,6 @@ public static class GatewayModule
             .ValidateAnnotationsOnStart<GatewayOptions, GatewayOptionsAnnotations>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        // Kestrel's socket transport reads its options when it starts listening, after configuration is bound.
-        services.AddOptions<SocketTransportOptions>()
-            .Configure<IOptions<GatewayOptions>>((transport, gateway) => transport.UnsafePreferInlineScheduling = gateway.Value.InlineSocketScheduling);
 
         services.AddSingleton<GatewayTokens>();
         services.AddSingleton<ConversationHistory>();

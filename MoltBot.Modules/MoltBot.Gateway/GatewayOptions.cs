@@ -75,15 +75,6 @@ public sealed class GatewayOptions
     [Range(1, 3600, ErrorMessage = "Gateway:RetryAfterSeconds must be between 1 and 3600.")]
     public int RetryAfterSeconds { get; set; } = 2;
 
-    /// <summary>
-    /// Kestrel runs the code that follows a socket read or a flush on the thread that got there instead of queueing it
-    /// to its own I/O queues (Kestrel's SocketTransportOptions.UnsafePreferInlineScheduling): one thread-pool hand-off
-    /// fewer per frame sent and per frame received. Socket completions still arrive on the thread pool (the process does
-    /// not set DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS), so a slow handler holds one pool thread, never the
-    /// socket engine. False restores Kestrel's default scheduling.
-    /// </summary>
-    public bool InlineSocketScheduling { get; set; } = true;
-
     /// <summary>The model id /v1/models lists first and /v1/chat/completions echoes when the request names none.</summary>
     [Required(AllowEmptyStrings = false, ErrorMessage = "Gateway:ModelName must be a non-empty model id (default \"moltbot\").")]
     public string ModelName { get; set; } = "moltbot";

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.Extensions.Options;
-
 namespace MoltBot.Tests.Gateway;
 
 /// <summary>
@@ -54,26 +51,5 @@ public class WebSocketSendTests
         }
         for (int i = 0; i < messages; i++) Assert.Equal("echo: message " + i, finals["m" + i]);
         Assert.Equal(messages, acks.Count);
-    }
-
-    [Theory]
-    [InlineData(null, true)]
-    [InlineData("false", false)]
-    [InlineData("true", true)]
-    public async Task Kestrel_inline_scheduling_follows_Gateway_InlineSocketScheduling(string? value, bool expected)
-    {
-        var settings = new Dictionary<string, string>();
-        if (value is not null) settings["Gateway:InlineSocketScheduling"] = value;
-        var (host, _) = await GatewayFixture.StartAsync(settings);
-        await using var _h = host;
-        var transport = host.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
-        Assert.Equal(expected, transport.UnsafePreferInlineScheduling);
-
-        // And the gateway works either way.
-        var (client, _, _) = await WsClient.OpenSessionAsync(GatewayFixture.WebSocketUri(host));
-        await using var _c = client;
-        await client.SendAsync(new { type = "send", id = "x", text = "hi" });
-        var frames = await client.ReceiveUntilAsync("reply.final");
-        Assert.Equal("echo: hi", (string?)frames[^1]["text"]);
     }
 }

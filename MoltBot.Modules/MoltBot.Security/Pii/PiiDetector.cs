@@ -20,18 +20,35 @@ public static partial class PiiDetector
         // a string only for a candidate whose check digits need one.
         List<PiiMatch>? accepted = null;
         FindSecrets(text, ref accepted);
-        AddAll(text, ref accepted, PiiTypes.Email, EmailRegex());
-        FindIbans(text, ref accepted);
-        foreach (var m in ChineseIdRegex().EnumerateMatches(text))
+        // A detector whose every match contains a character the text lacks is skipped: an address has an '@'; IBANs,
+        // IDs, cards, phones and IPv4 addresses have decimal digits (\d: any Unicode digit, as char.IsDigit); an IPv6
+        // address has two ':'. Most chat messages have none of them.
+        var span = text.AsSpan();
+        bool digits = HasDigit(span);
+        if (span.Contains('@')) AddAll(text, ref accepted, PiiTypes.Email, EmailRegex());
+        if (digits)
         {
-            if (PiiChecksums.ChineseResidentId(text.Substring(m.Index, m.Length))) Add(text, ref accepted, PiiTypes.ChineseId, m.Index, m.Length);
+            FindIbans(text, ref accepted);
+            foreach (var m in ChineseIdRegex().EnumerateMatches(text))
+            {
+                if (PiiChecksums.ChineseResidentId(text.Substring(m.Index, m.Length))) Add(text, ref accepted, PiiTypes.ChineseId, m.Index, m.Length);
+            }
+            FindCards(text, ref accepted);
+            FindPhones(text, ref accepted);
         }
-        FindCards(text, ref accepted);
-        FindPhones(text, ref accepted);
-        FindIps(text, ref accepted);
+        FindIps(text, ref accepted, digits, span.Count(':') >= 2);
         if (accepted is null) return [];
         accepted.Sort((a, b) => a.Start.CompareTo(b.Start));
         return accepted;
+    }
+
+    private static bool HasDigit(ReadOnlySpan<char> text)
+    {
+        foreach (char c in text)
+        {
+            if (char.IsDigit(c)) return true;
+        }
+        return false;
     }
 
     /// <summary>Keeps a candidate unless an earlier one (an earlier detector's, or this detector's) already claims part of its span.</summary>
@@ -116,7 +133,23 @@ public static partial class PiiDetector
         AddAll(text, ref accepted, PiiTypes.Phone, NorthAmericanPhoneRegex());
     }
 
-    private static void FindIps(string text, ref List<PiiMatch>? accepted)
+    private static void FindIps(string text, ref List<PiiMatch>? accepted, bool hasDigit, bool hasTwoColons)
+    {
+        if (hasDigit)
+        {
+            FindIpv4(text, ref accepted);
+        }
+        if (!hasTwoColons) return;
+        foreach (var m in Ipv6CandidateRegex().EnumerateMatches(text))
+        {
+            var v = text.AsSpan(m.Index, m.Length);
+            bool shaped = v.Contains("::", StringComparison.Ordinal) || v.Count(':') == 7;
+            if (shaped && v.Length > 2 && IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6)
+                Add(text, ref accepted, PiiTypes.Ip, m.Index, m.Length);
+        }
+    }
+
+    private static void FindIpv4(string text, ref List<PiiMatch>? accepted)
     {
         foreach (var m in Ipv4Regex().EnumerateMatches(text))
         {
@@ -125,13 +158,6 @@ public static partial class PiiDetector
             if (before.TrimEnd().EndsWith("version", StringComparison.OrdinalIgnoreCase)
                 || before.TrimEnd().EndsWith("ver", StringComparison.OrdinalIgnoreCase)) continue;
             Add(text, ref accepted, PiiTypes.Ip, m.Index, m.Length);
-        }
-        foreach (var m in Ipv6CandidateRegex().EnumerateMatches(text))
-        {
-            var v = text.AsSpan(m.Index, m.Length);
-            bool shaped = v.Contains("::", StringComparison.Ordinal) || v.Count(':') == 7;
-            if (shaped && v.Length > 2 && IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6)
-                Add(text, ref accepted, PiiTypes.Ip, m.Index, m.Length);
         }
     }
 
