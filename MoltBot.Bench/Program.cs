@@ -8,6 +8,13 @@ using MoltBot.Bench.Load;
 // dotnet run -c Release --project MoltBot.Bench -- inference nlu [--runs 3] [--concurrency 64] [--policies student,teacher]   (issue 3's NLU target, NluThroughputBench.cs)
 // dotnet run -c Release --project MoltBot.Bench -- memory [hnsw|eventlog|eventlog-open|profile|all] [options]   (MemoryBench.cs)
 // dotnet run -c Release --project MoltBot.Bench -- [BenchmarkDotNet arguments, e.g. --filter *Pipeline*]
+if (args.Length > 0 && args[0] == "load"
+    && GeneratorProcess.ChildStartInfo(args, Environment.ProcessPath, typeof(LoadCommand).Assembly.Location, Environment.GetEnvironmentVariable) is { } generator)
+{
+    return await GeneratorProcess.RunChildAsync(generator);
+}
+if (args.Length > 0 && args[0] == "load" && Environment.GetEnvironmentVariable(GeneratorProcess.MarkerVariable) is not null)
+    Console.Error.WriteLine("load: generator running with tiered PGO off (DOTNET_TieredPGO=0)");
 if (args.Length > 0 && args[0] is "load" or "coldstart")
 {
     // The load generator's socket completions run on the epoll thread instead of hopping to the thread pool: less of the

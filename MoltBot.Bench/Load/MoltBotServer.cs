@@ -46,6 +46,7 @@ public sealed partial class MoltBotServer : IAsyncDisposable
             UseShellExecute = false,
         };
         psi.Environment.Remove(InlineCompletionsVariable);
+        GeneratorProcess.RemoveFrom(psi.Environment);
         foreach (var a in new[] { moltbotDll, "run", "--urls", "http://127.0.0.1:0", "--Storage:DataDirectory", data }.Concat(extraArgs))
             psi.ArgumentList.Add(a);
         var sw = Stopwatch.StartNew();

@@ -8,7 +8,8 @@
 #   extra server arguments per side: ARGS_A="--Memory:X 1" ARGS_B="--Memory:X 2" ab-skill-warm.sh D D
 #   a load generator per side (default: this checkout's): GEN_A=/old/MoltBot.Bench GEN_B=... ab-skill-warm.sh D1 D2
 #   messages per user: MESSAGES=100 (CPU per message is divided by 100 × MESSAGES)
-# Each line also gives the load generator's whole-process CPU per message (start-up included; /usr/bin/time).
+# Each line also gives the load generator's CPU per message: in its measuring window (first message to last reply) and
+# for the whole process (start-up, report and plots included; /usr/bin/time).
 # Needs a Release build of MoltBot.Bench (dotnet build -c Release MoltBot.Bench); kills both servers and removes their data at the end (the server logs stay next to it, *.log).
 set -u
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,7 +46,7 @@ run() {
   c1=$(cpu "$p")
   line=$(echo "$out" | grep '^| skill' | head -1)
   gen=$(echo "$out" | awk -v n=$((100 * MESSAGES)) '$1=="GENCPU"{printf "%.3f", ($2+$3)*1000/n}')
-  echo "$k $(echo "$line" | awk -F'|' '{gsub(/ /,""); print "answered="$6" lost="$7" dup="$8" msg/s="$10" p50="$11" p99="$13}') server_cpu_ms_per_msg=$(awk -v a="$c0" -v b="$c1" -v t="$(getconf CLK_TCK)" -v n=$((100 * MESSAGES)) 'BEGIN{printf "%.3f", (b-a)*1000/t/n}') generator_cpu_ms_per_msg=$gen load=$(cut -d' ' -f1 /proc/loadavg)"
+  echo "$k $(echo "$line" | awk -F'|' '{gsub(/ /,""); print "answered="$6" lost="$7" dup="$8" msg/s="$10" p50="$11" p99="$13" generator_window_ms_per_msg="$19}') server_cpu_ms_per_msg=$(awk -v a="$c0" -v b="$c1" -v t="$(getconf CLK_TCK)" -v n=$((100 * MESSAGES)) 'BEGIN{printf "%.3f", (b-a)*1000/t/n}') generator_cpu_ms_per_msg=$gen load=$(cut -d' ' -f1 /proc/loadavg)"
 }
 for _ in $(seq "$WARM"); do run A > /dev/null; run B > /dev/null; done
 for i in $(seq "$ROUNDS"); do

@@ -10,9 +10,11 @@ using MoltBot.Gateway.Protocol;
 namespace MoltBot.Gateway.WebSockets;
 
 /// <summary>
-/// One WebSocket connection: a receive loop that validates and dispatches client frames, and a send loop that
-/// drains a bounded per-connection queue. A client that reads too slowly for that queue is disconnected
-/// instead of letting memory grow; its session keeps the events for resume.
+/// One WebSocket connection: a receive loop that validates and dispatches client frames, and a bounded
+/// per-connection queue of frames to send. Whoever queues a frame while nothing is being sent sends it (and whatever
+/// queues up meanwhile) on its own thread, in queue order; only a send the socket cannot take at once continues on
+/// the thread pool. A client that reads too slowly for that queue is disconnected instead of letting memory grow;
+/// its session keeps the events for resume.
 /// </summary>
 public sealed class WebSocketConnection
 {
@@ -26,8 +28,13 @@ public sealed class WebSocketConnection
     private readonly ILogger _logger;
     private readonly Channel<Outgoing> _outgoing;
     private readonly CancellationTokenSource _abort = new();
+    private readonly CancellationToken _abortToken;
     private readonly TokenBucket _rate;
     private int _closing;
+    // 1 while one caller owns the socket's send side (see SendQueued); frames queued meanwhile are sent by that owner.
+    private int _sending;
+    // The last send that had to wait for the socket (RunAsync's end waits for it); completed sends are not kept.
+    private Task _pendingSend = Task.CompletedTask;
     private int _violations;
     private GatewaySession? _session;
 
@@ -42,6 +49,7 @@ public sealed class WebSocketConnection
         _tokens = tokens;
         _clock = clock;
         _logger = logger;
+        _abortToken = _abort.Token;
         _rate = new TokenBucket(options.RatePerSecond, options.RateBurst, clock);
         _outgoing = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(options.SendBufferFrames)
         {
@@ -54,7 +62,11 @@ public sealed class WebSocketConnection
     internal void TryEnqueue(byte[] frame)
     {
         if (Volatile.Read(ref _closing) != 0) return;
-        if (_outgoing.Writer.TryWrite(new Outgoing(frame, null, null))) return;
+        if (_outgoing.Writer.TryWrite(new Outgoing(frame, null, null)))
+        {
+            SendQueued();
+            return;
+        }
         if (Volatile.Read(ref _closing) != 0) return;
         _registry.CountSlowReader();
         _logger.LogWarning("WebSocket client of session {SessionId} reads too slowly ({Frames} frames queued); disconnecting",
@@ -72,6 +84,7 @@ public sealed class WebSocketConnection
             return;
         }
         _outgoing.Writer.TryComplete();
+        SendQueued();
         try { _abort.CancelAfter(TimeSpan.FromSeconds(5)); } catch (ObjectDisposedException) { }
     }
 
@@ -88,7 +101,6 @@ public sealed class WebSocketConnection
     {
         _registry.Opened(this);
         using var link = requestAborted.Register(Abort);
-        var sender = Task.Run(SendLoopAsync);
         TryEnqueue(FrameWriter.Build("hello", null, w =>
         {
             w.WriteNumber("protocol", GatewayProtocol.Version);
@@ -127,7 +139,7 @@ public sealed class WebSocketConnection
             _outgoing.Writer.TryComplete();
             try
             {
-                await sender.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                await Volatile.Read(ref _pendingSend).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -138,21 +150,45 @@ public sealed class WebSocketConnection
         }
     }
 
-    private async Task SendLoopAsync()
+    /// <summary>
+    /// Sends what is queued unless another caller is already doing so. A frame used to wait for a dedicated send loop
+    /// to be scheduled (one thread-pool hand-off per frame, two per message on the skill path: ack and reply.final);
+    /// now the caller that queued it writes it to the socket itself when the socket is free, which is the usual case.
+    /// Order is the queue's: only one caller at a time owns the send side, and it sends everything queued before it
+    /// lets go (a frame queued while it was busy is then sent by it, or by the next caller).
+    /// </summary>
+    private void SendQueued()
+    {
+        if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return;
+        var sending = DrainAsync();
+        // Runs synchronously to its end unless the socket made a send wait; only such a send is left to wait for.
+        if (!sending.IsCompleted) Volatile.Write(ref _pendingSend, sending);
+    }
+
+    private async Task DrainAsync()
     {
         try
         {
-            await foreach (var item in _outgoing.Reader.ReadAllAsync(_abort.Token).ConfigureAwait(false))
+            var reader = _outgoing.Reader;
+            while (true)
             {
-                if (item.Frame is { } frame)
+                while (reader.TryRead(out var item))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, true, _abort.Token).ConfigureAwait(false);
+                    if (item.Frame is { } frame)
+                    {
+                        await _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, true, _abortToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        // The close frame is the last thing sent: the send side stays owned, so nothing follows it.
+                        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                            await _socket.CloseOutputAsync((WebSocketCloseStatus)item.CloseCode!.Value, item.CloseReason, _abortToken).ConfigureAwait(false);
+                        return;
+                    }
                 }
-                else if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                {
-                    await _socket.CloseOutputAsync((WebSocketCloseStatus)item.CloseCode!.Value, item.CloseReason, _abort.Token).ConfigureAwait(false);
-                    return;
-                }
+                Volatile.Write(ref _sending, 0);
+                // A frame queued after the last TryRead found the send side owned and left it to this loop: take it back.
+                if (reader.Count == 0 || Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return;
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)

@@ -15,108 +15,149 @@ public static partial class PiiDetector
     public static IReadOnlyList<PiiMatch> Find(string text)
     {
         if (string.IsNullOrEmpty(text)) return [];
-        var accepted = new List<PiiMatch>();
-        Collect(text, accepted, PiiTypes.Secret, FindSecrets);
-        Collect(text, accepted, PiiTypes.Email, t => Simple(EmailRegex(), t));
-        Collect(text, accepted, PiiTypes.Iban, FindIbans);
-        Collect(text, accepted, PiiTypes.ChineseId, t => Simple(ChineseIdRegex(), t, PiiChecksums.ChineseResidentId));
-        Collect(text, accepted, PiiTypes.Card, FindCards);
-        Collect(text, accepted, PiiTypes.Phone, FindPhones);
-        Collect(text, accepted, PiiTypes.Ip, FindIps);
+        // Every inbound message passes here. The detectors walk the regexes' matches as spans (EnumerateMatches) and
+        // add straight into the list: no MatchCollection, Match, iterator or closure per detector and message, and
+        // a string only for a candidate whose check digits need one.
+        List<PiiMatch>? accepted = null;
+        FindSecrets(text, ref accepted);
+        // A detector whose every match contains a character the text lacks is skipped: an address has an '@'; IBANs,
+        // IDs, cards, phones and IPv4 addresses have decimal digits (\d: any Unicode digit, as char.IsDigit); an IPv6
+        // address has two ':'. Most chat messages have none of them.
+        var span = text.AsSpan();
+        bool digits = HasDigit(span);
+        if (span.Contains('@')) AddAll(text, ref accepted, PiiTypes.Email, EmailRegex());
+        if (digits)
+        {
+            FindIbans(text, ref accepted);
+            foreach (var m in ChineseIdRegex().EnumerateMatches(text))
+            {
+                if (PiiChecksums.ChineseResidentId(text.Substring(m.Index, m.Length))) Add(text, ref accepted, PiiTypes.ChineseId, m.Index, m.Length);
+            }
+            FindCards(text, ref accepted);
+            FindPhones(text, ref accepted);
+        }
+        FindIps(text, ref accepted, digits, span.Count(':') >= 2);
+        if (accepted is null) return [];
         accepted.Sort((a, b) => a.Start.CompareTo(b.Start));
         return accepted;
     }
 
-    private static void Collect(string text, List<PiiMatch> accepted, string type, Func<string, IEnumerable<(int Start, int Length)>> finder)
+    private static bool HasDigit(ReadOnlySpan<char> text)
     {
-        foreach (var (start, length) in finder(text))
+        foreach (char c in text)
         {
-            int end = start + length;
-            if (accepted.Any(m => start < m.End && m.Start < end)) continue;
-            accepted.Add(new PiiMatch(start, length, type, text.Substring(start, length)));
+            if (char.IsDigit(c)) return true;
         }
+        return false;
     }
 
-    private static IEnumerable<(int, int)> Simple(Regex regex, string text, Func<string, bool>? check = null)
+    /// <summary>Keeps a candidate unless an earlier one (an earlier detector's, or this detector's) already claims part of its span.</summary>
+    private static void Add(string text, ref List<PiiMatch>? accepted, string type, int start, int length)
     {
-        foreach (Match m in regex.Matches(text))
+        int end = start + length;
+        if (accepted is null) accepted = [];
+        else
         {
-            if (check is null || check(m.Value)) yield return (m.Index, m.Length);
+            foreach (var m in accepted)
+            {
+                if (start < m.End && m.Start < end) return;
+            }
         }
+        accepted.Add(new PiiMatch(start, length, type, text.Substring(start, length)));
     }
 
-    private static IEnumerable<(int, int)> FindSecrets(string text)
+    private static void AddAll(string text, ref List<PiiMatch>? accepted, string type, Regex regex)
     {
-        foreach (Match m in KnownSecretRegex().Matches(text)) yield return (m.Index, m.Length);
-        foreach (Match m in AssignedSecretRegex().Matches(text))
+        foreach (var m in regex.EnumerateMatches(text)) Add(text, ref accepted, type, m.Index, m.Length);
+    }
+
+    private static void FindSecrets(string text, ref List<PiiMatch>? accepted)
+    {
+        AddAll(text, ref accepted, PiiTypes.Secret, KnownSecretRegex());
+        // The one detector that needs a group: Match objects exist only for the (rare) texts that match.
+        for (var m = AssignedSecretRegex().Match(text); m.Success; m = m.NextMatch())
         {
             var value = m.Groups["value"];
-            if (!IsToken(value.Value)) yield return (value.Index, value.Length);
+            if (!IsToken(value.ValueSpan)) Add(text, ref accepted, PiiTypes.Secret, value.Index, value.Length);
         }
-        foreach (Match m in HighEntropyRegex().Matches(text))
+        foreach (var m in HighEntropyRegex().EnumerateMatches(text))
         {
-            if (LooksRandom(m.Value)) yield return (m.Index, m.Length);
+            if (LooksRandom(text.AsSpan(m.Index, m.Length))) Add(text, ref accepted, PiiTypes.Secret, m.Index, m.Length);
         }
     }
 
     /// <summary>Mixed upper, lower and digits with high character entropy: how generated keys look, unlike words or hex hashes.</summary>
-    private static bool LooksRandom(string s)
+    private static bool LooksRandom(ReadOnlySpan<char> s)
     {
-        if (!s.Any(char.IsAsciiLetterUpper) || !s.Any(char.IsAsciiLetterLower) || !s.Any(char.IsAsciiDigit)) return false;
+        if (!s.ContainsAnyInRange('A', 'Z') || !s.ContainsAnyInRange('a', 'z') || !s.ContainsAnyInRange('0', '9')) return false;
         var counts = new Dictionary<char, int>();
         foreach (char c in s) counts[c] = counts.GetValueOrDefault(c) + 1;
-        double entropy = counts.Values.Sum(n => -(double)n / s.Length * Math.Log2((double)n / s.Length));
+        double entropy = 0;
+        foreach (int n in counts.Values) entropy -= (double)n / s.Length * Math.Log2((double)n / s.Length);
         return entropy >= 4.0;
     }
 
-    private static bool IsToken(string s) => s.StartsWith('⟦');
+    private static bool IsToken(ReadOnlySpan<char> s) => s.StartsWith('⟦');
 
-    private static IEnumerable<(int, int)> FindIbans(string text)
+    private static void FindIbans(string text, ref List<PiiMatch>? accepted)
     {
-        foreach (Match m in IbanRegex().Matches(text))
+        foreach (var m in IbanRegex().EnumerateMatches(text))
         {
-            string compact = m.Value.Replace(" ", "", StringComparison.Ordinal);
-            if (PiiChecksums.Iban(compact)) yield return (m.Index, m.Length);
+            string compact = text.Substring(m.Index, m.Length).Replace(" ", "", StringComparison.Ordinal);
+            if (PiiChecksums.Iban(compact)) Add(text, ref accepted, PiiTypes.Iban, m.Index, m.Length);
         }
     }
 
-    private static IEnumerable<(int, int)> FindCards(string text)
+    private static void FindCards(string text, ref List<PiiMatch>? accepted)
     {
-        foreach (Match m in CardRegex().Matches(text))
+        foreach (var m in CardRegex().EnumerateMatches(text))
         {
-            string digits = PiiChecksums.DigitsOnly(m.Value);
+            string digits = PiiChecksums.DigitsOnly(text.Substring(m.Index, m.Length));
             if (digits.Length is >= 13 and <= 19 && PiiChecksums.PlausibleCardIssuer(digits) && PiiChecksums.Luhn(digits))
-                yield return (m.Index, m.Length);
+                Add(text, ref accepted, PiiTypes.Card, m.Index, m.Length);
         }
     }
 
-    private static IEnumerable<(int, int)> FindPhones(string text)
+    private static void FindPhones(string text, ref List<PiiMatch>? accepted)
     {
-        foreach (Match m in ChineseMobileRegex().Matches(text)) yield return (m.Index, m.Length);
-        foreach (Match m in InternationalPhoneRegex().Matches(text))
+        AddAll(text, ref accepted, PiiTypes.Phone, ChineseMobileRegex());
+        foreach (var m in InternationalPhoneRegex().EnumerateMatches(text))
         {
-            int digits = m.Value.Count(char.IsAsciiDigit);
-            if (digits is >= 8 and <= 15) yield return (m.Index, m.Length);
+            int digits = 0;
+            foreach (char c in text.AsSpan(m.Index, m.Length))
+            {
+                if (char.IsAsciiDigit(c)) digits++;
+            }
+            if (digits is >= 8 and <= 15) Add(text, ref accepted, PiiTypes.Phone, m.Index, m.Length);
         }
-        foreach (Match m in NorthAmericanPhoneRegex().Matches(text)) yield return (m.Index, m.Length);
+        AddAll(text, ref accepted, PiiTypes.Phone, NorthAmericanPhoneRegex());
     }
 
-    private static IEnumerable<(int, int)> FindIps(string text)
+    private static void FindIps(string text, ref List<PiiMatch>? accepted, bool hasDigit, bool hasTwoColons)
     {
-        foreach (Match m in Ipv4Regex().Matches(text))
+        if (hasDigit)
+        {
+            FindIpv4(text, ref accepted);
+        }
+        if (!hasTwoColons) return;
+        foreach (var m in Ipv6CandidateRegex().EnumerateMatches(text))
+        {
+            var v = text.AsSpan(m.Index, m.Length);
+            bool shaped = v.Contains("::", StringComparison.Ordinal) || v.Count(':') == 7;
+            if (shaped && v.Length > 2 && IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6)
+                Add(text, ref accepted, PiiTypes.Ip, m.Index, m.Length);
+        }
+    }
+
+    private static void FindIpv4(string text, ref List<PiiMatch>? accepted)
+    {
+        foreach (var m in Ipv4Regex().EnumerateMatches(text))
         {
             // "version 1.2.3.4" / "v1.2.3.4" is a version string, not an address.
             var before = text.AsSpan(Math.Max(0, m.Index - 9), Math.Min(9, m.Index));
             if (before.TrimEnd().EndsWith("version", StringComparison.OrdinalIgnoreCase)
                 || before.TrimEnd().EndsWith("ver", StringComparison.OrdinalIgnoreCase)) continue;
-            yield return (m.Index, m.Length);
-        }
-        foreach (Match m in Ipv6CandidateRegex().Matches(text))
-        {
-            string v = m.Value;
-            bool shaped = v.Contains("::", StringComparison.Ordinal) || v.Count(c => c == ':') == 7;
-            if (shaped && v.Length > 2 && IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6)
-                yield return (m.Index, m.Length);
+            Add(text, ref accepted, PiiTypes.Ip, m.Index, m.Length);
         }
     }
 
