@@ -33,6 +33,26 @@ public class ProcessTests
         Assert.False(Directory.Exists(Path.Combine(p.Root, "skills")), "skills/ was created in the content root");
     }
 
+    /// <summary>
+    /// The reminder database opens after the first reply or Skills:Reminders:OpenDelayMs (not while the host is built),
+    /// yet a corrupt one still ends start-up with its one line and exit code 2, and the file is left as it was.
+    /// </summary>
+    [Fact]
+    public async Task A_corrupt_reminder_database_exits_with_code_2_and_one_stderr_line()
+    {
+        string root = Directory.CreateTempSubdirectory("moltbot-proc").FullName;
+        string file = Path.Combine(root, "data", "skills", "reminders.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var garbage = Enumerable.Repeat((byte)'x', 16_384).ToArray();
+        await File.WriteAllBytesAsync(file, garbage);
+        await using var p = MoltBotProcess.Start(["--urls", "http://127.0.0.1:0", "--Storage:DataDirectory", Path.Combine(root, "data"),
+            "--Log:Console", "none", "--Log:File", "false"], root);
+        Assert.Equal(2, await p.WaitForExitAsync(Timeout));
+        string line = Assert.Single(p.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("moltbot: Reminder database " + file + " cannot be opened (", line);
+        Assert.Equal(garbage, await File.ReadAllBytesAsync(file));
+    }
+
     [Fact]
     public async Task Unknown_verb_is_rejected()
     {
