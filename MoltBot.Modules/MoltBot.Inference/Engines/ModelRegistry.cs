@@ -174,10 +174,6 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             }
 
             secondaryStarted.TrySetResult();
-            // Start-up's code pages (libtorch's operator registration, the host's construction, the first turn) go back
-            // to the kernel before the secondary loads add their weights and graphs, not only after them: otherwise the
-            // process's peak resident memory (what issue 10's ≤ 300 MB is about) is start-up's code plus every model.
-            if (o.ReleaseStartupCodePages && Pending.Count > 0) ReleaseStartupCodePages("before the secondary model loads");
             // The rest in parallel: each load is a different model folder and module (grad mode and dispose scopes
             // are per thread, so the loads do not interfere).
             var teacherNlu = primaryId == o.TeacherNlu ? Task.FromResult(primary) : Task.Run(() => LoaderThreads.RunSingleThreaded(() => loader.Nlu(o.TeacherNlu)));
@@ -199,7 +195,7 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             Publish(loader.Build(teacherNlu.Result, studentNlu.Result, teacherLm.Result, studentLm.Result, partial: false));
             Pending = [];
             NativeHeap.Trim(); // the loads' temporary tensors are freed: hand that memory back
-            if (o.ReleaseStartupCodePages) ReleaseStartupCodePages("after the model loads");
+            if (o.ReleaseStartupCodePages) ReleaseStartupCodePages();
             logger.LogInformation("Inference start-up: {Timings}; model loads: {Loads}", string.Join(", ", timings), string.Join(", ", loader.LoadTimes));
             loaded.TrySetResult();
         }
@@ -213,13 +209,13 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     }
 
     /// <summary>Code pages that only start-up ran go back to the kernel (see <see cref="NativeCodePages"/>).</summary>
-    private void ReleaseStartupCodePages(string when)
+    private void ReleaseStartupCodePages()
     {
         long before = NativeCodePages.ResidentBytes(StartupCodeImages);
         long advised = NativeCodePages.Release(StartupCodeImages);
         if (advised == 0) return; // not Linux, or a kernel without MADV_PAGEOUT
-        logger.LogInformation("Inference: released start-up code pages (libtorch, precompiled image) {When}: {Before:F0} MB resident before, {After:F0} MB after (pages still used fault back in)",
-            when, before / 1048576.0, NativeCodePages.ResidentBytes(StartupCodeImages) / 1048576.0);
+        logger.LogInformation("Inference: released start-up code pages (libtorch, precompiled image): {Before:F0} MB resident before, {After:F0} MB after (pages still used fault back in)",
+            before / 1048576.0, NativeCodePages.ResidentBytes(StartupCodeImages) / 1048576.0);
     }
 
     /// <summary>libtorch's shared libraries (CPU build); their machine code is what start-up touched most.</summary>
