@@ -83,7 +83,8 @@ public class ProcessTests
             Assert.Equal("Healthy", await client.GetStringAsync("/healthz"));
         }
         p.Terminate();
-        Assert.Equal(0, await p.WaitForExitAsync(Timeout));
+        int code = await p.WaitForExitAsync(Timeout);
+        Assert.True(code == 0, $"exit code {code}; stderr:\n{p.Stderr}");
         Assert.Contains("Pipeline stopped", p.Stderr);
     }
 }
