@@ -39,6 +39,8 @@ public static class SkillsModule
         services.AddSingleton<BuiltInSkills>();
 
         services.AddSingleton(sp => new ReminderStore(sp.GetRequiredService<MoltBotPaths>().Data("skills", "reminders.db")));
+        services.AddSingleton<ReminderStoreOpening>();
+        services.AddSingleton<IPipelineObserver, ReminderFirstReplyObserver>();
         services.AddSingleton<ReminderScheduler>();
 
         services.AddSingleton(sp => new PluginLoader(
@@ -52,6 +54,7 @@ public static class SkillsModule
 
         // Registry and plugins before the scheduler, so a reminder never fires before the skills are up.
         services.AddHostedService<SkillsService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReminderStoreOpening>());
         services.AddHostedService(sp => sp.GetRequiredService<ReminderScheduler>());
         return services;
     }

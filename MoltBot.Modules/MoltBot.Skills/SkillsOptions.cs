@@ -70,6 +70,15 @@ public sealed class RemindersOptions
     /// <summary>Reminders further ahead than this are refused.</summary>
     [Range(1, 3650, ErrorMessage = "Skills:Reminders:MaxDaysAhead must be between 1 and 3650.")]
     public int MaxDaysAhead { get; set; } = 366;
+
+    /// <summary>
+    /// The reminder database opens after the first reply has been sent, or this many milliseconds after the host began
+    /// starting, whichever comes first (a reminder request opens it at once): its first LiteDB use is off the path to
+    /// the first reply. Due reminders fire right after it opens; a corrupt file still stops start-up. 0 opens it while
+    /// the host starts.
+    /// </summary>
+    [Range(0, 600_000, ErrorMessage = "Skills:Reminders:OpenDelayMs must be between 0 (open at start) and 600000 ms.")]
+    public int OpenDelayMs { get; set; } = 1000;
 }
 
 /// <summary>Configuration section "Skills:Memory".</summary>

@@ -33,6 +33,29 @@ public class ProcessTests
         Assert.False(Directory.Exists(Path.Combine(p.Root, "skills")), "skills/ was created in the content root");
     }
 
+    /// <summary>
+    /// The reminder database opens after the first reply or Skills:Reminders:OpenDelayMs (not while the host is built),
+    /// yet a corrupt one still ends start-up with its one line and exit code 2, and the file is left as it was.
+    /// </summary>
+    [Fact]
+    public async Task A_corrupt_reminder_database_exits_with_code_2_and_one_stderr_line()
+    {
+        string root = Directory.CreateTempSubdirectory("moltbot-proc").FullName;
+        string file = Path.Combine(root, "data", "skills", "reminders.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var garbage = Enumerable.Repeat((byte)'x', 16_384).ToArray();
+        await File.WriteAllBytesAsync(file, garbage);
+        await using var p = MoltBotProcess.Start(["--urls", "http://127.0.0.1:0", "--Storage:DataDirectory", Path.Combine(root, "data"),
+            "--Log:Console", "none", "--Log:File", "false"], root);
+        Assert.Equal(2, await p.WaitForExitAsync(Timeout));
+        // By then the int8 kernel may have compiled, and libtorch prints its own deprecation warnings ("[W…") to stderr;
+        // MoltBot's output is the one line, last.
+        var lines = p.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("moltbot: Reminder database " + file + " cannot be opened (", lines[^1]);
+        Assert.All(lines[..^1], l => Assert.StartsWith("[W", l));
+        Assert.Equal(garbage, await File.ReadAllBytesAsync(file));
+    }
+
     [Fact]
     public async Task Unknown_verb_is_rejected()
     {
@@ -60,7 +83,8 @@ public class ProcessTests
             Assert.Equal("Healthy", await client.GetStringAsync("/healthz"));
         }
         p.Terminate();
-        Assert.Equal(0, await p.WaitForExitAsync(Timeout));
+        int code = await p.WaitForExitAsync(Timeout);
+        Assert.True(code == 0, $"exit code {code}; stderr:\n{p.Stderr}");
         Assert.Contains("Pipeline stopped", p.Stderr);
     }
 }

@@ -11,6 +11,7 @@ public class SkillsConfigurationTests
     [InlineData("Skills:DefaultTimeZone", "Mars/Olympus", "Skills:DefaultTimeZone 'Mars/Olympus' is not a known IANA time zone")]
     [InlineData("Skills:Weather:ForecastBaseUrl", "ftp://x", "Skills:Weather:ForecastBaseUrl 'ftp://x' must be an absolute http(s) URL.")]
     [InlineData("Skills:Reminders:MaxDaysAhead", "0", "Skills:Reminders:MaxDaysAhead must be between 1 and 3650.")]
+    [InlineData("Skills:Reminders:OpenDelayMs", "-1", "Skills:Reminders:OpenDelayMs must be between 0 (open at start) and 600000 ms.")]
     [InlineData("Skills:Memory:RecallCount", "50", "Skills:Memory:RecallCount must be between 1 and 20.")]
     public async Task Bad_options_stop_start_up_naming_the_key(string key, string value, string message)
     {

@@ -40,12 +40,14 @@ public sealed class SkillsHarness : IAsyncDisposable
 
     public static string NewRoot() => Directory.CreateTempSubdirectory("moltbot-skills").FullName;
 
+    /// <param name="waitForStarted">False: return after StartAsync, before the StartedAsync calls (the test runs them).</param>
     public static async Task<SkillsHarness> StartAsync(
         string? root = null, IDictionary<string, string?>? settings = null, TimeProvider? clock = null,
-        IFactMemory? memory = null, Action<IServiceCollection>? configure = null)
+        IFactMemory? memory = null, Action<IServiceCollection>? configure = null, bool waitForStarted = true)
     {
         root ??= NewRoot();
-        var all = new Dictionary<string, string?> { ["Skills:HotReload"] = "false" };
+        // The reminder database opens while the module starts, as before its deferral; the deferral's tests set a delay.
+        var all = new Dictionary<string, string?> { ["Skills:HotReload"] = "false", ["Skills:Reminders:OpenDelayMs"] = "0" };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(all).Build();
 
@@ -65,10 +67,17 @@ public sealed class SkillsHarness : IAsyncDisposable
         try
         {
             provider.GetService<IStartupValidator>()?.Validate();
-            foreach (var hosted in provider.GetServices<IHostedService>())
+            // In the host's order: every StartingAsync, then StartAsync one by one, then every StartedAsync.
+            var hostedServices = provider.GetServices<IHostedService>().ToList();
+            foreach (var lifecycle in hostedServices.OfType<IHostedLifecycleService>()) await lifecycle.StartingAsync(CancellationToken.None);
+            foreach (var hosted in hostedServices)
             {
                 await hosted.StartAsync(CancellationToken.None);
                 harness._started.Add(hosted);
+            }
+            if (waitForStarted)
+            {
+                foreach (var lifecycle in hostedServices.OfType<IHostedLifecycleService>()) await lifecycle.StartedAsync(CancellationToken.None);
             }
         }
         catch
@@ -115,6 +124,10 @@ public sealed class SkillsHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        for (int i = _started.Count - 1; i >= 0; i--)
+        {
+            if (_started[i] is IHostedLifecycleService lifecycle) await lifecycle.StoppingAsync(CancellationToken.None);
+        }
         for (int i = _started.Count - 1; i >= 0; i--) await _started[i].StopAsync(CancellationToken.None);
         await _provider.DisposeAsync();
     }

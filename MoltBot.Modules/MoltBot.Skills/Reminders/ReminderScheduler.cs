@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MoltBot.Contracts.Configuration;
 using MoltBot.Contracts.Messaging;
 using MoltBot.Contracts.Pipeline;
 
@@ -10,11 +11,12 @@ namespace MoltBot.Skills.Reminders;
 /// <summary>
 /// Fires reminders on time: sleeps (on the injected <see cref="TimeProvider"/>) until the next one is due or a new one
 /// is added, then sends each due reminder to the channel and conversation it came from via <see cref="IOutboundQueue"/>.
+/// It starts once the database is open (<see cref="ReminderStoreOpening"/>, after the first reply).
 /// At start, reminders that fell due while MoltBot was down fire at once (marked late) or are marked missed.
 /// A reminder is marked fired only after the outbound queue accepted it.
 /// </summary>
 public sealed class ReminderScheduler(
-    ReminderStore store, IOutboundQueue outbound, TimeProvider clock, IOptions<RemindersOptions> options, ILogger<ReminderScheduler> logger)
+    ReminderStore store, ReminderStoreOpening opening, IOutboundQueue outbound, TimeProvider clock, IOptions<RemindersOptions> options, ILogger<ReminderScheduler> logger)
     : BackgroundService
 {
     // Wake-ups from the skill (a new or cancelled reminder); at most one pending signal is needed.
@@ -37,6 +39,19 @@ public sealed class ReminderScheduler(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        try
+        {
+            // Deferred past the first reply (ReminderStoreOpening); reminders due meanwhile fire right after.
+            await opening.Opened.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (StartupException)
+        {
+            return; // the start-up reports it (ReminderStoreOpening.StartedAsync) and stops
+        }
+        catch (OperationCanceledException)
+        {
+            return; // stopped before the database was open
+        }
         long startMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var r in store.Due(startMs))
         {

@@ -1,0 +1,22 @@
+using System.Text.Json;
+
+namespace MoltBot.Tests.Hosting;
+
+/// <summary>The host's GC settings that issue 10's peak-RSS target relies on, as the runtime reads them.</summary>
+public class GcSettingsTests
+{
+    /// <summary>
+    /// MoltBot.csproj caps the gen0 budget through runtimeconfig.json ("System.GC.Gen0MaxBudget", the name the GC reads
+    /// from it; "GCgen0size" is read from the environment only — checked with GC.GetConfigurationVariables, see
+    /// docs/performance.md). The file the build wrote next to moltbot.dll is what the runtime reads at start.
+    /// </summary>
+    [Fact]
+    public void The_built_runtimeconfig_caps_the_gen0_budget_at_4_MB()
+    {
+        string file = Path.Combine(AppContext.BaseDirectory, "moltbot.runtimeconfig.json");
+        using var doc = JsonDocument.Parse(File.ReadAllText(file));
+        var properties = doc.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.Equal(4 * 1024 * 1024, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt64());
+        Assert.False(properties.GetProperty("System.GC.Server").GetBoolean()); // the budget is workstation GC's
+    }
+}
