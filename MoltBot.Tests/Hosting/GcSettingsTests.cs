@@ -11,12 +11,12 @@ public class GcSettingsTests
     /// docs/performance.md). The file the build wrote next to moltbot.dll is what the runtime reads at start.
     /// </summary>
     [Fact]
-    public void The_built_runtimeconfig_caps_the_gen0_budget_at_4_MB()
+    public void The_built_runtimeconfig_caps_the_gen0_budget_at_12_MB()
     {
         string file = Path.Combine(AppContext.BaseDirectory, "moltbot.runtimeconfig.json");
         using var doc = JsonDocument.Parse(File.ReadAllText(file));
         var properties = doc.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
-        Assert.Equal(4 * 1024 * 1024, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt64());
+        Assert.Equal(12 * 1024 * 1024, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt64());
         Assert.False(properties.GetProperty("System.GC.Server").GetBoolean()); // the budget is workstation GC's
     }
 }

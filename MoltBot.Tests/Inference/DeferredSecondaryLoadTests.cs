@@ -57,6 +57,40 @@ public class DeferredSecondaryLoadTests
         Directory.Delete(models, true);
     }
 
+    /// <summary>
+    /// SIGTERM during start-up (here: the start is cancelled, then the host stops) while the secondary models wait:
+    /// they are not loaded any more, and the stop returns once the start-up load has ended — no thread is left inside
+    /// libtorch when the process exits (exiting under a running load crashed in libtorch's teardown).
+    /// </summary>
+    [Fact]
+    public async Task A_host_stopped_before_the_secondary_loads_began_skips_them_and_waits_for_the_load_to_end()
+    {
+        string models = TinyModels.TempDir("deferred-stop");
+        InferenceHost.WriteModels(models);
+        try
+        {
+            using var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = Never }, audit: []);
+            var registry = host.Services.GetRequiredService<ModelRegistry>();
+            using var cancelStart = new CancellationTokenSource();
+            var start = host.StartAsync(cancelStart.Token);
+            await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
+            Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+
+            await cancelStart.CancelAsync();
+            try { await start.WaitAsync(Timeout); } catch (OperationCanceledException) { }
+            await host.StopAsync().WaitAsync(Timeout);
+
+            Assert.True(registry.SecondaryLoadsSkippedAtStop);
+            Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+            Assert.True(registry.Loaded.IsCanceled);
+            Assert.Equal(["student-nlu"], registry.Models.Select(m => m.Id));
+        }
+        finally
+        {
+            Directory.Delete(models, true);
+        }
+    }
+
     [Fact]
     public async Task Generation_while_the_language_models_wait_starts_their_load_and_gets_its_tokens()
     {

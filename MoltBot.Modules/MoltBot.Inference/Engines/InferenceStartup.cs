@@ -35,7 +35,8 @@ internal sealed class InferenceStartup(ModelRegistry registry) : IHostedLifecycl
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Deferred loads that have not begun do not begin; loads under way finish before the host goes on stopping.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => registry.StopLoadingAsync(cancellationToken);
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -29,6 +29,10 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     private readonly TaskCompletionSource loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource secondaryWanted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource secondaryStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Set when the host stops: deferred loads that have not begun do not begin (see StopLoadingAsync).
+    private readonly TaskCompletionSource stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Completes when the start-up load's thread has left native code for good, whatever its outcome.
+    private readonly TaskCompletionSource startupLoadEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ModelSet current = ModelSet.Empty;
     private Int8KernelChoice? kernel;
     private int startupBegun;
@@ -94,6 +98,29 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     /// as the service provider is built (<see cref="InferenceModule.StartMoltBotInference"/>), so the load overlaps with
     /// constructing and starting the other modules; the hosted <see cref="InferenceStartup"/> calls it again (no-op).
     /// </summary>
+    /// <summary>
+    /// Called when the host stops: the deferred secondary loads no longer begin, and this waits (up to the host's
+    /// shutdown timeout) for loads already running. A process that exits while another thread is inside libtorch
+    /// loading a model can crash in libtorch's own teardown (SIGTERM about a second after start-up ended with a
+    /// segmentation fault), and disposing the registry under a running load would free what it still uses.
+    /// </summary>
+    public async Task StopLoadingAsync(CancellationToken cancellationToken)
+    {
+        stopRequested.TrySetResult();
+        if (Volatile.Read(ref startupBegun) == 0) return;
+        try
+        {
+            await startupLoadEnded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Stopping while the models are still loading: not waiting any longer");
+        }
+    }
+
+    /// <summary>True when the host stopped before the deferred secondary loads began, so they never did (read by tests).</summary>
+    internal bool SecondaryLoadsSkippedAtStop { get; private set; }
+
     public Task StartLoading()
     {
         if (Interlocked.Exchange(ref startupBegun, 1) == 0)
@@ -168,9 +195,18 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                 // Wall-clock on purpose (not the injected clock): this is CPU scheduling, and a host on a fake clock that
                 // never advances (replay, tests) must still finish starting.
                 var delay = Task.Delay(TimeSpan.FromMilliseconds(o.SecondaryLoadDelayMs), TimeProvider.System, stopDelay.Token);
-                bool asked = await Task.WhenAny(secondaryWanted.Task, delay) == secondaryWanted.Task;
+                var woke = await Task.WhenAny(secondaryWanted.Task, delay, stopRequested.Task);
                 await stopDelay.CancelAsync();
-                Step(asked ? "wait for the first reply" : "idle wait (no reply yet)");
+                Step(woke == secondaryWanted.Task ? "wait for the first reply" : woke == delay ? "idle wait (no reply yet)" : "stopped");
+            }
+            if (stopRequested.Task.IsCompleted && primary is not null && Pending.Count > 0)
+            {
+                // The host is stopping: the models nobody asked for yet are not loaded. Requests still waiting for
+                // them (there are none once the pipeline has drained) get the shutdown as their answer.
+                SecondaryLoadsSkippedAtStop = true;
+                logger.LogInformation("Inference: host stopping, {Models} not loaded", string.Join(", ", Pending));
+                loaded.TrySetCanceled();
+                return;
             }
 
             secondaryStarted.TrySetResult();
@@ -205,6 +241,10 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             var error = ex is StartupException or OptionsValidationException ? ex : new StartupException($"models cannot be loaded: {ex.Message}", ex);
             primaryReady.TrySetException(error);
             loaded.TrySetException(error);
+        }
+        finally
+        {
+            startupLoadEnded.TrySetResult();
         }
     }
 
