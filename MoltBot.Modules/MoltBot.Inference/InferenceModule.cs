@@ -32,7 +32,7 @@ public static class InferenceModule
         services.AddHostedService(sp => sp.GetRequiredService<NluEngine>());
         services.AddSingleton<ITextGenerator, TextGenerator>();
         // The first reply sent lets the deferred secondary model loads begin (Inference:SecondaryLoadDelayMs).
-        services.AddSingleton<IPipelineObserver, FirstReplyObserver>();
+        services.AddSingleton<IPipelineObserver, SecondaryLoadsAfterFirstReply>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]);
         return services;
     }

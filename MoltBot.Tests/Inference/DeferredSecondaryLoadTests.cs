@@ -121,7 +121,7 @@ public class DeferredSecondaryLoadTests
         InferenceHost.WriteModels(models);
         using var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = Never }, audit: []);
         var registry = host.Services.GetRequiredService<ModelRegistry>();
-        var observer = Assert.Single(host.Services.GetServices<IPipelineObserver>().OfType<FirstReplyObserver>());
+        var observer = Assert.Single(host.Services.GetServices<IPipelineObserver>().OfType<SecondaryLoadsAfterFirstReply>());
         var start = host.StartAsync();
         await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
 

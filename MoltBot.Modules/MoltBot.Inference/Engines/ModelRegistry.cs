@@ -75,7 +75,7 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
 
     /// <summary>
     /// Lets the start-up load go on with the models after the primary NLU model: called when the first reply has been
-    /// sent (<see cref="FirstReplyObserver"/>) or when a request needs one of them. No effect once they are loading.
+    /// sent (<see cref="SecondaryLoadsAfterFirstReply"/>) or when a request needs one of them. No effect once they are loading.
     /// </summary>
     public void LoadSecondaryModelsNow() => secondaryWanted.TrySetResult();
 

@@ -30,6 +30,9 @@ public sealed class ReminderStoreOpening(ReminderStore store, IOptions<Reminders
     /// <summary>Open now if the delay has not passed yet (the first reply was sent).</summary>
     public void OpenSoon() => _wanted.TrySetResult();
 
+    /// <summary>True once something asked for the open (the first reply); set synchronously by <see cref="OpenSoon"/> (read by tests).</summary>
+    internal bool OpenRequested => _wanted.Task.IsCompleted;
+
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _started, 1) == 1) return Task.CompletedTask;
