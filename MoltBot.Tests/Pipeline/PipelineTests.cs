@@ -155,8 +155,10 @@ public class PipelineTests
         await adapter.WaitForFinalsAsync(1, Wait);
 
         string file = Path.Combine(host.DataDirectory, "pipeline", "undelivered.jsonl");
-        for (int i = 0; i < 100 && !File.Exists(file); i++) await Task.Delay(50);
-        string line = Assert.Single(await File.ReadAllLinesAsync(file));
+        // The file exists as soon as the store creates it, a moment before its line is written: wait for the line.
+        string[] lines = [];
+        for (int i = 0; i < 100 && (lines = File.Exists(file) ? await File.ReadAllLinesAsync(file) : []).Length == 0; i++) await Task.Delay(50);
+        string line = Assert.Single(lines);
         using var doc = JsonDocument.Parse(line);
         Assert.Equal("echo: lost?", doc.RootElement.GetProperty("message").GetProperty("text").GetString());
         Assert.Equal("no adapter for platform", doc.RootElement.GetProperty("reason").GetString());
