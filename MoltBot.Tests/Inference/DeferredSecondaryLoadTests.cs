@@ -91,6 +91,37 @@ public class DeferredSecondaryLoadTests
         }
     }
 
+    /// <summary>
+    /// A start that fails in another module never runs the hosted services' StopAsync: the host is disposed straight
+    /// away. Disposing must still keep the deferred loads from beginning and wait for the start-up load, or a thread
+    /// goes on loading models (and writing logs into the data folder) after the host is gone.
+    /// </summary>
+    [Fact]
+    public async Task A_host_disposed_without_stopping_skips_the_deferred_loads_and_waits_for_the_load_to_end()
+    {
+        string models = TinyModels.TempDir("deferred-dispose");
+        InferenceHost.WriteModels(models);
+        try
+        {
+            var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = Never }, audit: []);
+            var registry = host.Services.GetRequiredService<ModelRegistry>();
+            _ = registry.StartLoading(); // as the host does once the provider is built, before any hosted service starts
+            await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
+            Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+
+            await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(Timeout);
+
+            Assert.True(registry.StartupLoadEnded.IsCompleted);
+            Assert.True(registry.SecondaryLoadsSkippedAtStop);
+            Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+            Assert.True(registry.Loaded.IsCanceled);
+        }
+        finally
+        {
+            Directory.Delete(models, true);
+        }
+    }
+
     [Fact]
     public async Task Generation_while_the_language_models_wait_starts_their_load_and_gets_its_tokens()
     {

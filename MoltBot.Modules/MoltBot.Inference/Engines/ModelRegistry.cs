@@ -19,7 +19,7 @@ namespace MoltBot.Inference.Engines;
 /// needs one of them, or Inference:SecondaryLoadDelayMs — and the complete set replaces it (<see cref="Loaded"/>).
 /// Until then /readyz says which models are still loading. Start-up loads run with one OpenMP thread (<see cref="LoaderThreads"/>).
 /// </summary>
-internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers) : IModelCatalog, IModelAdmin, IDisposable
+internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotPaths paths, ILoggerFactory loggers) : IModelCatalog, IModelAdmin, IDisposable, IAsyncDisposable
 {
     private readonly ILogger logger = loggers.CreateLogger<ModelRegistry>();
     private readonly MoltBotPaths paths = paths;
@@ -339,8 +339,38 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
         return d;
     }
 
+    /// <summary>Longest wait in <see cref="DisposeAsync"/> for a start-up load under way (a primary model load takes well under a second).</summary>
+    internal static readonly TimeSpan DisposeWaitForLoad = TimeSpan.FromSeconds(30);
+
+    /// <summary>Completes when the start-up load's thread has left native code for good (read by tests).</summary>
+    internal Task StartupLoadEnded => startupLoadEnded.Task;
+
+    /// <summary>
+    /// The service provider disposes the registry asynchronously, also after a start that failed in another module
+    /// (a corrupt vault key, a damaged database), when no hosted service's StopAsync ran: the deferred loads must not
+    /// begin then, and the load under way must end before the models it publishes are released — otherwise it went on
+    /// loading (and logging) on a disposed registry.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        stopRequested.TrySetResult();
+        if (Volatile.Read(ref startupBegun) != 0)
+        {
+            try
+            {
+                await startupLoadEnded.Task.WaitAsync(DisposeWaitForLoad).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                logger.LogWarning("Inference: disposed while the start-up load still runs after {Seconds} s; not waiting any longer", DisposeWaitForLoad.TotalSeconds);
+            }
+        }
+        Dispose();
+    }
+
     public void Dispose()
     {
+        stopRequested.TrySetResult();
         Volatile.Write(ref disposed, 1);
         Publish(ModelSet.Empty);
         reloadGate.Dispose();
