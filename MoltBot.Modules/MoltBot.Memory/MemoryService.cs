@@ -17,6 +17,7 @@ internal sealed class MemoryService(
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _background;
+    private Lazy<Task>? _stop; // the one close, shared by concurrent StopAsync callers
     private bool _replayed; // the final replay mark is only written when the start-up replay completed
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -77,7 +78,17 @@ internal sealed class MemoryService(
         }
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One close for every caller: a stop asked for twice at once (SIGTERM while the host is already stopping) would
+    /// otherwise run two closes over one LiteDB file, the second disposing it under the first's last transaction.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        var stop = new Lazy<Task>(StopOnceAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+        return (Interlocked.CompareExchange(ref _stop, stop, null) ?? stop).Value;
+    }
+
+    private async Task StopOnceAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_background is not null) await _background.ConfigureAwait(false);
