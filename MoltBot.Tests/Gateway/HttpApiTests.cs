@@ -196,24 +196,37 @@ public class HttpApiTests
         await using var _h = host;
         using var client = Authorized(host);
 
-        // "hold" blocks the only worker; the shard queue and the inbound queue then fill up.
+        // "hold" blocks the only worker; the shard queue and the inbound queue then fill up. Posts go one at a time until
+        // one is refused; the 300 ms wait only paces them (an accepted post hangs until the worker is released), the
+        // outcome of every post is read from its answer at the end.
         var held = client.PostAsJsonAsync("/v1/messages", new { user = "u0", text = "hold" });
-        var accepted = new List<Task<HttpResponseMessage>> { held };
-        HttpResponseMessage? refused = null;
-        for (int i = 1; i < 20 && refused is null; i++)
+        var posts = new List<(string Text, Task<HttpResponseMessage> Post)> { ("hold", held) };
+        bool refusedSeen = false;
+        for (int i = 1; i < 20 && !refusedSeen; i++)
         {
             await handler.WaitForCallsAsync(1, TimeSpan.FromSeconds(30));
-            var post = client.PostAsJsonAsync("/v1/messages", new { user = "u" + i, text = "queued " + i });
+            string text = "queued " + i;
+            var post = client.PostAsJsonAsync("/v1/messages", new { user = "u" + i, text });
+            posts.Add((text, post));
             var done = await Task.WhenAny(post, Task.Delay(300));
-            if (done == post && (await post).StatusCode == HttpStatusCode.ServiceUnavailable) refused = await post;
-            else accepted.Add(post);
+            refusedSeen = done == post && (await post).StatusCode == HttpStatusCode.ServiceUnavailable;
         }
-        Assert.NotNull(refused);
-        Assert.NotNull(refused!.Headers.RetryAfter);
-        Assert.Equal("queue_full", (string?)(await Json(refused))["error"]!["code"]);
 
         handler.Release();
-        foreach (var t in accepted) Assert.Equal(HttpStatusCode.OK, (await t).StatusCode);
+        var answers = new List<(string Text, HttpResponseMessage Response)>();
+        foreach (var (text, post) in posts) answers.Add((text, await post.WaitAsync(TimeSpan.FromSeconds(60))));
+        var refused = answers.Where(a => a.Response.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+        var accepted = answers.Where(a => a.Response.StatusCode == HttpStatusCode.OK).ToList();
+        Assert.NotEmpty(refused);
+        Assert.Equal(answers.Count, refused.Count + accepted.Count);
+        foreach (var (_, response) in refused)
+        {
+            Assert.NotNull(response.Headers.RetryAfter);
+            Assert.Equal("queue_full", (string?)(await Json(response))["error"]!["code"]);
+        }
+        // Nothing accepted was lost and nothing refused was handled: the handler saw exactly the accepted texts, once each.
+        Assert.Equal(accepted.Select(a => a.Text).Order(), handler.Calls.Keys.Order());
+        Assert.All(handler.Calls.Values, n => Assert.Equal(1, n));
     }
 
     [Fact]
