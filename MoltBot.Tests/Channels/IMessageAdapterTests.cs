@@ -76,7 +76,15 @@ public class IMessageAdapterTests
         using var client = h.CreateClient();
         string Msg(int i) => FakeBlueBubblesServer.NewMessage("MSG-" + i, "iMessage;-;+1555", "+1555", "m" + i, 1700000000000 + i);
 
-        // The worker holds m0, the shard queue m1, the router m2 (still counted in the bounded inbound queue).
+        // The worker holds m0, the shard queue m1, the router m2 (still counted in the bounded inbound queue). Each
+        // post waits until its message has reached that place, so the next one meets the queues as described.
+        var queues = h.App.Services.GetRequiredService<MoltBot.Pipeline.MessageQueues>();
+        bool Settled(int i) => i switch
+        {
+            0 => h.Handler.Seen.Count == 1,
+            1 => queues.ShardDepth(0) == 1 && queues.Depth == 0,
+            _ => queues.Depth == 1,
+        };
         HttpResponseMessage? refused = null;
         int accepted = 0;
         for (; accepted < 10; accepted++)
@@ -88,7 +96,7 @@ public class IMessageAdapterTests
                 break;
             }
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-            await Task.Delay(50);
+            await ChannelHarness.WaitUntilAsync(() => Settled(accepted), $"m{accepted} in its place");
         }
         Assert.NotNull(refused);
         Assert.Equal(3, accepted); // bounded: worker + shard queue + inbound queue, then refusal
