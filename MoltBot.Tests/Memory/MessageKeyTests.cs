@@ -99,14 +99,17 @@ public class MessageKeyTests
             {
                 var messages = old.GetCollection(Collections.Messages);
                 messages.EnsureIndex(nameof(MessageDoc.Conv), "$.Conv");
-                for (int i = 0; i < 30; i++)
+                // More than one conversion chunk (MemoryDatabase.MigrationChunk), inserted in one transaction.
+                old.BeginTrans();
+                for (int i = 0; i < 2_500; i++)
                 {
                     string conv = i % 2 == 0 ? "web:alice-chat" : "web:bob-chat", user = i % 2 == 0 ? "web:alice" : "web:bob";
-                    messages.Insert(MessageUserIndexTests.OldMessage($"gw_{i:D4}", conv, user, $"{conv} says {i}", 1_000 + i));
+                    messages.Insert(MessageUserIndexTests.OldMessage($"gw_{i:D4}", conv, user, $"{conv} says {i}", 10_000 + i));
                 }
+                old.Commit();
                 var conversations = old.GetCollection<ConversationDoc>(Collections.Conversations);
-                conversations.Insert(new ConversationDoc { Id = "web:alice-chat", User = "web:alice", MessageCount = 15, StartedMs = 1_000, LastActivityMs = 1_028, Users = ["web:alice"] });
-                conversations.Insert(new ConversationDoc { Id = "web:bob-chat", User = "web:bob", MessageCount = 15, StartedMs = 1_001, LastActivityMs = 1_029, Users = ["web:bob"] });
+                conversations.Insert(new ConversationDoc { Id = "web:alice-chat", User = "web:alice", MessageCount = 1_250, StartedMs = 10_000, LastActivityMs = 12_498, Users = ["web:alice"] });
+                conversations.Insert(new ConversationDoc { Id = "web:bob-chat", User = "web:bob", MessageCount = 1_250, StartedMs = 10_001, LastActivityMs = 12_499, Users = ["web:bob"] });
                 Assert.Equal(["Conv", "_id"], IndexesOf(old, Collections.Messages));
             }
 
@@ -116,30 +119,30 @@ public class MessageKeyTests
                 var db = first.Get<MemoryDatabase>().Db;
                 Assert.Equal(["_id"], IndexesOf(db, Collections.Messages));
                 var raw = db.GetCollection(Collections.Messages).FindAll().ToList();
-                Assert.Equal(30, raw.Count);
+                Assert.Equal(2_500, raw.Count);
                 Assert.All(raw, d => Assert.True(d["_id"].IsBinary));
                 Assert.Equal(MessageKey.For("web:alice-chat", "gw_0004"), db.GetCollection<MessageDoc>(Collections.Messages).FindOne(m => m.Id == "gw_0004").Key);
 
                 var reader = first.Get<IConversationReader>();
                 var alice = await reader.MessagesAsync("web:alice-chat", 3, None);
-                Assert.Equal(["gw_0024", "gw_0026", "gw_0028"], alice.Select(m => m.Id));
-                Assert.Equal("web:alice-chat says 28", alice[2].Text);
+                Assert.Equal(["gw_2494", "gw_2496", "gw_2498"], alice.Select(m => m.Id));
+                Assert.Equal("web:alice-chat says 2498", alice[2].Text);
 
                 // A redelivered old message is recognized (its new key is derived from the same pair); a new one is counted.
                 var store = first.Get<IConversationStore>();
-                await store.RecordMessageAsync(In("gw_0028", "web:alice-chat", "web:alice", "web:alice-chat says 28", 1_028), None);
-                await store.RecordMessageAsync(In("gw_0030", "web:alice-chat", "web:alice", "new after the upgrade", 1_030), None);
+                await store.RecordMessageAsync(In("gw_2498", "web:alice-chat", "web:alice", "web:alice-chat says 2498", 12_498), None);
+                await store.RecordMessageAsync(In("gw_2500", "web:alice-chat", "web:alice", "new after the upgrade", 12_500), None);
                 await first.Get<GroupCommitWriter>().WhenWrittenAsync(None);
-                Assert.Equal(16, db.GetCollection<ConversationDoc>(Collections.Conversations).FindById("web:alice-chat").MessageCount);
+                Assert.Equal(1_251, db.GetCollection<ConversationDoc>(Collections.Conversations).FindById("web:alice-chat").MessageCount);
 
                 var rights = first.Get<IUserDataRights>();
                 string export = await rights.ExportJsonAsync("web:bob", None);
-                Assert.Contains("web:bob-chat says 29", export);
-                Assert.Contains("gw_0029", export);
+                Assert.Contains("web:bob-chat says 2499", export);
+                Assert.Contains("gw_2499", export);
                 Assert.DoesNotContain("alice-chat says", export);
                 await rights.DeleteAsync("web:bob", None);
                 Assert.Empty(await reader.MessagesAsync("web:bob-chat", 100, None));
-                Assert.Equal(16, (await reader.MessagesAsync("web:alice-chat", 100, None)).Count);
+                Assert.Equal(1_251, (await reader.MessagesAsync("web:alice-chat", 10_000, None)).Count);
                 await first.RestartableStopAsync();
             }
             catch
@@ -150,8 +153,8 @@ public class MessageKeyTests
 
             // The second open finds nothing to convert.
             await using var again = await MemoryHarness.StartAsync(root);
-            var history = await again.Get<IConversationReader>().MessagesAsync("web:alice-chat", 100, None);
-            Assert.Equal(16, history.Count);
+            var history = await again.Get<IConversationReader>().MessagesAsync("web:alice-chat", 10_000, None);
+            Assert.Equal(1_251, history.Count);
             Assert.Equal("new after the upgrade", history[^1].Text);
             Assert.Equal(["_id"], IndexesOf(again.Get<MemoryDatabase>().Db, Collections.Messages));
         }

@@ -207,6 +207,8 @@ public sealed class MemoryDatabase : IDisposable
     /// Conv index dropped, in one transaction: a crash leaves either the old schema (converted again next start) or
     /// the new. The Conv index is the marker: a converted file has none.
     /// </summary>
+    internal const int MigrationChunk = 1_000;
+
     private static void MoveMessagesToConversationKeys(LiteDatabase db)
     {
         bool hasIndex = db.GetCollection("$indexes").Exists(BsonExpression.Create("collection = @0 AND name = @1", Collections.Messages, nameof(MessageDoc.Conv)));
@@ -215,18 +217,23 @@ public sealed class MemoryDatabase : IDisposable
         try
         {
             var messages = db.GetCollection(Collections.Messages);
-            var old = messages.FindAll().ToList();
-            foreach (var doc in old)
+            // In chunks, so a large file is never held in memory at once: the primary key orders strings (old ids)
+            // before binary values (new keys), so the first documents in key order are the ones still to convert.
+            while (true)
             {
-                var id = doc["_id"];
-                if (id.IsBinary) continue; // only old (string) ids are re-keyed
-                string messageId = id.AsString, conv = doc[nameof(MessageDoc.Conv)].AsString;
-                messages.Delete(id);
-                doc.Remove("_id");
-                doc["_id"] = MessageKey.For(conv, messageId);
-                doc["Mid"] = messageId;
-                // Two old ids cannot meet one key: the old primary key was the id alone.
-                messages.Insert(doc);
+                var chunk = messages.Query().OrderBy("_id").Limit(MigrationChunk).ToList().Where(d => d["_id"].IsString).ToList();
+                if (chunk.Count == 0) break;
+                foreach (var doc in chunk)
+                {
+                    var id = doc["_id"];
+                    string messageId = id.AsString, conv = doc[nameof(MessageDoc.Conv)].AsString;
+                    messages.Delete(id);
+                    doc.Remove("_id");
+                    doc["_id"] = MessageKey.For(conv, messageId);
+                    doc["Mid"] = messageId;
+                    // Two old ids cannot meet one key: the old primary key was the id alone.
+                    messages.Insert(doc);
+                }
             }
             messages.DropIndex(nameof(MessageDoc.Conv));
             db.Commit();
