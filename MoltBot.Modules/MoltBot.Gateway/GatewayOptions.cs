@@ -49,6 +49,13 @@ public sealed class GatewayOptions
     [Range(4, 100_000, ErrorMessage = "Gateway:SendBufferFrames must be between 4 and 100000 (frames).")]
     public int SendBufferFrames { get; set; } = 512;
 
+    /// <summary>
+    /// How long an <c>ack</c> may wait for the next frame of its session (usually its <c>reply.final</c>) so that both
+    /// leave together: one socket write and one client wake-up instead of two. 0 sends every ack at once.
+    /// </summary>
+    [Range(0, 1_000, ErrorMessage = "Gateway:AckHoldMilliseconds must be between 0 (ack at once) and 1000 (milliseconds).")]
+    public int AckHoldMilliseconds { get; set; } = 100;
+
     /// <summary>How long a disconnected session stays resumable.</summary>
     [Range(0, 86_400, ErrorMessage = "Gateway:ResumeWindowSeconds must be between 0 and 86400.")]
     public int ResumeWindowSeconds { get; set; } = 120;

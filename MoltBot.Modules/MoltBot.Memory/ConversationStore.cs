@@ -33,7 +33,7 @@ public sealed class ConversationStore(
     {
         var message = new MessageDoc
         {
-            Id = m.Id, Conv = m.ConversationKey, User = m.UserKey, Direction = m.Direction, Text = m.Text, Ts = m.TimestampMs,
+            Key = MessageKey.For(m.ConversationKey, m.Id), Id = m.Id, Conv = m.ConversationKey, User = m.UserKey, Direction = m.Direction, Text = m.Text, Ts = m.TimestampMs,
             Intent = m.Intent, Language = m.Language,
         };
         VectorMemory.PendingVector? vector = null;
@@ -133,7 +133,7 @@ public sealed class ConversationStore(
     internal static bool Apply(WriteBatch batch, MessageDoc message, VectorMemory.PendingVector? vector)
     {
         var messages = batch.Messages;
-        if (batch.CheckDuplicates && messages.FindById(message.Id) is not null) return false;
+        if (batch.CheckDuplicates && messages.FindById(message.Key) is not null) return false;
         messages.Insert(message);
         // The batch's shared copy: a turn's inbound message, reply and dialog state upsert it once per group commit.
         var conv = batch.Conversation(message.Conv, () => new ConversationDoc { Id = message.Conv, User = message.User, StartedMs = message.Ts });
@@ -157,9 +157,15 @@ public sealed class ConversationStore(
     public async Task<IReadOnlyList<StoredMessage>> MessagesAsync(string conversationKey, int take, CancellationToken cancellationToken)
     {
         await writer.WhenWrittenAsync(cancellationToken).ConfigureAwait(false); // read your own (write-behind) writes
-        var docs = database.Collection<MessageDoc>(Collections.Messages).Query()
-            .Where(x => x.Conv == conversationKey).OrderByDescending(x => x.Ts).Limit(Math.Clamp(take, 0, 10_000)).ToList();
-        docs.Reverse();
-        return docs.Select(d => new StoredMessage(d.Id, d.Conv, d.User, d.Direction, d.Text, d.Ts)).ToList();
+        return Read(database.Db, conversationKey).OrderBy(d => d.Ts).TakeLast(Math.Clamp(take, 0, 10_000))
+            .Select(d => new StoredMessage(d.Id, d.Conv, d.User, d.Direction, d.Text, d.Ts)).ToList();
     }
+
+    /// <summary>
+    /// The conversation's messages in key order: one range of the primary key (<see cref="MessageKey"/>). The Conv
+    /// check is exact (ordinal), and keeps out another conversation whose long key hashes alike.
+    /// </summary>
+    internal static IEnumerable<MessageDoc> Read(LiteDatabase db, string conversationKey) =>
+        db.GetCollection<MessageDoc>(Collections.Messages).Find(MessageKey.InConversation(conversationKey))
+            .Where(d => string.Equals(d.Conv, conversationKey, StringComparison.Ordinal));
 }

@@ -92,7 +92,7 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
         }
         return new MessageDoc
         {
-            Id = e.Ref!, Conv = e.Conv, User = e.User, Direction = e.Kind == EventKinds.MessageIn ? "in" : "out", Text = e.Text ?? "", Ts = e.Ts,
+            Key = MessageKey.For(e.Conv, e.Ref!), Id = e.Ref!, Conv = e.Conv, User = e.User, Direction = e.Kind == EventKinds.MessageIn ? "in" : "out", Text = e.Text ?? "", Ts = e.Ts,
             Intent = intent, Language = language,
         };
     }

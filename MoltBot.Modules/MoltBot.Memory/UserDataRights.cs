@@ -43,11 +43,10 @@ public sealed class UserDataRights(
     private static List<string> ConversationsOf(LiteDatabase db, string userKey) =>
         db.GetCollection<ConversationDoc>(Collections.Conversations).Find(UserIn(userKey)).Select(c => c.Id).ToList();
 
-    /// <summary>The user's messages: their conversations' messages (Conv index) from them.</summary>
+    /// <summary>The user's messages: their conversations' messages (a key range each) from them.</summary>
     private static IEnumerable<MessageDoc> MessagesOf(LiteDatabase db, string userKey)
     {
-        var messages = db.GetCollection<MessageDoc>(Collections.Messages);
-        return ConversationsOf(db, userKey).SelectMany(conv => messages.Find(x => x.Conv == conv && x.User == userKey));
+        return ConversationsOf(db, userKey).SelectMany(conv => ConversationStore.Read(db, conv).Where(m => m.User == userKey));
     }
 
     public async Task<int> DeleteAsync(string userKey, CancellationToken cancellationToken)
@@ -60,7 +59,13 @@ public sealed class UserDataRights(
             conversations.UnionWith(spokenIn);
             conversations.UnionWith(db.GetCollection<ConversationDoc>(Collections.Conversations).Find(x => x.User == userKey).Select(c => c.Id));
             var messageTable = db.GetCollection<MessageDoc>(Collections.Messages);
-            foreach (string conv in spokenIn) removed += messageTable.DeleteMany(x => x.Conv == conv && x.User == userKey);
+            foreach (string conv in spokenIn)
+            {
+                foreach (var key in ConversationStore.Read(db, conv).Where(m => m.User == userKey).Select(m => m.Key).ToList())
+                {
+                    if (messageTable.Delete(key)) removed++;
+                }
+            }
             removed += db.GetCollection<ConversationDoc>(Collections.Conversations).DeleteMany(x => x.User == userKey);
             // Other users' group conversations stay, without this user in their participant list.
             var others = db.GetCollection<ConversationDoc>(Collections.Conversations);

@@ -128,7 +128,7 @@ public class LogReplayTests
         Assert.Contains("dimensions", ex.Message);
         // LiteDB is written behind the acknowledgement (Memory:DatabaseWriteBehind): a raw read waits for the queue.
         await first.Get<GroupCommitWriter>().WhenWrittenAsync(None);
-        Assert.NotNull(first.Get<MemoryDatabase>().Db.GetCollection<MessageDoc>(Collections.Messages).FindById("odd"));
+        Assert.NotNull(first.Get<MemoryDatabase>().Db.GetCollection<MessageDoc>(Collections.Messages).FindById(MessageKey.For("web:c-web:u1", "odd")));
         string dbFile = first.DatabaseFile;
         await first.RestartableStopAsync();
         // LiteDB loses everything; the replay brings the messages back, this one without a vector, and start-up goes on.
@@ -136,7 +136,7 @@ public class LogReplayTests
 
         await using var second = await MemoryHarness.StartAsync(root);
         var db = second.Get<MemoryDatabase>().Db;
-        Assert.NotNull(db.GetCollection<MessageDoc>(Collections.Messages).FindById("odd"));
+        Assert.NotNull(db.GetCollection<MessageDoc>(Collections.Messages).FindById(MessageKey.For("web:c-web:u1", "odd")));
         Assert.Equal(["m0"], db.GetCollection<VectorDoc>(Collections.Vectors).FindAll().Select(v => v.RefId));
     }
 }

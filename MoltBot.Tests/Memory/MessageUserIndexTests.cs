@@ -50,6 +50,11 @@ public class MessageUserIndexTests
         Assert.Contains("bob again", await rights.ExportJsonAsync(Bob, None));
     }
 
+    internal static BsonDocument OldMessage(string id, string conv, string user, string text, long ts) => new()
+    {
+        ["_id"] = id, ["Conv"] = conv, ["User"] = user, ["Direction"] = "in", ["Text"] = text, ["Ts"] = ts,
+    };
+
     [Fact]
     public async Task A_file_with_the_old_User_index_is_converted_once_at_start()
     {
@@ -58,12 +63,13 @@ public class MessageUserIndexTests
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         using (var old = new LiteDatabase(new ConnectionString { Filename = file, Connection = ConnectionType.Direct }))
         {
-            var messages = old.GetCollection<MessageDoc>(Collections.Messages);
-            messages.EnsureIndex(x => x.Conv);
-            messages.EnsureIndex(x => x.User);
-            messages.Insert(new MessageDoc { Id = "g1", Conv = "web:group", User = Bob, Direction = "in", Text = "bob opens the group", Ts = 100 });
-            messages.Insert(new MessageDoc { Id = "g2", Conv = "web:group", User = Alice, Direction = "in", Text = "alice pumpkin in the group", Ts = 101 });
-            messages.Insert(new MessageDoc { Id = "a1", Conv = "web:ca", User = Alice, Direction = "in", Text = "alice pumpkin alone", Ts = 102 });
+            // That file's schema: the message id as the primary key, Conv and User indexes.
+            var messages = old.GetCollection(Collections.Messages);
+            messages.EnsureIndex(nameof(MessageDoc.Conv), "$.Conv");
+            messages.EnsureIndex(nameof(MessageDoc.User), "$.User");
+            messages.Insert(OldMessage("g1", "web:group", Bob, "bob opens the group", 100));
+            messages.Insert(OldMessage("g2", "web:group", Alice, "alice pumpkin in the group", 101));
+            messages.Insert(OldMessage("a1", "web:ca", Alice, "alice pumpkin alone", 102));
             var conversations = old.GetCollection<ConversationDoc>(Collections.Conversations);
             conversations.Insert(new ConversationDoc { Id = "web:group", User = Bob, MessageCount = 2, StartedMs = 100, LastActivityMs = 101 });
             conversations.Insert(new ConversationDoc { Id = "web:ca", User = Alice, MessageCount = 1, StartedMs = 102, LastActivityMs = 102 });

@@ -23,6 +23,9 @@ public sealed class GatewaySession : IReplySink
     private WebSocketConnection? _connection;
     private long _detachedAtMs;
     private bool _expired;
+    // Acks not published yet (see HoldAckLocked): client id and envelope id, in the order the sends were accepted.
+    private readonly List<(string ClientId, string EnvelopeId)> _heldAcks = new();
+    private ITimer? _ackTimer;
 
     internal GatewaySession(string id, string userId, string conversationId, string? language, GatewayOptions options, TimeProvider clock)
     {
@@ -63,6 +66,13 @@ public sealed class GatewaySession : IReplySink
     }
 
     private void PublishLocked(string type, Action<Utf8JsonWriter>? body)
+    {
+        // Held acks go first: an ack still precedes every frame published after its send was accepted.
+        if (_heldAcks.Count > 0) ReleaseHeldAcksLocked();
+        PublishNowLocked(type, body);
+    }
+
+    private void PublishNowLocked(string type, Action<Utf8JsonWriter>? body)
     {
         long seq = ++_seq;
         byte[] frame = FrameWriter.Build(type, seq, body);
@@ -107,6 +117,8 @@ public sealed class GatewaySession : IReplySink
                     if (seq > from) connection.TryEnqueue(frame);
                 }
             }
+            // Acks held while no connection was attached (or the old one left) go out after the replay, in order.
+            if (_heldAcks.Count > 0) ReleaseHeldAcksLocked();
             return null;
         }
     }
@@ -129,8 +141,17 @@ public sealed class GatewaySession : IReplySink
             if (_connection is not null || nowMs - _detachedAtMs < _options.ResumeWindowSeconds * 1000L) return false;
             _expired = true;
             _replay.Clear();
+            _heldAcks.Clear();
+            _ackTimer?.Dispose();
+            _ackTimer = null;
             return true;
         }
+    }
+
+    /// <summary>The frames held for resume, oldest first (what a resuming client would be sent).</summary>
+    internal IReadOnlyList<byte[]> BufferedFrames
+    {
+        get { lock (_gate) return _replay.Select(e => e.Frame).ToArray(); }
     }
 
     internal IReadOnlyCollection<string> PendingEnvelopeIds
@@ -169,13 +190,47 @@ public sealed class GatewaySession : IReplySink
             _sentOrder.Enqueue(clientId);
             while (_sentOrder.Count > _options.IdempotencyWindow) _sent.Remove(_sentOrder.Dequeue());
             _clientIdByEnvelope[envelopeId] = clientId;
-            PublishLocked("ack", w =>
-            {
-                w.WriteString("id", clientId);
-                w.WriteString("messageId", envelopeId);
-                w.WriteBoolean("duplicate", false);
-            });
+            if (_options.AckHoldMilliseconds > 0) HoldAckLocked(clientId, envelopeId);
+            else PublishAckLocked(clientId, envelopeId);
         }
+    }
+
+    private void PublishAckLocked(string clientId, string envelopeId) =>
+        PublishNowLocked("ack", w =>
+        {
+            w.WriteString("id", clientId);
+            w.WriteString("messageId", envelopeId);
+            w.WriteBoolean("duplicate", false);
+        });
+
+    /// <summary>
+    /// Gateway:AckHoldMilliseconds: the ack is published (gets its seq, goes into the replay buffer and to the socket)
+    /// right before the session's next frame — on the skill path its reply.final, a few ms later, so both frames are
+    /// queued back to back and share a socket write and the client's read — or when the hold time is up, whichever
+    /// comes first. What an ack means is unchanged (the pipeline accepted the message); only when it is sent.
+    /// </summary>
+    private void HoldAckLocked(string clientId, string envelopeId)
+    {
+        _heldAcks.Add((clientId, envelopeId));
+        if (_heldAcks.Count > 1) return; // the timer is armed for the first one
+        _ackTimer ??= _clock.CreateTimer(static state => ((GatewaySession)state!).OnAckHoldElapsed(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _ackTimer.Change(TimeSpan.FromMilliseconds(_options.AckHoldMilliseconds), Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnAckHoldElapsed()
+    {
+        lock (_gate)
+        {
+            if (_expired || _heldAcks.Count == 0) return;
+            ReleaseHeldAcksLocked();
+        }
+    }
+
+    private void ReleaseHeldAcksLocked()
+    {
+        foreach (var (clientId, envelopeId) in _heldAcks) PublishAckLocked(clientId, envelopeId);
+        _heldAcks.Clear();
+        _ackTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     bool IReplySink.Deliver(OutboundMessage message) => Deliver(message, proactive: false);

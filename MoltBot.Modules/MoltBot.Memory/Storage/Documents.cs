@@ -4,10 +4,15 @@ namespace MoltBot.Memory.Storage;
 
 // The LiteDB schema: one document class per collection. Field names are short because every event pays for them.
 
-/// <summary>"messages".</summary>
+/// <summary>
+/// "messages". The primary key is <see cref="MessageKey"/> (conversation + message id), so "messages" needs no other
+/// index; the message id itself is <see cref="Id"/>, stored as "Mid". Files from before keep the id as "_id" and have a
+/// Conv index until <see cref="MemoryDatabase"/> converts them at open.
+/// </summary>
 public sealed class MessageDoc
 {
-    [BsonId] public string Id { get; set; } = "";
+    [BsonId] public byte[] Key { get; set; } = [];
+    [BsonField("Mid")] public string Id { get; set; } = "";
     public string Conv { get; set; } = "";
     public string User { get; set; } = "";
     public string Direction { get; set; } = "";

@@ -141,15 +141,15 @@ public sealed class MemoryDatabase : IDisposable
 
     private static void EnsureSchema(LiteDatabase db)
     {
-        var messages = db.GetCollection<MessageDoc>(Collections.Messages);
-        messages.EnsureIndex(x => x.Conv);
         // Queries select by conversation and sort the few rows they get; a Ts index only cost every insert.
-        messages.DropIndex(nameof(MessageDoc.Ts));
+        db.GetCollection(Collections.Messages).DropIndex(nameof(MessageDoc.Ts));
         var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
         conversations.EnsureIndex(x => x.User);
         conversations.EnsureIndex(x => x.LastActivityMs);
         conversations.EnsureIndex(UsersIndex, "$.Users[*]");
         DropMessageUserIndex(db);
+        MoveMessagesToConversationKeys(db);
+        EnsureCollectionExists(db, Collections.Messages);
         db.GetCollection<FactDoc>(Collections.Facts).EnsureIndex(x => x.User);
         var vectors = db.GetCollection<VectorDoc>(Collections.Vectors);
         vectors.EnsureIndex(x => x.User);
@@ -177,10 +177,12 @@ public sealed class MemoryDatabase : IDisposable
         try
         {
             var users = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            foreach (var m in db.GetCollection<MessageDoc>(Collections.Messages).FindAll())
+            // Raw documents: a file this old also has the old primary key (see MoveMessagesToConversationKeys, next).
+            foreach (var m in db.GetCollection(Collections.Messages).FindAll())
             {
-                if (!users.TryGetValue(m.Conv, out var list)) users[m.Conv] = list = [];
-                if (!list.Contains(m.User)) list.Add(m.User);
+                string conv = m[nameof(MessageDoc.Conv)].AsString, user = m[nameof(MessageDoc.User)].AsString;
+                if (!users.TryGetValue(conv, out var list)) users[conv] = list = [];
+                if (!list.Contains(user)) list.Add(user);
             }
             var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
             foreach (var (conv, list) in users)
@@ -190,6 +192,73 @@ public sealed class MemoryDatabase : IDisposable
                 conversations.Update(doc);
             }
             db.GetCollection<MessageDoc>(Collections.Messages).DropIndex(nameof(MessageDoc.User));
+            db.Commit();
+        }
+        catch
+        {
+            db.Rollback();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Files from before <see cref="MessageKey"/>: "messages" keyed by the message id, with a Conv index that every
+    /// insert paid for. Each message is re-inserted under its conversation key (the old id kept as "Mid") and the
+    /// Conv index dropped, in one transaction: a crash leaves either the old schema (converted again next start) or
+    /// the new. The Conv index is the marker: a converted file has none.
+    /// </summary>
+    internal const int MigrationChunk = 1_000;
+
+    private static void MoveMessagesToConversationKeys(LiteDatabase db)
+    {
+        bool hasIndex = db.GetCollection("$indexes").Exists(BsonExpression.Create("collection = @0 AND name = @1", Collections.Messages, nameof(MessageDoc.Conv)));
+        if (!hasIndex) return;
+        db.BeginTrans();
+        try
+        {
+            var messages = db.GetCollection(Collections.Messages);
+            // In chunks, so a large file is never held in memory at once: the primary key orders strings (old ids)
+            // before binary values (new keys), so the first documents in key order are the ones still to convert.
+            while (true)
+            {
+                var chunk = messages.Query().OrderBy("_id").Limit(MigrationChunk).ToList().Where(d => d["_id"].IsString).ToList();
+                if (chunk.Count == 0) break;
+                foreach (var doc in chunk)
+                {
+                    var id = doc["_id"];
+                    string messageId = id.AsString, conv = doc[nameof(MessageDoc.Conv)].AsString;
+                    messages.Delete(id);
+                    doc.Remove("_id");
+                    doc["_id"] = MessageKey.For(conv, messageId);
+                    doc["Mid"] = messageId;
+                    // Two old ids cannot meet one key: the old primary key was the id alone.
+                    messages.Insert(doc);
+                }
+            }
+            messages.DropIndex(nameof(MessageDoc.Conv));
+            db.Commit();
+        }
+        catch
+        {
+            db.Rollback();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// "messages" has only its primary key, and a collection exists only once something created it: a document
+    /// inserted and deleted in one transaction creates it for good (see the concurrency note in EnsureSchema).
+    /// </summary>
+    private static void EnsureCollectionExists(LiteDatabase db, string name)
+    {
+        if (db.CollectionExists(name)) return;
+        db.BeginTrans();
+        try
+        {
+            var collection = db.GetCollection(name);
+            var probe = new BsonDocument { ["_id"] = new BsonValue(new byte[] { 0xFF, 0xFF, 0xFF }) };
+            collection.Insert(probe);
+            collection.Delete(probe["_id"]);
             db.Commit();
         }
         catch
