@@ -7,7 +7,8 @@ namespace MoltBot.Tests.Gateway;
 /// <summary>
 /// Between frames a connection waits with a zero-byte read and holds no receive buffer (WebSocketConnection
 /// .ReceiveLoopAsync): with 1,000 connections open that was 4 MB of the server's peak memory. Frames that arrive in
-/// pieces, grow past the first buffer, are empty or binary must still be handled as before.
+/// pieces, grow past the first buffer, are empty or binary must still be handled as before. Connections also share one
+/// logger (each used to hold its own Serilog logger and caches).
 /// </summary>
 public class WebSocketReceiveBufferTests
 {
@@ -66,6 +67,21 @@ public class WebSocketReceiveBufferTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await client.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cts.Token);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, client.Socket.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Connections_share_one_logger_instead_of_creating_one_each()
+    {
+        var (host, _) = await GatewayFixture.StartAsync();
+        await using var _h = host;
+        var registry = host.Services.GetRequiredService<SessionRegistry>();
+        var (a, _, _) = await WsClient.OpenSessionAsync(GatewayFixture.WebSocketUri(host), "ann");
+        await using var _a = a;
+        var (b, _, _) = await WsClient.OpenSessionAsync(GatewayFixture.WebSocketUri(host), "ben");
+        await using var _b = b;
+        var connections = registry.Connections.ToArray();
+        Assert.Equal(2, connections.Length);
+        Assert.Same(connections[0].Logger, connections[1].Logger);
     }
 
     private static async Task<bool> Eventually(Func<bool> condition)

@@ -200,6 +200,9 @@ public sealed class WebSocketConnection
     /// <summary>Size of the receive buffer rented when a frame starts arriving (it doubles up to Gateway:MaxFrameBytes).</summary>
     internal const int InitialReceiveBufferBytes = 4096;
 
+    /// <summary>Where this connection logs (one logger shared by all connections).</summary>
+    internal ILogger Logger => _logger;
+
     /// <summary>
     /// True while the receive loop holds a rented buffer, i.e. while a frame is arriving or being handled. Between
     /// frames it waits with a zero-byte read and holds none: 1,000 idle connections used to keep 4 MB of buffers.
