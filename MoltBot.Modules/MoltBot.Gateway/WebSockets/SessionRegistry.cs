@@ -24,6 +24,9 @@ public sealed class SessionRegistry(IOptions<GatewayOptions> options, TimeProvid
     /// <summary>Connections closed because their send buffer filled up.</summary>
     public long SlowReaderDisconnects => Interlocked.Read(ref _slowReaderDisconnects);
 
+    /// <summary>The open connections (a snapshot).</summary>
+    internal IReadOnlyCollection<WebSocketConnection> Connections => (IReadOnlyCollection<WebSocketConnection>)_connections.Keys;
+
     public GatewaySession? Find(string sessionId) => _sessions.GetValueOrDefault(sessionId);
 
     /// <summary>Reserves a connection slot; false when Gateway:MaxConnections are open.</summary>
