@@ -11,23 +11,37 @@ namespace MoltBot.Tests.Inference;
 /// Inference:SecondaryLoadDelayMs: after the primary NLU model, the other models wait for the first reply, a request
 /// that needs one of them, or the delay — whichever comes first — and start-up still completes only once all are loaded.
 /// </summary>
-public class DeferredSecondaryLoadTests
+public sealed class DeferredSecondaryLoadTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     /// <summary>Long enough that only a request or a reply can start the loads within a test.</summary>
     private const string Never = "600000";
 
+    // Each test gets its own folder of the four tiny models (xunit builds one instance per test), deleted even when it fails.
+    private readonly string models = TinyModels.TempDir("deferred");
+
+    public DeferredSecondaryLoadTests() => InferenceHost.WriteModels(models);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(models, true); } catch (IOException) { }
+    }
+
+    /// <summary>A host whose secondary loads wait for a request or the first reply (<paramref name="settings"/> add to that).</summary>
+    private IHost WaitingHost(Dictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>(settings ?? []) { ["Inference:SecondaryLoadDelayMs"] = Never };
+        return InferenceHost.Build(models, all, audit: []);
+    }
+
     [Fact]
     public async Task A_request_that_needs_the_teacher_while_it_waits_is_served_once_the_teacher_is_loaded()
     {
-        string models = TinyModels.TempDir("deferred-escalation");
-        InferenceHost.WriteModels(models);
-        using var host = InferenceHost.Build(models, new()
+        using var host = WaitingHost(new()
         {
-            ["Inference:SecondaryLoadDelayMs"] = Never,
             ["Inference:NluPolicy"] = "escalate",
             ["Inference:NluEscalationThreshold"] = "1", // every student result escalates
-        }, audit: []);
+        });
         var registry = host.Services.GetRequiredService<ModelRegistry>();
         var start = host.StartAsync();
         await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
@@ -54,7 +68,6 @@ public class DeferredSecondaryLoadTests
         Assert.Equal(["teacher-nlu", "student-nlu", "teacher-lm", "student-lm"], registry.Models.Select(m => m.Id));
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(r => r.Name == "models")).Status);
         await host.StopAsync();
-        Directory.Delete(models, true);
     }
 
     /// <summary>
@@ -65,30 +78,21 @@ public class DeferredSecondaryLoadTests
     [Fact]
     public async Task A_host_stopped_before_the_secondary_loads_began_skips_them_and_waits_for_the_load_to_end()
     {
-        string models = TinyModels.TempDir("deferred-stop");
-        InferenceHost.WriteModels(models);
-        try
-        {
-            using var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = Never }, audit: []);
-            var registry = host.Services.GetRequiredService<ModelRegistry>();
-            using var cancelStart = new CancellationTokenSource();
-            var start = host.StartAsync(cancelStart.Token);
-            await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
-            Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+        using var host = WaitingHost();
+        var registry = host.Services.GetRequiredService<ModelRegistry>();
+        using var cancelStart = new CancellationTokenSource();
+        var start = host.StartAsync(cancelStart.Token);
+        await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
+        Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
 
-            await cancelStart.CancelAsync();
-            try { await start.WaitAsync(Timeout); } catch (OperationCanceledException) { }
-            await host.StopAsync().WaitAsync(Timeout);
+        await cancelStart.CancelAsync();
+        try { await start.WaitAsync(Timeout); } catch (OperationCanceledException) { }
+        await host.StopAsync().WaitAsync(Timeout);
 
-            Assert.True(registry.SecondaryLoadsSkippedAtStop);
-            Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
-            Assert.True(registry.Loaded.IsCanceled);
-            Assert.Equal(["student-nlu"], registry.Models.Select(m => m.Id));
-        }
-        finally
-        {
-            Directory.Delete(models, true);
-        }
+        Assert.True(registry.SecondaryLoadsSkippedAtStop);
+        Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+        Assert.True(registry.Loaded.IsCanceled);
+        Assert.Equal(["student-nlu"], registry.Models.Select(m => m.Id));
     }
 
     /// <summary>
@@ -99,35 +103,24 @@ public class DeferredSecondaryLoadTests
     [Fact]
     public async Task A_host_disposed_without_stopping_skips_the_deferred_loads_and_waits_for_the_load_to_end()
     {
-        string models = TinyModels.TempDir("deferred-dispose");
-        InferenceHost.WriteModels(models);
-        try
-        {
-            var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = Never }, audit: []);
-            var registry = host.Services.GetRequiredService<ModelRegistry>();
-            _ = registry.StartLoading(); // as the host does once the provider is built, before any hosted service starts
-            await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
-            Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+        var host = WaitingHost();
+        var registry = host.Services.GetRequiredService<ModelRegistry>();
+        _ = registry.StartLoading(); // as the host does once the provider is built, before any hosted service starts
+        await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
+        Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
 
-            await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(Timeout);
+        await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(Timeout);
 
-            Assert.True(registry.StartupLoadEnded.IsCompleted);
-            Assert.True(registry.SecondaryLoadsSkippedAtStop);
-            Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
-            Assert.True(registry.Loaded.IsCanceled);
-        }
-        finally
-        {
-            Directory.Delete(models, true);
-        }
+        Assert.True(registry.StartupLoadEnded.IsCompleted);
+        Assert.True(registry.SecondaryLoadsSkippedAtStop);
+        Assert.False(registry.SecondaryLoadsStarted.IsCompleted);
+        Assert.True(registry.Loaded.IsCanceled);
     }
 
     [Fact]
     public async Task Generation_while_the_language_models_wait_starts_their_load_and_gets_its_tokens()
     {
-        string models = TinyModels.TempDir("deferred-generation");
-        InferenceHost.WriteModels(models);
-        using var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = Never, ["Inference:LmPolicy"] = "student" }, audit: []);
+        using var host = WaitingHost(new() { ["Inference:LmPolicy"] = "student" });
         var registry = host.Services.GetRequiredService<ModelRegistry>();
         var start = host.StartAsync();
         await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
@@ -141,16 +134,13 @@ public class DeferredSecondaryLoadTests
         await start.WaitAsync(Timeout);
         Assert.True(registry.IsLoaded);
         await host.StopAsync();
-        Directory.Delete(models, true);
     }
 
     /// <summary>The pipeline reports each sent reply as the "total" stage; the first one starts the loads, other stages do not.</summary>
     [Fact]
     public async Task The_first_reply_sent_starts_the_secondary_loads()
     {
-        string models = TinyModels.TempDir("deferred-reply");
-        InferenceHost.WriteModels(models);
-        using var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = Never }, audit: []);
+        using var host = WaitingHost();
         var registry = host.Services.GetRequiredService<ModelRegistry>();
         var observer = Assert.Single(host.Services.GetServices<IPipelineObserver>().OfType<SecondaryLoadsAfterFirstReply>());
         var start = host.StartAsync();
@@ -168,14 +158,11 @@ public class DeferredSecondaryLoadTests
         Assert.True(registry.IsLoaded);
         observer.OnStage("webchat", "c1", Stages.Total, TimeSpan.FromMilliseconds(5)); // later replies: nothing more to do
         await host.StopAsync();
-        Directory.Delete(models, true);
     }
 
     [Fact]
     public async Task Without_any_reply_the_delay_starts_the_secondary_loads()
     {
-        string models = TinyModels.TempDir("deferred-idle");
-        InferenceHost.WriteModels(models);
         using var host = InferenceHost.Build(models, new() { ["Inference:SecondaryLoadDelayMs"] = "200" }, audit: []);
         var registry = host.Services.GetRequiredService<ModelRegistry>();
         await host.StartAsync().WaitAsync(Timeout);
@@ -183,18 +170,14 @@ public class DeferredSecondaryLoadTests
         Assert.False(registry.SecondaryLoadsRequested); // the delay, not a request
         Assert.Equal(4, registry.Models.Count);
         await host.StopAsync();
-        Directory.Delete(models, true);
     }
 
     [Fact]
     public async Task A_broken_secondary_model_still_stops_start_up_when_its_load_was_deferred()
     {
-        string models = TinyModels.TempDir("deferred-broken");
-        InferenceHost.WriteModels(models);
         File.Delete(Path.Combine(models, "student-lm", "config.json"));
         var ex = await Assert.ThrowsAsync<StartupException>(() =>
             InferenceHost.StartAsync(new() { ["Inference:SecondaryLoadDelayMs"] = "200" }, models).WaitAsync(Timeout));
         Assert.Contains("student-lm", ex.Message);
-        Directory.Delete(models, true);
     }
 }
