@@ -353,18 +353,8 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        stopRequested.TrySetResult();
-        if (Volatile.Read(ref startupBegun) != 0)
-        {
-            try
-            {
-                await startupLoadEnded.Task.WaitAsync(DisposeWaitForLoad).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                logger.LogWarning("Inference: disposed while the start-up load still runs after {Seconds} s; not waiting any longer", DisposeWaitForLoad.TotalSeconds);
-            }
-        }
+        // The host's stop, with a time limit of its own (nobody gives a shutdown timeout to a disposal).
+        using (var limit = new CancellationTokenSource(DisposeWaitForLoad)) await StopLoadingAsync(limit.Token).ConfigureAwait(false);
         Dispose();
     }
 
