@@ -44,10 +44,12 @@ public sealed class UserDataRights(
         db.GetCollection<ConversationDoc>(Collections.Conversations).Find(UserIn(userKey)).Select(c => c.Id).ToList();
 
     /// <summary>The user's messages: their conversations' messages (a key range each) from them.</summary>
-    private static IEnumerable<MessageDoc> MessagesOf(LiteDatabase db, string userKey)
-    {
-        return ConversationsOf(db, userKey).SelectMany(conv => ConversationStore.Read(db, conv).Where(m => m.User == userKey));
-    }
+    private static IEnumerable<MessageDoc> MessagesOf(LiteDatabase db, string userKey) =>
+        ConversationsOf(db, userKey).SelectMany(conv => MessagesIn(db, conv, userKey));
+
+    /// <summary>The user's messages in one conversation (its key range).</summary>
+    private static IEnumerable<MessageDoc> MessagesIn(LiteDatabase db, string conversationKey, string userKey) =>
+        ConversationStore.Read(db, conversationKey).Where(m => m.User == userKey);
 
     public async Task<int> DeleteAsync(string userKey, CancellationToken cancellationToken)
     {
@@ -61,7 +63,7 @@ public sealed class UserDataRights(
             var messageTable = db.GetCollection<MessageDoc>(Collections.Messages);
             foreach (string conv in spokenIn)
             {
-                foreach (var key in ConversationStore.Read(db, conv).Where(m => m.User == userKey).Select(m => m.Key).ToList())
+                foreach (var key in MessagesIn(db, conv, userKey).Select(m => m.Key).ToList())
                 {
                     if (messageTable.Delete(key)) removed++;
                 }

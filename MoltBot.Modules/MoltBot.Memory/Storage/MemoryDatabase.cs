@@ -171,7 +171,7 @@ public sealed class MemoryDatabase : IDisposable
     /// </summary>
     private static void DropMessageUserIndex(LiteDatabase db)
     {
-        bool hasIndex = db.GetCollection("$indexes").Exists(BsonExpression.Create("collection = @0 AND name = @1", Collections.Messages, nameof(MessageDoc.User)));
+        bool hasIndex = HasIndex(db, Collections.Messages, nameof(MessageDoc.User));
         if (!hasIndex) return;
         db.BeginTrans();
         try
@@ -211,7 +211,7 @@ public sealed class MemoryDatabase : IDisposable
 
     private static void MoveMessagesToConversationKeys(LiteDatabase db)
     {
-        bool hasIndex = db.GetCollection("$indexes").Exists(BsonExpression.Create("collection = @0 AND name = @1", Collections.Messages, nameof(MessageDoc.Conv)));
+        bool hasIndex = HasIndex(db, Collections.Messages, nameof(MessageDoc.Conv));
         if (!hasIndex) return;
         db.BeginTrans();
         try
@@ -267,6 +267,10 @@ public sealed class MemoryDatabase : IDisposable
             throw;
         }
     }
+
+    /// <summary>Whether the file has the named index: the markers of the old schemas the conversions above look for.</summary>
+    private static bool HasIndex(LiteDatabase db, string collection, string name) =>
+        db.GetCollection("$indexes").Exists(BsonExpression.Create("collection = @0 AND name = @1", collection, name));
 
     private void ReleaseLock()
     {
