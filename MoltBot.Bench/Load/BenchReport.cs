@@ -54,15 +54,19 @@ public static class BenchReport
     public static string Markdown(IReadOnlyList<LoadResult> results)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| scenario | users | rate (msg/s) | sent | answered | lost | dup | errors | throughput (msg/s) | p50 ms | p95 ms | p99 ms | max ms | peak RSS MB | server CPU s | reply sources | server CPU ms/msg | generator CPU ms/msg |");
-        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+        sb.AppendLine("| scenario | users | rate (msg/s) | sent | answered | lost | dup | errors | throughput (msg/s) | p50 ms | p95 ms | p99 ms | max ms | peak RSS MB | server CPU s | reply sources | server CPU ms/msg | generator CPU ms/msg | warm-up answered/sent (lost, dup) |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
         foreach (var r in results)
         {
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Settings.Scenario} | {r.Settings.Connections} | {(r.Settings.Rate > 0 ? r.Settings.Rate.ToString(CultureInfo.InvariantCulture) : "max")} | {r.Sent} | {r.Answered} | {r.Lost} | {r.Duplicated} | {r.Errors} | {r.ThroughputPerSecond:F0} | {r.P50Ms:F2} | {r.P95Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {(r.PeakRssBytes is { } rss ? (rss / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) : "-")} | {(r.CpuSeconds is { } c ? c.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {string.Join(", ", r.ReplySources.Select(kv => $"{kv.Key}: {kv.Value}"))} | {PerMessage(r.CpuSeconds, r.Answered)} | {PerMessage(r.GeneratorCpuSeconds, r.Answered)} |"));
+                $"| {r.Settings.Scenario} | {r.Settings.Connections} | {(r.Settings.Rate > 0 ? r.Settings.Rate.ToString(CultureInfo.InvariantCulture) : "max")} | {r.Sent} | {r.Answered} | {r.Lost} | {r.Duplicated} | {r.Errors} | {r.ThroughputPerSecond:F0} | {r.P50Ms:F2} | {r.P95Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {(r.PeakRssBytes is { } rss ? (rss / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) : "-")} | {(r.CpuSeconds is { } c ? c.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {string.Join(", ", r.ReplySources.Select(kv => $"{kv.Key}: {kv.Value}"))} | {PerMessage(r.CpuSeconds, r.Answered)} | {PerMessage(r.GeneratorCpuSeconds, r.Answered)} | {Warmup(r.Warmup)} |"));
         }
         return sb.ToString();
     }
+
+    /// <summary>"-" without a warm-up; otherwise what it sent and got back, and whether the server's model loads were over before measuring.</summary>
+    private static string Warmup(WarmupResult? w) => w is null ? "-"
+        : $"{w.Answered}/{w.Sent} ({w.Lost}, {w.Duplicated}){(w.ModelsLoaded == false ? ", models still loading" : "")}";
 
     /// <summary>CPU milliseconds per answered message ("-" when unknown, e.g. an attached server without --server-pid).</summary>
     private static string PerMessage(double? cpuSeconds, int answered) =>

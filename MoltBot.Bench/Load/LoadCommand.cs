@@ -18,7 +18,47 @@ public static class LoadCommand
         ["teacher"] = "how was your weekend?",
     };
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The options each verb takes: anything else is refused, so a mistyped option cannot silently measure the defaults.</summary>
+    private static readonly Dictionary<string, string[]> Options = new()
+    {
+        ["load"] = ["scenario", "connections", "messages", "rate", "warmup", "text", "dll", "server-args", "url", "server-pid", "out"],
+        ["coldstart"] = ["runs", "text", "dll", "server-args", "details", "out"],
+    };
+
+    public const string Usage = """
+        usage: MoltBot.Bench load [--scenario skill|nlu-skill|student|teacher] [--connections K[,K2,...]] [--messages N]
+                                  [--rate R] [--warmup W] [--text TEXT] [--dll PATH] [--server-args "..."]
+                                  [--url URL [--server-pid PID]] [--out DIR]
+               MoltBot.Bench coldstart [--runs N] [--text TEXT] [--dll PATH] [--server-args "..."] [--details] [--out DIR]
+          --connections  simulated users, one WebSocket each; a list runs one fresh server per value (default 100)
+          --messages     measured messages per user (default 20)
+          --rate         total messages/s across users, open loop; 0 = closed loop, each user waits for its reply (default 0)
+          --warmup       messages per user sent first on the same connections at the same rate, checked but not timed;
+                         a server started here is then waited for until its deferred model loads are done (default 0)
+          --dll          moltbot.dll to start (default: MoltBot/bin/Release|Debug/net10.0/moltbot.dll of this checkout)
+          --url          measure a running server instead of starting one (--server-pid adds its CPU and peak RSS)
+        """;
+
+    /// <param name="usageErrors">Where a refused command line is reported (default: stderr).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter? usageErrors = null)
+    {
+        if (args.Skip(1).Any(a => a is "--help" or "-h" or "-?"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+        try
+        {
+            return await RunCheckedAsync(args);
+        }
+        catch (UsageException ex)
+        {
+            (usageErrors ?? Console.Error).WriteLine($"{args[0]}: {ex.Message} (--help lists the options)");
+            return 2;
+        }
+    }
+
+    private static async Task<int> RunCheckedAsync(string[] args)
     {
         var o = Parse(args);
         string repo = FindRepoRoot();
@@ -39,22 +79,29 @@ public static class LoadCommand
         };
         string[] serverArgs = ["--Gateway:RatePerSecond", "10000", "--Gateway:RateBurst", "100000",
             .. policy, .. o.GetValueOrDefault("server-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? []];
-        var concurrency = (o.GetValueOrDefault("connections") ?? "100").Split(',').Select(int.Parse).ToArray();
+        var concurrency = (o.GetValueOrDefault("connections") ?? "100").Split(',').Select(c => Number(o, "connections", c, min: 1)).ToArray();
+        int messages = Number(o, "messages", o.GetValueOrDefault("messages") ?? "20", min: 1);
+        int warmup = Number(o, "warmup", o.GetValueOrDefault("warmup") ?? "0", min: 0);
+        double rate = double.TryParse(o.GetValueOrDefault("rate") ?? "0", NumberStyles.Float, CultureInfo.InvariantCulture, out var perSecond) && perSecond >= 0 && double.IsFinite(perSecond)
+            ? perSecond : throw new UsageException($"--rate must be a number ≥ 0 (messages/s; 0 = closed loop), not '{o["rate"]}'");
+        string text = o.GetValueOrDefault("text") ?? Scenarios.GetValueOrDefault(scenario)
+            ?? throw new UsageException($"unknown scenario '{scenario}' ({string.Join(", ", Scenarios.Keys)})");
         var results = new List<LoadResult>();
         foreach (int k in concurrency)
         {
             await using var server = o.TryGetValue("url", out var url)
-                ? MoltBotServer.Attach(new Uri(url), o.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null)
+                ? MoltBotServer.Attach(Url(url), o.TryGetValue("server-pid", out var pid) ? Number(o, "server-pid", pid, min: 1) : null)
                 : await MoltBotServer.StartAsync(MoltbotDll(repo, o), repo, serverArgs, cts.Token);
             var settings = new LoadSettings
             {
                 Connections = k,
-                MessagesPerConnection = int.Parse(o.GetValueOrDefault("messages") ?? "20", CultureInfo.InvariantCulture),
-                Rate = double.Parse(o.GetValueOrDefault("rate") ?? "0", CultureInfo.InvariantCulture),
+                MessagesPerConnection = messages,
+                WarmupMessagesPerConnection = warmup,
+                Rate = rate,
                 Scenario = scenario,
-                Text = o.GetValueOrDefault("text") ?? Scenarios.GetValueOrDefault(scenario) ?? throw new ArgumentException($"unknown scenario '{scenario}' ({string.Join(", ", Scenarios.Keys)})"),
+                Text = text,
             };
-            Console.Error.WriteLine($"load: {scenario}, {k} users × {settings.MessagesPerConnection} messages, rate {(settings.Rate > 0 ? settings.Rate : "max")} ...");
+            Console.Error.WriteLine($"load: {scenario}, {k} users × {(warmup > 0 ? $"{warmup} warm-up + " : "")}{settings.MessagesPerConnection} messages, rate {(settings.Rate > 0 ? settings.Rate : "max")} ...");
             var r = await LoadGenerator.RunAsync(server, settings, cts.Token);
             results.Add(r);
             Console.Write(BenchReport.Markdown([r]).Split('\n', 3)[2]);
@@ -62,13 +109,13 @@ public static class LoadCommand
         string path = BenchReport.Write(outDir, "load-" + scenario, results);
         Console.WriteLine(BenchReport.Markdown(results));
         Console.WriteLine($"written: {path}.json, .md, -cdf.png");
-        return results.All(r => r.Lost == 0 && r.Duplicated == 0) ? 0 : 1;
+        return results.All(r => r.Lost == 0 && r.Duplicated == 0 && r.Warmup is null or { Lost: 0, Duplicated: 0 }) ? 0 : 1;
     }
 
     /// <summary>Process start → first reply served, over N fresh processes; prints the median.</summary>
     private static async Task<int> ColdStartAsync(Dictionary<string, string> o, string repo, string outDir, CancellationToken ct)
     {
-        int runs = int.Parse(o.GetValueOrDefault("runs") ?? "5", CultureInfo.InvariantCulture);
+        int runs = Number(o, "runs", o.GetValueOrDefault("runs") ?? "5", min: 1);
         var firstReply = new List<double>();
         var listening = new List<double>();
         var cpu = new List<double>();
@@ -137,15 +184,33 @@ public static class LoadCommand
         throw new InvalidOperationException("run from inside the MoltBot repository");
     }
 
-    private static Dictionary<string, string> Parse(string[] args)
+    /// <summary>
+    /// "--key value" pairs of a verb ("--flag" alone = "true"). An option the verb does not take, an option given twice or
+    /// a stray value is a <see cref="UsageException"/> naming it.
+    /// </summary>
+    public static Dictionary<string, string> Parse(string[] args)
     {
+        if (args.Length == 0 || !Options.TryGetValue(args[0], out var known)) throw new UsageException($"unknown verb '{args.FirstOrDefault()}' (load, coldstart)");
         var o = new Dictionary<string, string>();
         for (int i = 1; i < args.Length; i++)
         {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{args[i]}'");
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"unexpected argument '{args[i]}'");
             string key = args[i][2..];
+            if (!known.Contains(key)) throw new UsageException($"unknown option '--{key}' for {args[0]}");
+            if (o.ContainsKey(key)) throw new UsageException($"option '--{key}' given twice");
             o[key] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
         }
         return o;
     }
+
+    private static Uri Url(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+            ? u : throw new UsageException($"--url must be an absolute http(s) URL, not '{value}'");
+
+    private static int Number(Dictionary<string, string> o, string key, string value, int min) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min
+            ? n : throw new UsageException($"--{key} must be a whole number ≥ {min}, not '{value}'");
 }
+
+/// <summary>A command line the bench cannot run (unknown option, bad number): one line on stderr and exit code 2, no server started.</summary>
+public sealed class UsageException(string message) : Exception(message);

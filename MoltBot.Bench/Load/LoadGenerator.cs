@@ -13,6 +13,25 @@ public sealed record LoadSettings
     public string Scenario { get; init; } = "custom";
     public string Text { get; init; } = "what time is it in Tokyo?";
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Messages each user sends, on the same connections and at the same rate, before the measured ones; their replies
+    /// are checked (lost, duplicated) but not timed, and a server started by the generator is then also waited for until
+    /// its deferred model loads are done. 0 = measure from the first message, start-up included.
+    /// </summary>
+    public int WarmupMessagesPerConnection { get; init; }
+}
+
+/// <summary>What the warm-up phase sent and got back: not in the latency figures, but a lost or duplicated reply still counts.</summary>
+public sealed record WarmupResult
+{
+    public int Sent { get; init; }
+    public int Answered { get; init; }
+    public int Lost { get; init; }
+    public int Duplicated { get; init; }
+    public int Errors { get; init; }
+    public double WallSeconds { get; init; }
+    /// <summary>True when the server reported all its models loaded before the measured phase; null for a server attached by URL.</summary>
+    public bool? ModelsLoaded { get; init; }
 }
 
 public sealed record LoadResult
@@ -36,6 +55,8 @@ public sealed record LoadResult
     public Dictionary<string, int> ReplySources { get; init; } = [];
     /// <summary>(latency ms, cumulative fraction) points for a CDF plot.</summary>
     public List<double[]> Cdf { get; init; } = [];
+    /// <summary>The warm-up phase (null when --warmup was 0).</summary>
+    public WarmupResult? Warmup { get; init; }
 }
 
 /// <summary>
@@ -51,6 +72,7 @@ public static class LoadGenerator
     public static async Task<LoadResult> RunAsync(MoltBotServer server, LoadSettings s, CancellationToken ct)
     {
         string token = await server.GetTokenAsync(ct);
+        // Without a warm-up the server's CPU counts from here: the connections' set-up is part of what the run cost.
         var cpuBefore = server.CpuTime();
 
         // Connect everyone first: the measurement is about messages, not handshakes.
@@ -60,24 +82,36 @@ public static class LoadGenerator
             await Task.WhenAll(Enumerable.Range(i, Math.Min(50, clients.Length - i)).Select(async k =>
                 clients[k] = await GatewayClient.ConnectAsync(server.Url, token, $"load-{k}", ct)));
         }
-        var users = clients.Select((c, k) => new User(c, new ReplyLedger($"{k}-", s.MessagesPerConnection), new SendFrameEncoder($"{k}-", s.Text))).ToArray();
+        WarmupResult? warmup = null;
+        if (s.WarmupMessagesPerConnection > 0)
+        {
+            // Own id prefix ("w7-"), so a warm-up reply arriving during the measured phase shows up as an error, not a latency.
+            var warm = Users(clients, "w", s.WarmupMessagesPerConnection, s.Text);
+            var warmWall = Stopwatch.StartNew();
+            await RunPhaseAsync(warm, s, ct);
+            warmWall.Stop();
+            bool? modelsLoaded = server.StartedHere ? await server.WaitForModelsLoadedAsync(TimeSpan.FromSeconds(60), ct) : null;
+            var (wSent, wAnswered, wDuplicated, wErrors) = Totals(warm);
+            warmup = new WarmupResult
+            {
+                Sent = wSent, Answered = wAnswered, Lost = wSent - wAnswered, Duplicated = wDuplicated, Errors = wErrors,
+                WallSeconds = warmWall.Elapsed.TotalSeconds, ModelsLoaded = modelsLoaded,
+            };
+            cpuBefore = server.CpuTime();
+        }
 
-        using var runCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var watchdog = WatchdogAsync(users, s.ReplyTimeout, runCts.Token);
+        var users = Users(clients, "", s.MessagesPerConnection, s.Text);
         var ownCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
-        await Task.WhenAll(users.Select((u, k) => UserAsync(u, k, s, ct)));
+        await RunPhaseAsync(users, s, ct);
         wall.Stop();
         var ownCpuAfter = Process.GetCurrentProcess().TotalProcessorTime;
-        runCts.Cancel();
-        try { await watchdog; } catch (OperationCanceledException) { }
 
         foreach (var c in clients) await c.DisposeAsync();
         var cpuAfter = server.CpuTime();
 
         var histogram = new LongHistogram(TimeStamp.Seconds(120), 3);
         var sources = new Dictionary<string, int>();
-        int sent = 0, answered = 0, duplicated = 0, errors = 0;
         foreach (var u in users)
         {
             foreach (long us in u.Ledger.LatenciesMicroseconds()) histogram.RecordValue(us);
@@ -86,11 +120,8 @@ public static class LoadGenerator
                 string key = System.Text.Encoding.UTF8.GetString(source);
                 sources[key] = sources.GetValueOrDefault(key) + count;
             }
-            sent += u.Ledger.Sent;
-            answered += u.Ledger.Answered;
-            duplicated += u.Ledger.Duplicated;
-            errors += u.Errors + u.Ledger.Unmatched; // a reply to an id nobody sent is the server's mistake
         }
+        var (sent, answered, duplicated, errors) = Totals(users);
         return new LoadResult
         {
             Settings = s,
@@ -110,14 +141,42 @@ public static class LoadGenerator
             GeneratorCpuSeconds = (ownCpuAfter - ownCpuBefore).TotalSeconds,
             ReplySources = sources,
             Cdf = histogram.TotalCount == 0 ? [] : Enumerable.Range(0, 101).Select(p => new[] { Ms(histogram, p), p / 100.0 }).ToList(),
+            Warmup = warmup,
         };
+    }
+
+    /// <summary>One user per connection for a phase: ids "PREFIX{k}-{n}".</summary>
+    private static User[] Users(GatewayClient[] clients, string phasePrefix, int messages, string text) =>
+        clients.Select((c, k) => new User(c, new ReplyLedger($"{phasePrefix}{k}-", messages), new SendFrameEncoder($"{phasePrefix}{k}-", text))).ToArray();
+
+    /// <summary>Every user's loop until each has all its replies or gave up (the watchdog aborts a user stuck past the reply timeout).</summary>
+    private static async Task RunPhaseAsync(User[] users, LoadSettings s, CancellationToken ct)
+    {
+        using var phaseCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watchdog = WatchdogAsync(users, s.ReplyTimeout, phaseCts.Token);
+        await Task.WhenAll(users.Select((u, k) => UserAsync(u, k, s, ct)));
+        phaseCts.Cancel();
+        try { await watchdog; } catch (OperationCanceledException) { }
+    }
+
+    private static (int Sent, int Answered, int Duplicated, int Errors) Totals(User[] users)
+    {
+        int sent = 0, answered = 0, duplicated = 0, errors = 0;
+        foreach (var u in users)
+        {
+            sent += u.Ledger.Sent;
+            answered += u.Ledger.Answered;
+            duplicated += u.Ledger.Duplicated;
+            errors += u.Errors + u.Ledger.Unmatched; // a reply to an id nobody sent is the server's mistake
+        }
+        return (sent, answered, duplicated, errors);
     }
 
     /// <summary>One connection's loop: receives every frame; in the closed loop, each first reply sends the next message.</summary>
     private static async Task UserAsync(User u, int k, LoadSettings s, CancellationToken ct)
     {
-        int n = s.MessagesPerConnection;
         var ledger = u.Ledger;
+        int n = ledger.Messages;
         Task sender = Task.CompletedTask;
         try
         {
@@ -166,7 +225,7 @@ public static class LoadGenerator
     {
         double interval = s.Connections / s.Rate; // seconds between this user's messages
         long start = Stopwatch.GetTimestamp() + (long)(Stopwatch.Frequency * interval * k / Math.Max(1, s.Connections));
-        for (int i = 0; i < s.MessagesPerConnection; i++)
+        for (int i = 0; i < u.Ledger.Messages; i++)
         {
             long at = start + (long)(Stopwatch.Frequency * interval * i);
             long wait = at - Stopwatch.GetTimestamp();

@@ -29,6 +29,8 @@ public sealed partial class MoltBotServer : IAsyncDisposable
     public Uri Url { get; }
     public TimeSpan StartToListening { get; }
     public int? ProcessId => _process?.Id;
+    /// <summary>True for a child server this generator started (its stderr is read: start-up lines, model loads).</summary>
+    public bool StartedHere => _owned && _process is not null;
 
     /// <param name="processId">The running server's process id (--server-pid): its CPU time and peak RSS get reported; it is never stopped.</param>
     public static MoltBotServer Attach(Uri url, int? processId = null) =>

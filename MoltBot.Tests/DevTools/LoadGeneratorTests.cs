@@ -101,4 +101,59 @@ public class LoadGeneratorTests
         Assert.NotNull(result.GeneratorCpuSeconds);
         Assert.NotNull(result.CpuSeconds); // the attached process (here: this one) is measured with --server-pid
     }
+
+    [Fact]
+    public async Task A_warm_up_runs_on_the_same_connections_is_checked_and_kept_out_of_the_measured_figures()
+    {
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string>
+        {
+            ["Gateway:RatePerSecond"] = "10000",
+            ["Gateway:RateBurst"] = "100000",
+        });
+        await using var server = MoltBotServer.Attach(host.BaseAddress, Environment.ProcessId);
+        var result = await LoadGenerator.RunAsync(server, new LoadSettings
+        {
+            Connections = 2,
+            MessagesPerConnection = 3,
+            WarmupMessagesPerConnection = 4,
+            Scenario = "skill",
+            Text = "/time",
+            ReplyTimeout = TimeSpan.FromSeconds(60),
+        }, CancellationToken.None);
+
+        // The measured phase holds only its own 6 messages; the warm-up's 8 are booked apart, all answered once.
+        Assert.Equal(6, result.Sent);
+        Assert.Equal(6, result.Answered);
+        Assert.Equal(6, result.ReplySources.Values.Sum());
+        Assert.Equal(0, result.Errors); // no warm-up reply leaked into the measured ledgers
+        var warm = Assert.IsType<WarmupResult>(result.Warmup);
+        Assert.Equal(8, warm.Sent);
+        Assert.Equal(8, warm.Answered);
+        Assert.Equal(0, warm.Lost);
+        Assert.Equal(0, warm.Duplicated);
+        Assert.Null(warm.ModelsLoaded); // an attached server's model loads cannot be watched
+        Assert.Contains("| 8/8 (0, 0) |", BenchReport.Markdown([result]), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "load", "--conections", "5" }, "unknown option '--conections' for load")]
+    [InlineData(new[] { "load", "--messages", "x" }, "--messages must be a whole number ≥ 1, not 'x'")]
+    [InlineData(new[] { "load", "--warmup", "-1" }, "--warmup must be a whole number ≥ 0, not '-1'")]
+    [InlineData(new[] { "load", "--connections", "10,,20" }, "--connections must be a whole number ≥ 1, not ''")]
+    [InlineData(new[] { "load", "--rate", "fast" }, "--rate must be a number ≥ 0")]
+    [InlineData(new[] { "load", "--url", "localhost:8080" }, "--url must be an absolute http(s) URL")]
+    [InlineData(new[] { "load", "--messages", "3", "--messages", "4" }, "option '--messages' given twice")]
+    [InlineData(new[] { "load", "7" }, "unexpected argument '7'")]
+    [InlineData(new[] { "coldstart", "--connections", "5" }, "unknown option '--connections' for coldstart")]
+    [InlineData(new[] { "coldstart", "--runs", "0" }, "--runs must be a whole number ≥ 1, not '0'")]
+    public async Task A_command_line_the_bench_cannot_run_is_one_line_and_exit_code_2_before_any_server_starts(string[] args, string message)
+    {
+        var stderr = new StringWriter();
+        // --dll points nowhere: had the bench got as far as starting a server, it would have failed differently.
+        int code = await LoadCommand.RunAsync([.. args, "--dll", "/nonexistent/moltbot.dll"], stderr);
+        Assert.Equal(2, code);
+        string line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(message, line, StringComparison.Ordinal);
+        Assert.StartsWith(args[0] + ": ", line, StringComparison.Ordinal);
+    }
 }
