@@ -32,7 +32,8 @@ public sealed class InferenceHost : IAsyncDisposable
         TinyModels.WriteDecoderFolder(Path.Combine(models, "student-lm"), TinyModels.Decoder(hidden: 32, layers: 1, ff: 64), seed: 24, int8: true);
     }
 
-    public static async Task<InferenceHost> StartAsync(Dictionary<string, string?>? settings = null, string? models = null)
+    /// <param name="time">The clock the module gets (default the system's).</param>
+    public static async Task<InferenceHost> StartAsync(Dictionary<string, string?>? settings = null, string? models = null, TimeProvider? time = null)
     {
         if (models is null)
         {
@@ -40,7 +41,7 @@ public sealed class InferenceHost : IAsyncDisposable
             WriteModels(models);
         }
         var audit = new List<AuditEntry>();
-        var host = Build(models, settings, audit);
+        var host = Build(models, settings, new ListAuditLog(audit), time);
         try
         {
             await host.StartAsync();
@@ -61,7 +62,7 @@ public sealed class InferenceHost : IAsyncDisposable
         Build(models, settings, new ListAuditLog(audit));
 
     /// <summary>The host with its own <see cref="IAuditLog"/> (e.g. one that holds appends on a gate).</summary>
-    public static IHost Build(string models, Dictionary<string, string?>? settings, IAuditLog auditLog)
+    public static IHost Build(string models, Dictionary<string, string?>? settings, IAuditLog auditLog, TimeProvider? time = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         // Secondary models load at once (no first reply to wait for here); DeferredSecondaryLoadTests cover the delay.
@@ -70,7 +71,7 @@ public sealed class InferenceHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(all);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(new MoltBotPaths(models, Path.Combine(models, "data"), models));
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddSingleton(auditLog);
         builder.Services.AddMoltBotInference(builder.Configuration);
         return builder.Build();

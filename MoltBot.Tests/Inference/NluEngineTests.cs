@@ -150,4 +150,41 @@ public class NluEngineTests
         Assert.Equal(4, catalog.Models.Count);
         Assert.True((await nlu.ParseAsync("hello", CancellationToken.None)).Confidence > 0);
     }
+
+    /// <summary>
+    /// A forming batch waits for more requests on the queue, not in a polling loop: over a 300 ms window the engine reads
+    /// the clock a few times per request. (It polled with Task.Delay(0.2 ms), which completes at once: a busy loop that
+    /// read the clock hundreds of thousands of times per wait and kept a core spinning.)
+    /// </summary>
+    [Fact]
+    public async Task A_forming_batch_waits_for_more_requests_without_spinning()
+    {
+        var clock = new CountingClock();
+        await using var host = await InferenceHost.StartAsync(new() { ["Inference:NluPolicy"] = "student", ["Inference:NluMaxWaitMs"] = "300" }, time: clock);
+        var nlu = host.Services.GetRequiredService<INluEngine>();
+        var alone = await nlu.ParseAsync(Utterances[0], CancellationToken.None);
+
+        long before = clock.Reads;
+        // Ten at once: the worker takes what is queued and, with more than one, holds the batch open up to 300 ms.
+        var results = await Task.WhenAll(Utterances.Select(u => nlu.ParseAsync(u, CancellationToken.None)));
+        long reads = clock.Reads - before;
+
+        Assert.Equal(Utterances.Length, results.Length);
+        Assert.All(results, r => Assert.Contains(r.Intent, TinyModels.Intents));
+        Assert.Equal(alone.Intent, results[0].Intent);
+        Assert.True(reads < 500, $"{reads} clock reads for {Utterances.Length} requests");
+    }
+
+    /// <summary>The system clock, counting how often its timestamp is read.</summary>
+    private sealed class CountingClock : TimeProvider
+    {
+        private long reads;
+        public long Reads => Interlocked.Read(ref reads);
+
+        public override long GetTimestamp()
+        {
+            Interlocked.Increment(ref reads);
+            return System.GetTimestamp();
+        }
+    }
 }

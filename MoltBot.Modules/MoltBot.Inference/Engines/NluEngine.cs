@@ -275,14 +275,27 @@ internal sealed class NluEngine : BackgroundService, INluEngine, ISentenceEmbedd
     private long Deadline(int milliseconds) => time.GetTimestamp() + (long)(milliseconds / 1000.0 * time.TimestampFrequency);
 
     /// <summary>True as soon as a request is queued; false when none came before <paramref name="deadline"/>.</summary>
+    /// <remarks>
+    /// Waits on the queue itself, with a timer for the deadline. It used to poll with <c>Task.Delay(0.2 ms)</c>, but a
+    /// delay under one millisecond completes at once, so every wait of a forming batch (up to NluMaxWaitMs, and up to
+    /// 10× that before an escalation) was a busy loop on a core the other requests needed.
+    /// </remarks>
     private async Task<bool> WorkBeforeAsync(long deadline, CancellationToken stoppingToken)
     {
-        while (queue.Reader.Count == 0)
+        if (queue.Reader.Count > 0) return true;
+        var left = time.GetElapsedTime(time.GetTimestamp(), deadline);
+        if (left <= TimeSpan.Zero) return false;
+        using var timeout = new CancellationTokenSource(left, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        try
         {
-            if (time.GetTimestamp() >= deadline) return false;
-            await Task.Delay(TimeSpan.FromMilliseconds(0.2), time, stoppingToken);
+            // False: the queue was completed (shutting down) — nothing more will come.
+            return await queue.Reader.WaitToReadAsync(either.Token) && queue.Reader.Count > 0;
         }
-        return true;
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            return queue.Reader.Count > 0; // the deadline passed; a request that raced it still counts
+        }
     }
 
     private async Task EscalateAsync()
