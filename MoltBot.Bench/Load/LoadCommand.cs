@@ -184,9 +184,13 @@ public static class LoadCommand
         throw new InvalidOperationException("run from inside the MoltBot repository");
     }
 
+    /// <summary>Options that are switches (no value); every other option takes the next argument as its value.</summary>
+    private static readonly string[] Flags = ["details"];
+
     /// <summary>
-    /// "--key value" pairs of a verb ("--flag" alone = "true"). An option the verb does not take, an option given twice or
-    /// a stray value is a <see cref="UsageException"/> naming it.
+    /// "--key value" pairs of a verb ("--flag" alone = "true"). A value is taken as is even when it starts with "--"
+    /// (`--server-args "--Inference:NluPolicy student"`). An option the verb does not take, an option given twice, an
+    /// option without its value or a stray value is a <see cref="UsageException"/> naming it.
     /// </summary>
     public static Dictionary<string, string> Parse(string[] args)
     {
@@ -198,7 +202,9 @@ public static class LoadCommand
             string key = args[i][2..];
             if (!known.Contains(key)) throw new UsageException($"unknown option '--{key}' for {args[0]}");
             if (o.ContainsKey(key)) throw new UsageException($"option '--{key}' given twice");
-            o[key] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
+            if (Flags.Contains(key)) o[key] = "true";
+            else if (i + 1 < args.Length) o[key] = args[++i];
+            else throw new UsageException($"option '--{key}' needs a value");
         }
         return o;
     }

@@ -144,16 +144,31 @@ public class LoadGeneratorTests
     [InlineData(new[] { "load", "--url", "localhost:8080" }, "--url must be an absolute http(s) URL")]
     [InlineData(new[] { "load", "--messages", "3", "--messages", "4" }, "option '--messages' given twice")]
     [InlineData(new[] { "load", "7" }, "unexpected argument '7'")]
+    [InlineData(new[] { "load", "--scenario", "skill", "--rate" }, "option '--rate' needs a value")]
     [InlineData(new[] { "coldstart", "--connections", "5" }, "unknown option '--connections' for coldstart")]
     [InlineData(new[] { "coldstart", "--runs", "0" }, "--runs must be a whole number ≥ 1, not '0'")]
     public async Task A_command_line_the_bench_cannot_run_is_one_line_and_exit_code_2_before_any_server_starts(string[] args, string message)
     {
         var stderr = new StringWriter();
         // --dll points nowhere: had the bench got as far as starting a server, it would have failed differently.
-        int code = await LoadCommand.RunAsync([.. args, "--dll", "/nonexistent/moltbot.dll"], stderr);
+        int code = await LoadCommand.RunAsync([args[0], "--dll", "/nonexistent/moltbot.dll", .. args[1..]], stderr);
         Assert.Equal(2, code);
         string line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(message, line, StringComparison.Ordinal);
         Assert.StartsWith(args[0] + ": ", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A value is the next argument even when it starts with "--": server arguments are always options themselves.
+    /// (Before, `--server-args "--Inference:NluPolicy student"` set server-args to "true" and dropped the value.)
+    /// </summary>
+    [Fact]
+    public void Server_arguments_that_start_with_dashes_are_the_options_value()
+    {
+        var o = LoadCommand.Parse(["coldstart", "--server-args", "--Inference:SecondaryLoadDelayMs 0", "--details", "--runs", "3"]);
+        Assert.Equal("--Inference:SecondaryLoadDelayMs 0", o["server-args"]);
+        Assert.Equal("true", o["details"]);
+        Assert.Equal("3", o["runs"]);
+        Assert.Equal(3, o.Count);
     }
 }
