@@ -20,6 +20,17 @@ public class MessageKeyTests
         db.GetCollection("$indexes").Find(BsonExpression.Create("collection = @0", collection)).Select(d => d["name"].AsString).Order(StringComparer.Ordinal).ToList();
 
     [Fact]
+    public void A_conversations_range_query_has_one_text_for_every_conversation()
+    {
+        // LiteDB compiles (and keeps for the process) one dynamic method per distinct expression text: the bounds
+        // must be parameters, not part of the text.
+        var a = MessageKey.InConversation("web:a");
+        var b = MessageKey.InConversation("web:" + new string('x', 700));
+        Assert.Equal(a.Source, b.Source);
+        Assert.NotEqual(a.Parameters["0"], b.Parameters["0"]);
+    }
+
+    [Fact]
     public async Task Each_conversation_reads_exactly_its_messages_when_keys_share_prefixes_or_are_hashed()
     {
         await using var harness = await MemoryHarness.StartAsync();

@@ -72,7 +72,7 @@ public sealed class MemoryDatabase : IDisposable
                 Filename = FilePath,
                 Connection = ConnectionType.Direct,
                 AutoRebuild = false,
-            });
+            }, DocumentMapper.Shared);
             try
             {
                 EnsureSchema(db);
@@ -104,7 +104,7 @@ public sealed class MemoryDatabase : IDisposable
         try
         {
             var engine = new LiteEngine(new EngineSettings { Filename = FilePath, LogStream = _log, AutoRebuild = false });
-            return new LiteDatabase(engine, disposeOnClose: true);
+            return new LiteDatabase(engine, DocumentMapper.Shared, disposeOnClose: true);
         }
         catch
         {
@@ -143,23 +143,30 @@ public sealed class MemoryDatabase : IDisposable
     {
         // Queries select by conversation and sort the few rows they get; a Ts index only cost every insert.
         db.GetCollection(Collections.Messages).DropIndex(nameof(MessageDoc.Ts));
-        var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
-        conversations.EnsureIndex(x => x.User);
-        conversations.EnsureIndex(x => x.LastActivityMs);
+        // Indexes by name and expression text, the same ones (name, "$.Field") LiteDB derived from the member lambdas
+        // earlier versions passed: no LINQ translation and no compiled name regex at start-up, and an existing file's
+        // index is found equal, not redefined.
+        var conversations = db.GetCollection(Collections.Conversations);
+        EnsureFieldIndex(conversations, nameof(ConversationDoc.User));
+        EnsureFieldIndex(conversations, nameof(ConversationDoc.LastActivityMs));
         conversations.EnsureIndex(UsersIndex, "$.Users[*]");
         DropMessageUserIndex(db);
         MoveMessagesToConversationKeys(db);
         EnsureCollectionExists(db, Collections.Messages);
-        db.GetCollection<FactDoc>(Collections.Facts).EnsureIndex(x => x.User);
-        var vectors = db.GetCollection<VectorDoc>(Collections.Vectors);
-        vectors.EnsureIndex(x => x.User);
-        vectors.EnsureIndex(x => x.RefId); // the event-log replay looks a message's vector up by its message id
+        EnsureFieldIndex(db.GetCollection(Collections.Facts), nameof(FactDoc.User));
+        var vectors = db.GetCollection(Collections.Vectors);
+        EnsureFieldIndex(vectors, nameof(VectorDoc.User));
+        EnsureFieldIndex(vectors, nameof(VectorDoc.RefId)); // the event-log replay looks a message's vector up by its message id
         // Every collection must exist before concurrent use: LiteDB 5 lets a reader see a collection that a writer's
         // uncommitted transaction is creating, and the read then fails ("page type must be collection page").
         // GetCollection alone creates nothing; an index does.
-        db.GetCollection<ProfileDoc>(Collections.Profiles).EnsureIndex(x => x.UpdatedMs);
-        db.GetCollection<MetaDoc>(Collections.Meta).EnsureIndex(x => x.Segment);
+        EnsureFieldIndex(db.GetCollection(Collections.Profiles), nameof(ProfileDoc.UpdatedMs));
+        EnsureFieldIndex(db.GetCollection(Collections.Meta), nameof(MetaDoc.Segment));
     }
+
+    /// <summary>The index <c>collection.EnsureIndex(x =&gt; x.Field)</c> creates: named after the field, on "$.Field".</summary>
+    private static void EnsureFieldIndex(ILiteCollection<BsonDocument> collection, string field) =>
+        collection.EnsureIndex(field, "$." + field);
 
     /// <summary>The multikey index on <see cref="ConversationDoc.Users"/>.</summary>
     public const string UsersIndex = "Users";
@@ -269,8 +276,17 @@ public sealed class MemoryDatabase : IDisposable
     }
 
     /// <summary>Whether the file has the named index: the markers of the old schemas the conversions above look for.</summary>
-    private static bool HasIndex(LiteDatabase db, string collection, string name) =>
-        db.GetCollection("$indexes").Exists(BsonExpression.Create("collection = @0 AND name = @1", collection, name));
+    private static bool HasIndex(LiteDatabase db, string collection, string name)
+    {
+        // A scan of the few index rows: a filter expression would be parsed and compiled to a dynamic method.
+        foreach (var index in db.GetCollection("$indexes").FindAll())
+        {
+            // Case-insensitive, as the expression's comparison under LiteDB's default collation was.
+            if (string.Equals(index["collection"].AsString, collection, StringComparison.OrdinalIgnoreCase)
+                && string.Equals(index["name"].AsString, name, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
+    }
 
     private void ReleaseLock()
     {

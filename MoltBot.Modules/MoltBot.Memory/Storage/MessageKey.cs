@@ -59,11 +59,15 @@ public static class MessageKey
         return (low, high);
     }
 
-    /// <summary>The query for a conversation's messages: one range of the primary key's index.</summary>
+    /// <summary>
+    /// The query for a conversation's messages: one range of the primary key's index. The bounds are parameters:
+    /// LiteDB compiles an expression once per distinct text and keeps it for the process (Query.Between writes the
+    /// values into the text, which compiled a dynamic method per conversation and never let it go).
+    /// </summary>
     public static BsonExpression InConversation(string conversationKey)
     {
         var (low, high) = RangeOf(conversationKey);
-        return Query.Between("_id", low, high);
+        return BsonExpression.Create("_id BETWEEN @0 AND @1", low, high);
     }
 
     private static void WriteConversation(Span<byte> key, string conversationKey, bool hash, int convBytes)

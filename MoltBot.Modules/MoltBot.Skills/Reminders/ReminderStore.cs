@@ -48,6 +48,9 @@ public sealed class ReminderStore : IDisposable
 
     public ReminderStore(string file) => _file = file;
 
+    /// <summary>The open database's mapper (null before the open).</summary>
+    internal BsonMapper? Mapper => _db?.Mapper;
+
     /// <summary>True once the database is open.</summary>
     public bool IsOpen => Volatile.Read(ref _opened) is not null;
 
@@ -73,14 +76,14 @@ public sealed class ReminderStore : IDisposable
             if (_failure is not null) throw new StartupException(_failure.Message, _failure.InnerException);
             ObjectDisposedException.ThrowIf(_disposed, this);
             Directory.CreateDirectory(Path.GetDirectoryName(_file)!);
-            var mapper = new BsonMapper();
-            mapper.Entity<Reminder>().Id(r => r.Id, autoId: false);
             try
             {
-                _db = new LiteDatabase(new ConnectionString { Filename = _file, Connection = ConnectionType.Direct }, mapper);
+                _db = new LiteDatabase(new ConnectionString { Filename = _file, Connection = ConnectionType.Direct }, ReminderMapper.Shared);
                 var reminders = _db.GetCollection<Reminder>("reminders");
-                reminders.EnsureIndex(r => r.UserKey);
-                reminders.EnsureIndex(r => r.DueMs);
+                // The indexes EnsureIndex(r => r.UserKey) and (r => r.DueMs) created, by name and expression text: no
+                // LINQ translation or compiled name regex at the open, and an existing file's indexes are found equal.
+                reminders.EnsureIndex(nameof(Reminder.UserKey), "$." + nameof(Reminder.UserKey));
+                reminders.EnsureIndex(nameof(Reminder.DueMs), "$." + nameof(Reminder.DueMs));
                 Volatile.Write(ref _opened, reminders);
                 _whenOpen.TrySetResult();
                 return reminders;
@@ -104,17 +107,23 @@ public sealed class ReminderStore : IDisposable
 
     /// <summary>A user's pending reminders, soonest first.</summary>
     public IReadOnlyList<Reminder> Pending(string userKey) =>
-        Reminders.Find(r => r.UserKey == userKey && r.State == ReminderState.Pending).OrderBy(r => r.DueMs).ToList();
+        Reminders.Find(BsonExpression.Create("($.UserKey = @0 AND $.State = @1)", userKey, PendingState)).OrderBy(r => r.DueMs).ToList();
 
     /// <summary>Pending reminders due at or before <paramref name="nowMs"/>, oldest first.</summary>
     public IReadOnlyList<Reminder> Due(long nowMs) =>
-        Reminders.Find(r => r.State == ReminderState.Pending && r.DueMs <= nowMs).OrderBy(r => r.DueMs).ToList();
+        Reminders.Find(BsonExpression.Create("($.State = @0 AND $.DueMs <= @1)", PendingState, nowMs)).OrderBy(r => r.DueMs).ToList();
 
     public long? NextDueMs()
     {
-        var next = Reminders.Query().Where(r => r.State == ReminderState.Pending).OrderBy(r => r.DueMs).Limit(1).FirstOrDefault();
+        var next = Reminders.Query().Where(BsonExpression.Create("$.State = @0", PendingState)).OrderBy("$.DueMs").Limit(1).FirstOrDefault();
         return next?.DueMs;
     }
+
+    // Filters as expression text with parameters, not LINQ: a lambda's translation evaluates its captured values
+    // through expression trees compiled on every call. Parameters, not Query.EQ & co., which write the value into the
+    // text: LiteDB compiles (and keeps) one dynamic method per distinct text. The state is stored by name
+    // (BsonMapper.EnumAsInteger is false), as the LINQ translation compared it.
+    private static readonly BsonValue PendingState = nameof(ReminderState.Pending);
 
     public Reminder? Get(string id) => Reminders.FindById(id);
 
