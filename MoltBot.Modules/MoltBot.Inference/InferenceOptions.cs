@@ -37,9 +37,10 @@ public sealed class InferenceOptions : IValidatableObject
     public int MallocArenas { get; set; } = 2;
 
     /// <summary>
-    /// Once every model is loaded, ask the kernel to reclaim libtorch's resident code pages (most only ran its
-    /// start-up operator registration) and those of a composite ReadyToRun image; the ones serving uses fault back
-    /// in. Lowers resident memory by ≈ 40 MB (JIT build) to ≈ 60 MB (published build).
+    /// When the secondary models start loading (so their loads run without it) and again once every model is loaded, ask
+    /// the kernel to reclaim libtorch's resident code pages (most only ran its start-up operator registration) and those
+    /// of a composite ReadyToRun image; the ones serving uses fault back in. Lowers resident memory by ≈ 40 MB (JIT
+    /// build) to ≈ 60 MB (published build).
     /// </summary>
     public bool ReleaseStartupCodePages { get; set; } = true;
 

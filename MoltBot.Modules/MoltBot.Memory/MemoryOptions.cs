@@ -41,6 +41,16 @@ public sealed class MemoryOptions : IValidatableObject
     public int DatabaseSyncMilliseconds { get; set; } = 100;
 
     /// <summary>
+    /// LiteDB's checkpoint size (its CHECKPOINT pragma, in 8 KB pages): once its log holds this many pages they are copied
+    /// into the data file and LiteDB's page cache is emptied for reuse. That cache only grows, in segments of 12, 50, 100,
+    /// 500 and then 1,000 pages, and it must hold every log page until the checkpoint: at LiteDB's own default of 1,000
+    /// the cache reaches its first 8 MB segment (13 MB of large-object heap, never given back) as soon as many
+    /// conversations write; at 200 it stays at ≈ 5 MB (docs/performance.md, "rss7"). Smaller values checkpoint more often.
+    /// </summary>
+    [Range(10, 100_000, ErrorMessage = "Memory:DatabaseCheckpointPages must be between 10 and 100000 (LiteDB log pages between checkpoints).")]
+    public int DatabaseCheckpointPages { get; set; } = 200;
+
+    /// <summary>
     /// true (default): a turn waits only for the event log's fsync (every message and dialog event); its LiteDB
     /// writes (message table, conversation counters, recall vector, dialog state, profile) are queued in order and
     /// committed behind the reply. Reads see their own writes: caches answer first, and a read that goes to LiteDB

@@ -160,6 +160,30 @@ public sealed class DeferredSecondaryLoadTests : IDisposable
         await host.StopAsync();
     }
 
+    /// <summary>
+    /// Inference:ReleaseStartupCodePages: libtorch's start-up code pages go back to the kernel when the other models
+    /// start loading (so they are not resident during the loads, the start-up peak) and again once every model is in;
+    /// not while the first reply is still waiting, and never with the option off.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Start_up_code_pages_are_released_before_the_secondary_loads_and_after_them(bool release)
+    {
+        using var host = WaitingHost(new() { ["Inference:ReleaseStartupCodePages"] = release ? "true" : "false" });
+        var registry = host.Services.GetRequiredService<ModelRegistry>();
+        var observer = Assert.Single(host.Services.GetServices<IPipelineObserver>().OfType<SecondaryLoadsAfterFirstReply>());
+        var start = host.StartAsync();
+        await registry.WhenPrimaryReadyAsync(CancellationToken.None).WaitAsync(Timeout);
+        Assert.Empty(registry.CodePageReleases); // the loads wait for the first reply (the delay is ten minutes)
+
+        observer.OnStage("webchat", "c1", Stages.Total, TimeSpan.FromMilliseconds(5));
+        await start.WaitAsync(Timeout);
+        Assert.True(registry.IsLoaded);
+        Assert.Equal(release ? ["before the other models load", "every model loaded"] : [], registry.CodePageReleases);
+        await host.StopAsync();
+    }
+
     [Fact]
     public async Task Without_any_reply_the_delay_starts_the_secondary_loads()
     {

@@ -62,6 +62,7 @@ public class MemoryStorageTests
     [InlineData("Memory:ShortTermTurns", "21", "Memory:ShortTermTurns must be between 1 and 20")]
     [InlineData("Memory:ProfileCacheCapacity", "0", "Memory:ProfileCacheCapacity must be between 1")]
     [InlineData("Memory:HnswM", "1", "Memory:HnswM must be between 2 and 128")]
+    [InlineData("Memory:DatabaseCheckpointPages", "9", "Memory:DatabaseCheckpointPages must be between 10 and 100000")]
     [InlineData("Memory:DatabaseFile", "../escape.db", "must be a plain file name")]
     public async Task Out_of_range_options_are_refused_with_the_key_named(string key, string value, string message)
     {

@@ -209,6 +209,10 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
                 return;
             }
 
+            // libtorch's start-up code (operator registration, ≈ 70 MB resident) is not needed by the loads either: handing
+            // it back before they start keeps it out of the start-up peak (the loads, the first connections and their
+            // JIT all happen in these seconds); the pages the loads and serving use fault back in.
+            if (o.ReleaseStartupCodePages && primary is not null && Pending.Count > 0) ReleaseStartupCodePages("before the other models load");
             secondaryStarted.TrySetResult();
             // The rest in parallel: each load is a different model folder and module (grad mode and dispose scopes
             // are per thread, so the loads do not interfere).
@@ -231,7 +235,7 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
             Publish(loader.Build(teacherNlu.Result, studentNlu.Result, teacherLm.Result, studentLm.Result, partial: false));
             Pending = [];
             NativeHeap.Trim(); // the loads' temporary tensors are freed: hand that memory back
-            if (o.ReleaseStartupCodePages) ReleaseStartupCodePages();
+            if (o.ReleaseStartupCodePages) ReleaseStartupCodePages("every model loaded");
             logger.LogInformation("Inference start-up: {Timings}; model loads: {Loads}", string.Join(", ", timings), string.Join(", ", loader.LoadTimes));
             loaded.TrySetResult();
         }
@@ -248,14 +252,23 @@ internal sealed class ModelRegistry(IOptions<InferenceOptions> options, MoltBotP
         }
     }
 
-    /// <summary>Code pages that only start-up ran go back to the kernel (see <see cref="NativeCodePages"/>).</summary>
-    private void ReleaseStartupCodePages()
+    private readonly List<string> codePageReleases = [];
+
+    /// <summary>When start-up handed its code pages back (Inference:ReleaseStartupCodePages), in order.</summary>
+    internal IReadOnlyList<string> CodePageReleases
     {
+        get { lock (codePageReleases) return codePageReleases.ToArray(); }
+    }
+
+    /// <summary>Code pages that only start-up ran go back to the kernel (see <see cref="NativeCodePages"/>).</summary>
+    private void ReleaseStartupCodePages(string when)
+    {
+        lock (codePageReleases) codePageReleases.Add(when);
         long before = NativeCodePages.ResidentBytes(StartupCodeImages);
         long advised = NativeCodePages.Release(StartupCodeImages);
         if (advised == 0) return; // not Linux, or a kernel without MADV_PAGEOUT
-        logger.LogInformation("Inference: released start-up code pages (libtorch, precompiled image): {Before:F0} MB resident before, {After:F0} MB after (pages still used fault back in)",
-            before / 1048576.0, NativeCodePages.ResidentBytes(StartupCodeImages) / 1048576.0);
+        logger.LogInformation("Inference: released start-up code pages (libtorch, precompiled image), {When}: {Before:F0} MB resident before, {After:F0} MB after (pages still used fault back in)",
+            when, before / 1048576.0, NativeCodePages.ResidentBytes(StartupCodeImages) / 1048576.0);
     }
 
     /// <summary>libtorch's shared libraries (CPU build); their machine code is what start-up touched most.</summary>

@@ -20,6 +20,7 @@ public sealed class MemoryDatabase : IDisposable
 
     private readonly ILogger<MemoryDatabase> _logger;
     private readonly bool _deferSync;
+    private readonly int _checkpointPages;
     private LiteDatabase? _db;
     private FileStream? _lock;
     private DeferredSyncStream? _log;
@@ -29,6 +30,7 @@ public sealed class MemoryDatabase : IDisposable
         _logger = logger;
         FilePath = paths.Data("memory", options.Value.DatabaseFile);
         _deferSync = options.Value.DatabaseSyncMilliseconds > 0;
+        _checkpointPages = options.Value.DatabaseCheckpointPages;
     }
 
     public string FilePath { get; }
@@ -76,6 +78,8 @@ public sealed class MemoryDatabase : IDisposable
             try
             {
                 EnsureSchema(db);
+                // A pragma kept in the file's header: written only when it differs (opening writes nothing otherwise).
+                if (db.CheckpointSize != _checkpointPages) db.CheckpointSize = _checkpointPages;
             }
             catch
             {
