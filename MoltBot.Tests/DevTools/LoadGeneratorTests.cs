@@ -75,11 +75,7 @@ public class LoadGeneratorTests
     [InlineData(200)] // open loop at a fixed total rate
     public async Task A_run_against_a_real_host_answers_every_message_once_and_reports_its_own_cpu(double rate)
     {
-        await using var host = await TestHost.StartAsync(new Dictionary<string, string>
-        {
-            ["Gateway:RatePerSecond"] = "10000",
-            ["Gateway:RateBurst"] = "100000",
-        });
+        await using var host = await StartUnthrottledHostAsync();
         await using var server = MoltBotServer.Attach(host.BaseAddress, Environment.ProcessId);
         var result = await LoadGenerator.RunAsync(server, new LoadSettings
         {
@@ -105,11 +101,7 @@ public class LoadGeneratorTests
     [Fact]
     public async Task A_warm_up_runs_on_the_same_connections_is_checked_and_kept_out_of_the_measured_figures()
     {
-        await using var host = await TestHost.StartAsync(new Dictionary<string, string>
-        {
-            ["Gateway:RatePerSecond"] = "10000",
-            ["Gateway:RateBurst"] = "100000",
-        });
+        await using var host = await StartUnthrottledHostAsync();
         await using var server = MoltBotServer.Attach(host.BaseAddress, Environment.ProcessId);
         var result = await LoadGenerator.RunAsync(server, new LoadSettings
         {
@@ -171,4 +163,11 @@ public class LoadGeneratorTests
         Assert.Equal("3", o["runs"]);
         Assert.Equal(3, o.Count);
     }
+
+    /// <summary>A real host whose per-connection rate limit does not get in the simulated users' way (as `load` sets it).</summary>
+    private static Task<TestHost> StartUnthrottledHostAsync() => TestHost.StartAsync(new Dictionary<string, string>
+    {
+        ["Gateway:RatePerSecond"] = "10000",
+        ["Gateway:RateBurst"] = "100000",
+    });
 }
