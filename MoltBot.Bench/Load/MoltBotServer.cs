@@ -88,7 +88,8 @@ public sealed partial class MoltBotServer : IAsyncDisposable
     /// </summary>
     public async Task<bool> WaitForModelsLoadedAsync(TimeSpan timeout, CancellationToken ct)
     {
-        if (_process is null) return false;
+        // Only a child's stderr is read: an attached server (even with --server-pid) cannot be watched.
+        if (!StartedHere) return false;
         try
         {
             await modelsLoaded.WaitAsync(timeout, ct);

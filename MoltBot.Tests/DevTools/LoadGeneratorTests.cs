@@ -170,4 +170,13 @@ public class LoadGeneratorTests
         ["Gateway:RatePerSecond"] = "10000",
         ["Gateway:RateBurst"] = "100000",
     });
+
+    /// <summary>Model loads are only known for a server the bench started (its stderr is read), not for one attached with --server-pid.</summary>
+    [Fact]
+    public async Task An_attached_server_never_reports_its_models_loaded()
+    {
+        await using var server = MoltBotServer.Attach(new Uri("http://127.0.0.1:9"), Environment.ProcessId);
+        Assert.False(server.StartedHere);
+        Assert.False(await server.WaitForModelsLoadedAsync(TimeSpan.FromSeconds(1), CancellationToken.None));
+    }
 }
