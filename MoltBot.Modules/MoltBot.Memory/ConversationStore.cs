@@ -8,7 +8,7 @@ using MoltBot.Memory.Storage;
 namespace MoltBot.Memory;
 
 /// <summary>
-/// Long-term conversation storage: a message goes into "messages" and its conversation's counters (one LiteDB
+/// Long-term conversation storage: a message (a turn: user message and reply in one document) goes into "messages" and its conversation's counters (one LiteDB
 /// group commit) and into the event log (an event-log group commit), both issued at once; then into the short-term
 /// buffer and (user messages, once LiteDB has its vector) vector recall. With Memory:DatabaseWriteBehind (default)
 /// the call is acknowledged once the event log fsynced the message — LiteDB commits behind it, and the start-up
@@ -91,9 +91,11 @@ public sealed class ConversationStore(
                 if (p.Vector is { } v) vectors.Commit(v);
             }
         } : null;
+        bool turn = messages.Length == 2 && IsTurn(messages[0].Doc, messages[1].Doc);
         var stored = await writer.EnqueueAsync((WriteBatch batch) =>
         {
-            foreach (var p in messages) Apply(batch, p.Doc, p.Vector);
+            if (turn) ApplyTurn(batch, messages[0].Doc, messages[0].Vector, messages[1].Doc);
+            else foreach (var p in messages) Apply(batch, p.Doc, p.Vector);
         }, checkpoint: false, cancellationToken, index).ConfigureAwait(false);
         var records = new List<EventRecord>(messages.Length + afterFirst.Count) { messages[0].Event };
         records.AddRange(afterFirst);
@@ -135,14 +137,62 @@ public sealed class ConversationStore(
         var messages = batch.Messages;
         if (batch.CheckDuplicates && messages.FindById(message.Key) is not null) return false;
         messages.Insert(message);
-        // The batch's shared copy: a turn's inbound message, reply and dialog state upsert it once per group commit.
-        var conv = batch.Conversation(message.Conv, () => new ConversationDoc { Id = message.Conv, User = message.User, StartedMs = message.Ts });
-        conv.MessageCount++;
-        if (conv.Users is not { } users) conv.Users = [message.User];
-        else if (!users.Contains(message.User)) users.Add(message.User);
-        conv.LastActivityMs = Math.Max(conv.LastActivityMs, message.Ts);
+        Count(batch, message, 1, message.Ts);
         if (vector is not null) VectorMemory.Stage(batch.DbWithoutConversations, vector);
         return true;
+    }
+
+    /// <summary>
+    /// A user message and its reply stored as one document (<see cref="MessageDoc"/>: the reply in its Reply fields):
+    /// what <see cref="ITurnRecorder.RecordTurnAsync"/> writes when both belong to the same conversation and user.
+    /// </summary>
+    internal static bool IsTurn(MessageDoc inbound, MessageDoc reply) =>
+        inbound.Direction == "in" && reply.Direction == "out" && inbound.ReplyId is null && reply.ReplyId is null
+        && string.Equals(inbound.Conv, reply.Conv, StringComparison.Ordinal) && string.Equals(inbound.User, reply.User, StringComparison.Ordinal)
+        && !string.Equals(inbound.Id, reply.Id, StringComparison.Ordinal);
+
+    /// <summary>
+    /// A turn in one document under the user message's key: one insert and one index node for two messages (the
+    /// message insert was the largest part of the skill path's CPU). Counted as two messages, as before. With
+    /// <see cref="WriteBatch.CheckDuplicates"/> (a group that met a stored id, the start-up replay) a turn whose user
+    /// message or reply is already stored — as a turn or alone, e.g. the user message recorded alone when the
+    /// decision failed — stores only what is missing, each alone: a message is still stored and counted once.
+    /// </summary>
+    internal static int ApplyTurn(WriteBatch batch, MessageDoc inbound, VectorMemory.PendingVector? vector, MessageDoc reply)
+    {
+        var messages = batch.Messages;
+        if (batch.CheckDuplicates)
+        {
+            var stored = messages.FindById(inbound.Key);
+            bool replyStored = (stored is not null && string.Equals(stored.ReplyId, reply.Id, StringComparison.Ordinal))
+                || messages.FindById(reply.Key) is not null;
+            if (stored is not null || replyStored)
+            {
+                int added = 0;
+                if (stored is null && Apply(batch, inbound, vector)) added++;
+                if (!replyStored && Apply(batch, reply, null)) added++;
+                return added;
+            }
+        }
+        messages.Insert(new MessageDoc
+        {
+            Key = inbound.Key, Id = inbound.Id, Conv = inbound.Conv, User = inbound.User, Direction = inbound.Direction, Text = inbound.Text,
+            Ts = inbound.Ts, Intent = inbound.Intent, Language = inbound.Language,
+            ReplyId = reply.Id, ReplyText = reply.Text, ReplyTs = reply.Ts, ReplyIntent = reply.Intent, ReplyLanguage = reply.Language,
+        });
+        Count(batch, inbound, 2, Math.Max(inbound.Ts, reply.Ts));
+        if (vector is not null) VectorMemory.Stage(batch.DbWithoutConversations, vector);
+        return 2;
+    }
+
+    // The batch's shared copy: a turn's messages and dialog state upsert it once per group commit.
+    private static void Count(WriteBatch batch, MessageDoc message, int count, long lastTs)
+    {
+        var conv = batch.Conversation(message.Conv, () => new ConversationDoc { Id = message.Conv, User = message.User, StartedMs = message.Ts });
+        conv.MessageCount += count;
+        if (conv.Users is not { } users) conv.Users = [message.User];
+        else if (!users.Contains(message.User)) users.Add(message.User);
+        conv.LastActivityMs = Math.Max(conv.LastActivityMs, lastTs);
     }
 
     public async Task<IReadOnlyList<ConversationSummary>> ListAsync(int skip, int take, CancellationToken cancellationToken)
@@ -162,10 +212,16 @@ public sealed class ConversationStore(
     }
 
     /// <summary>
-    /// The conversation's messages in key order: one range of the primary key (<see cref="MessageKey"/>). The Conv
-    /// check is exact (ordinal), and keeps out another conversation whose long key hashes alike.
+    /// The conversation's messages in key order (a turn document's user message, then its reply): see <see cref="Documents"/>.
     /// </summary>
     internal static IEnumerable<MessageDoc> Read(LiteDatabase db, string conversationKey) =>
+        Documents(db, conversationKey).SelectMany(d => d.Parts());
+
+    /// <summary>
+    /// The conversation's documents in key order: one range of the primary key (<see cref="MessageKey"/>). The Conv
+    /// check is exact (ordinal), and keeps out another conversation whose long key hashes alike.
+    /// </summary>
+    internal static IEnumerable<MessageDoc> Documents(LiteDatabase db, string conversationKey) =>
         db.GetCollection<MessageDoc>(Collections.Messages).Find(MessageKey.InConversation(conversationKey))
             .Where(d => string.Equals(d.Conv, conversationKey, StringComparison.Ordinal));
 }

@@ -25,6 +25,8 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
         var events = eventLog.TakeReplay();
         var db = database.Db;
         int messages = 0, restoredVectors = 0;
+        // Per conversation, the reply held by the turn document of the last user message replayed (null: none).
+        var lastTurnReply = new Dictionary<string, string?>(StringComparer.Ordinal);
         for (int start = 0; start < events.Count; start += TransactionSize)
         {
             var indexed = new List<VectorMemory.PendingVector>();
@@ -38,7 +40,14 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
                     var vector = e.Kind == EventKinds.MessageIn && e.Vector is { Length: > 0 } v && (vectors.Index is null || vectors.Index.Dimension == v.Length)
                         ? vectors.Prepare(e.User, VectorMemory.MessageKind, message.Id, message.Text, message.Ts, v)
                         : null; // a vector of another encoder's size is left out, as a live write would have been
-                    if (!ConversationStore.Apply(batch, message, vector)) continue;
+                    if (message.Direction == "out" && HeldByTurn(db, message, lastTurnReply)) continue;
+                    bool added = ConversationStore.Apply(batch, message, vector);
+                    if (message.Direction == "in")
+                    {
+                        // A stored user message may be a turn document that also holds the reply logged after it.
+                        lastTurnReply[message.Conv] = added ? null : batch.Messages.FindById(message.Key)?.ReplyId;
+                    }
+                    if (!added) continue;
                     messages++;
                     if (vector is null) continue;
                     restoredVectors++;
@@ -69,6 +78,18 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
             logger.LogInformation("Event-log replay: LiteDB already held all {Count} messages after the replay mark", events.Count);
         }
         return Restored;
+    }
+
+    /// <summary>
+    /// Whether a reply is stored inside its turn's document (under the user message's key, so the look-up by its own
+    /// key cannot find it). A turn's events are logged in one frame — user message, dialog events, reply — so its user
+    /// message is the conversation's last one replayed before it; only a reply whose user message lies before the
+    /// replay mark needs a look through the conversation's documents.
+    /// </summary>
+    internal static bool HeldByTurn(LiteDB.LiteDatabase db, MessageDoc reply, Dictionary<string, string?> lastTurnReply)
+    {
+        if (lastTurnReply.TryGetValue(reply.Conv, out var held)) return string.Equals(held, reply.Id, StringComparison.Ordinal);
+        return ConversationStore.Documents(db, reply.Conv).Any(d => string.Equals(d.ReplyId, reply.Id, StringComparison.Ordinal));
     }
 
     private static MessageDoc ToMessage(EventRecord e)

@@ -63,9 +63,10 @@ public sealed class UserDataRights(
             var messageTable = db.GetCollection<MessageDoc>(Collections.Messages);
             foreach (string conv in spokenIn)
             {
-                foreach (var key in MessagesIn(db, conv, userKey).Select(m => m.Key).ToList())
+                // A turn document holds the user's message and its reply (same user): both go, and count as two.
+                foreach (var doc in ConversationStore.Documents(db, conv).Where(m => m.User == userKey).ToList())
                 {
-                    if (messageTable.Delete(key)) removed++;
+                    if (messageTable.Delete(doc.Key)) removed += doc.CountMessages();
                 }
             }
             removed += db.GetCollection<ConversationDoc>(Collections.Conversations).DeleteMany(x => x.User == userKey);

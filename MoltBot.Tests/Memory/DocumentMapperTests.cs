@@ -75,6 +75,11 @@ public class DocumentMapperTests
     [
         Message("m1", "weather.ask"),
         Message("m2", null),
+        new MessageDoc
+        {
+            Key = MessageKey.For("web:c1", "m3"), Id = "m3", Conv = "web:c1", User = "web:alice", Direction = "in", Text = "a turn", Ts = 5,
+            ReplyId = "m3:out", ReplyText = "its reply", ReplyTs = 6, ReplyLanguage = "de",
+        },
         new ConversationDoc { Id = "web:c1", User = "web:alice", MessageCount = 7, StartedMs = 1, LastActivityMs = long.MaxValue, DialogState = "{\"a\":1}", Users = ["web:alice", "web:bob"] },
         new ConversationDoc { Id = "web:c2", User = "web:bob", MessageCount = 0, StartedMs = -5, LastActivityMs = 0, DialogState = null, Users = null },
         new ConversationDoc { Id = "web:c3", User = "", Users = [] },

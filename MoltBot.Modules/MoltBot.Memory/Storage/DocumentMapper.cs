@@ -55,6 +55,11 @@ public sealed class DocumentMapper : BsonMapper
                 Member<long>(nameof(MessageDoc.Ts), o => ((MessageDoc)o).Ts, (o, v) => ((MessageDoc)o).Ts = (long)v),
                 Member<string>(nameof(MessageDoc.Intent), o => ((MessageDoc)o).Intent, (o, v) => ((MessageDoc)o).Intent = (string?)v),
                 Member<string>(nameof(MessageDoc.Language), o => ((MessageDoc)o).Language, (o, v) => ((MessageDoc)o).Language = (string?)v),
+                Member<string>("RMid", nameof(MessageDoc.ReplyId), o => ((MessageDoc)o).ReplyId, (o, v) => ((MessageDoc)o).ReplyId = (string?)v),
+                Member<string>("RText", nameof(MessageDoc.ReplyText), o => ((MessageDoc)o).ReplyText, (o, v) => ((MessageDoc)o).ReplyText = (string?)v),
+                Member<long?>("RTs", nameof(MessageDoc.ReplyTs), o => ((MessageDoc)o).ReplyTs, (o, v) => ((MessageDoc)o).ReplyTs = (long?)v),
+                Member<string>("RIntent", nameof(MessageDoc.ReplyIntent), o => ((MessageDoc)o).ReplyIntent, (o, v) => ((MessageDoc)o).ReplyIntent = (string?)v),
+                Member<string>("RLanguage", nameof(MessageDoc.ReplyLanguage), o => ((MessageDoc)o).ReplyLanguage, (o, v) => ((MessageDoc)o).ReplyLanguage = (string?)v),
             ];
         }
         if (type == typeof(ConversationDoc))

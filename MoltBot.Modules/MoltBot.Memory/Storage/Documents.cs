@@ -8,6 +8,10 @@ namespace MoltBot.Memory.Storage;
 /// "messages". The primary key is <see cref="MessageKey"/> (conversation + message id), so "messages" needs no other
 /// index; the message id itself is <see cref="Id"/>, stored as "Mid". Files from before keep the id as "_id" and have a
 /// Conv index until <see cref="MemoryDatabase"/> converts them at open.
+/// A turn (a user message and its reply, same conversation and user: <see cref="MoltBot.Contracts.Memory.ITurnRecorder"/>) is one document:
+/// the user message's fields and key, plus the reply in the <c>Reply…</c> fields (absent — null, not written — on a
+/// document that holds one message, as every document did before). One index insert per turn instead of two;
+/// <see cref="Parts"/> gives the messages a document holds.
 /// </summary>
 public sealed class MessageDoc
 {
@@ -20,6 +24,37 @@ public sealed class MessageDoc
     public long Ts { get; set; }
     public string? Intent { get; set; }
     public string? Language { get; set; }
+    /// <summary>The reply's message id, when this document is a turn ("RMid").</summary>
+    [BsonField("RMid")] public string? ReplyId { get; set; }
+    [BsonField("RText")] public string? ReplyText { get; set; }
+    [BsonField("RTs")] public long? ReplyTs { get; set; }
+    [BsonField("RIntent")] public string? ReplyIntent { get; set; }
+    [BsonField("RLanguage")] public string? ReplyLanguage { get; set; }
+
+    /// <summary>
+    /// The messages this document holds, in order: itself, and for a turn its reply (same key, conversation and user,
+    /// direction "out"). The parts carry no reply fields.
+    /// </summary>
+    public IEnumerable<MessageDoc> Parts()
+    {
+        if (ReplyId is null)
+        {
+            yield return this;
+            yield break;
+        }
+        yield return new MessageDoc
+        {
+            Key = Key, Id = Id, Conv = Conv, User = User, Direction = Direction, Text = Text, Ts = Ts, Intent = Intent, Language = Language,
+        };
+        yield return new MessageDoc
+        {
+            Key = Key, Id = ReplyId, Conv = Conv, User = User, Direction = "out", Text = ReplyText ?? "", Ts = ReplyTs ?? Ts,
+            Intent = ReplyIntent, Language = ReplyLanguage,
+        };
+    }
+
+    /// <summary>How many messages this document holds (1, or 2 for a turn). A method: a property would be mapped.</summary>
+    public int CountMessages() => ReplyId is null ? 1 : 2;
 }
 
 /// <summary>"conversations": counters and the persisted dialog state.</summary>
