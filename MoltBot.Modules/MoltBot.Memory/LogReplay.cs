@@ -65,6 +65,7 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
         }
         // Vouches for everything read at open; written after the replayed documents (a crash in between replays again).
         db.BeginTrans();
+        Recount(db, events.Select(e => e.Conv).Distinct(StringComparer.Ordinal));
         mark.Write(db, eventLog.End);
         db.Commit();
         Restored = (messages, restoredVectors);
@@ -78,6 +79,43 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
             logger.LogInformation("Event-log replay: LiteDB already held all {Count} messages after the replay mark", events.Count);
         }
         return Restored;
+    }
+
+    /// <summary>
+    /// The counters of every conversation with messages in the replayed window, from its stored messages: the writer
+    /// may have committed a message and left its conversation's document unwritten (Memory:ConversationFlushMilliseconds)
+    /// when the process stopped, so a message LiteDB kept may be missing from its counter. The message count becomes
+    /// the number of stored messages, the last activity at least the newest one's time, and every sender a participant.
+    /// </summary>
+    internal static int Recount(LiteDB.LiteDatabase db, IEnumerable<string> conversationKeys)
+    {
+        var conversations = db.GetCollection<ConversationDoc>(Collections.Conversations);
+        int changed = 0;
+        foreach (string key in conversationKeys)
+        {
+            int count = 0;
+            long last = long.MinValue, first = long.MaxValue;
+            var users = new List<string>();
+            string? starter = null;
+            foreach (var d in ConversationStore.Documents(db, key))
+            {
+                count += d.CountMessages();
+                last = Math.Max(last, Math.Max(d.Ts, d.ReplyTs ?? d.Ts));
+                if (d.Ts < first) (first, starter) = (d.Ts, d.User);
+                if (!users.Contains(d.User)) users.Add(d.User);
+            }
+            if (count == 0) continue;
+            var doc = conversations.FindById(key) ?? new ConversationDoc { Id = key, User = starter!, StartedMs = first };
+            bool stale = doc.MessageCount != count || doc.LastActivityMs < last || doc.Users is null || users.Any(u => !doc.Users.Contains(u));
+            if (!stale) continue;
+            doc.MessageCount = count;
+            doc.LastActivityMs = Math.Max(doc.LastActivityMs, last);
+            doc.Users ??= [];
+            foreach (string u in users) if (!doc.Users.Contains(u)) doc.Users.Add(u);
+            conversations.Upsert(doc);
+            changed++;
+        }
+        return changed;
     }
 
     /// <summary>

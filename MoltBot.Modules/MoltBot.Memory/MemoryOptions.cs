@@ -68,6 +68,18 @@ public sealed class MemoryOptions : IValidatableObject
     [Range(0, 100, ErrorMessage = "Memory:WriteBehindLingerMilliseconds must be between 0 (commit at once) and 100.")]
     public int WriteBehindLingerMilliseconds { get; set; } = 5;
 
+    /// <summary>
+    /// How long (ms) the LiteDB writer may keep a conversation's updated document (message counter, last activity,
+    /// participants, dialog state) in memory before writing it: under load a conversation gets one document update per
+    /// this interval instead of one per group commit (each update rewrites the document and re-indexes it). Every read
+    /// that goes to LiteDB, every raw write, the replay mark and a stop write them out first; an idle writer writes them
+    /// when the interval is up. After a process kill or power loss the start-up replay recounts the conversations of the
+    /// replayed window from their stored messages; a dialog state saved within the interval is lost then (it was a few
+    /// ms before). 0 writes them with every group commit, as does Memory:DatabaseWriteBehind false.
+    /// </summary>
+    [Range(0, 10_000, ErrorMessage = "Memory:ConversationFlushMilliseconds must be between 0 (every commit) and 10000.")]
+    public int ConversationFlushMilliseconds { get; set; } = 1_000;
+
     /// <summary>Events older than this are deleted (checked at start and hourly); 0 keeps them forever.</summary>
     [Range(0, 36_500, ErrorMessage = "Memory:EventRetentionDays must be between 0 (keep forever) and 36500.")]
     public int EventRetentionDays { get; set; } = 90;

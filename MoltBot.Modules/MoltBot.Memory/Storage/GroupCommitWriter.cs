@@ -32,6 +32,11 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     // reading it back (only the writer changes conversations while running; dropped after any failed transaction).
     private readonly LruCache<string, ConversationDoc> _conversations;
     private Task? _loop;
+    // Conversation documents committed by this writer but not written to LiteDB yet (Memory:ConversationFlushMilliseconds),
+    // and when the oldest of them was left unwritten.
+    private readonly Dictionary<string, ConversationDoc> _deferred = new(StringComparer.Ordinal);
+    private readonly TimeSpan _flushInterval;
+    private long _deferredSince;
 
     public GroupCommitWriter(MemoryDatabase database, IOptions<MemoryOptions> options, ILogger<GroupCommitWriter> logger, TimeProvider? clock = null)
     {
@@ -42,6 +47,8 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         _linger = options.Value.DatabaseWriteBehind ? TimeSpan.FromMilliseconds(options.Value.WriteBehindLingerMilliseconds) : TimeSpan.Zero;
         // Bounded below the dialog-state cache: only conversations active within the last few batches gain from it.
         _conversations = new LruCache<string, ConversationDoc>(Math.Min(options.Value.DialogStateCacheCapacity, 4_096));
+        // Without write-behind a write's task means "in LiteDB": nothing is held back then.
+        _flushInterval = options.Value.DatabaseWriteBehind ? TimeSpan.FromMilliseconds(options.Value.ConversationFlushMilliseconds) : TimeSpan.Zero;
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
         {
             SingleReader = true,
@@ -100,7 +107,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     private async ValueTask<Task> EnqueueCoreAsync(Action<WriteBatch> apply, bool checkpoint, bool waitedFor, CancellationToken cancellationToken, Action? afterCommit)
     {
-        var request = new WriteRequest(apply, checkpoint, afterCommit);
+        var request = new WriteRequest(apply, checkpoint, afterCommit) { WaitedFor = waitedFor };
         try
         {
             await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
@@ -117,13 +124,36 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     {
         var batch = new List<WriteRequest>(_maxBatch);
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await WaitForWritesAsync(reader).ConfigureAwait(false))
         {
+            if (reader.Count == 0)
+            {
+                // Idle for the flush interval with conversation documents still unwritten.
+                batch.Clear();
+                Commit(batch, flushAll: true);
+                continue;
+            }
             if (_linger > TimeSpan.Zero) await LingerAsync(reader).ConfigureAwait(false);
             batch.Clear();
             while (batch.Count < _maxBatch && reader.TryRead(out var request)) batch.Add(request);
-            if (batch.Count > 0) Commit(batch);
+            if (batch.Count > 0) Commit(batch, flushAll: false);
         }
+        // Stopping: the conversation documents still held are written.
+        if (_deferred.Count > 0) Commit([], flushAll: true);
+    }
+
+    /// <summary>
+    /// True once writes are queued, or (with conversation documents unwritten) when the flush interval is up; false
+    /// once intake stopped and the queue is empty.
+    /// </summary>
+    private async ValueTask<bool> WaitForWritesAsync(ChannelReader<WriteRequest> reader)
+    {
+        if (_deferred.Count == 0) return await reader.WaitToReadAsync().ConfigureAwait(false);
+        var left = _flushInterval - _clock.GetElapsedTime(_deferredSince);
+        if (left <= TimeSpan.Zero) return true;
+        using var timeout = new CancellationTokenSource(left, _clock);
+        try { return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { return true; }
     }
 
     /// <summary>
@@ -145,17 +175,23 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     // Synchronous on purpose: LiteDB transactions belong to the thread that began them.
-    private void Commit(List<WriteRequest> batch)
+    private void Commit(List<WriteRequest> batch, bool flushAll)
     {
         var db = _database.Db;
         try
         {
             db.BeginTrans();
-            var shared = new WriteBatch(db, _conversations);
+            var shared = new WriteBatch(db, _conversations, _deferred);
             foreach (var r in batch) r.Apply(shared);
-            shared.Flush();
+            // The conversation documents are written when somebody waits for a write of this group (a read that must
+            // see them, the replay mark, a checkpoint), when the interval is up, or always with an interval of 0.
+            shared.Flush(all: flushAll || _flushInterval <= TimeSpan.Zero || batch.Exists(r => r.WaitedFor)
+                || (_deferred.Count > 0 && _clock.GetElapsedTime(_deferredSince) >= _flushInterval));
             db.Commit();
             Commits++;
+            bool wereDeferred = _deferred.Count > 0;
+            shared.Committed();
+            if (!wereDeferred && _deferred.Count > 0) _deferredSince = _clock.GetTimestamp();
             Completed(db, batch);
             return;
         }
@@ -186,11 +222,14 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             try
             {
                 db.BeginTrans();
-                var single = new WriteBatch(db) { CheckDuplicates = true };
+                // The writer's documents (with any deferred changes) and everything written at once: a write retried
+                // alone must not count from a stale stored document.
+                var single = new WriteBatch(db, _conversations, _deferred) { CheckDuplicates = true };
                 r.Apply(single);
-                single.Flush();
+                single.Flush(all: true);
                 db.Commit();
                 Commits++;
+                single.Committed();
             }
             catch (Exception ex)
             {
@@ -232,6 +271,8 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         }
     }
 
+    // A batch works on copies of the writer's documents, so a rolled-back one changed none of them; the cache is still
+    // dropped (cheap, and what LiteDB holds is certain). The deferred documents stay: only they have those changes.
     private void ForgetConversations() => _conversations.Clear();
 
     private static bool IsDuplicateKey(Exception ex) => ex is LiteException { ErrorCode: LiteException.INDEX_DUPLICATE_KEY };
@@ -260,6 +301,8 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         public Action<WriteBatch> Apply { get; } = apply;
         public bool Checkpoint { get; } = checkpoint;
         public Action? AfterCommit { get; } = afterCommit;
+        /// <summary>Somebody waits for this write's commit (a read barrier, an awaited write, a checkpoint).</summary>
+        public bool WaitedFor { get; init; }
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -6,9 +6,12 @@ namespace MoltBot.Memory.Storage;
 /// What a group-commit write sees: the database, plus the batch's conversation documents. A turn touches its
 /// conversation's document up to three times (inbound message, reply, dialog state); writes in one batch share one
 /// read and one upsert per conversation instead of a FindById and an Upsert each. With the writer's
-/// <paramref name="committed"/> cache (documents as last committed by it), a conversation's next batch skips the read too.
+/// <paramref name="committed"/> cache (documents as last committed by it), a conversation's next batch skips the read too,
+/// and with its <paramref name="deferred"/> documents (committed by the writer, not written to LiteDB yet:
+/// Memory:ConversationFlushMilliseconds) the batch may leave its documents unwritten as well (<see cref="Flush"/>).
+/// The batch works on copies: the writer's documents change only once the batch committed (<see cref="Committed"/>).
 /// </summary>
-public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc>? committed = null)
+public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc>? committed = null, Dictionary<string, ConversationDoc>? deferred = null)
 {
     /// <summary>
     /// False in a group commit: a write that may repeat a stored document (a redelivered or replayed message) inserts
@@ -19,16 +22,21 @@ public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc
     public bool CheckDuplicates { get; init; }
 
     private readonly Dictionary<string, ConversationDoc> _conversations = new(StringComparer.Ordinal);
+    // Documents this batch wrote (upserted) and documents it leaves deferred; applied to the writer's state on commit.
+    private readonly Dictionary<string, ConversationDoc> _written = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ConversationDoc> _stillDeferred = new(StringComparer.Ordinal);
+    private bool _wroteDeferred;
+    private bool _raw;
 
     /// <summary>The database for writes that do not go through the batch's conversation documents.</summary>
     public LiteDatabase Db
     {
         get
         {
-            // A raw write may read or delete conversations: it must see, and must not be overwritten by, cached ones;
-            // and what it changes is not in the writer's cache, so the cache starts over.
-            Flush();
-            committed?.Clear();
+            // A raw write may read or delete conversations: it must see, and must not be overwritten by, cached or
+            // deferred ones; and what it changes is not in the writer's cache, so the cache starts over once committed.
+            Flush(all: true);
+            _raw = true;
             return db;
         }
     }
@@ -37,13 +45,25 @@ public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc
     public ConversationDoc Conversation(string id, Func<ConversationDoc> create)
     {
         if (_conversations.TryGetValue(id, out var doc)) return doc;
-        if (committed is null || !committed.TryGet(id, out doc))
+        // After a raw write only LiteDB is current (the raw write may have changed or deleted the document).
+        if (!_raw && (_stillDeferred.Remove(id, out doc) || _written.TryGetValue(id, out doc))) { }
+        else if (!_raw && ((deferred is not null && deferred.TryGetValue(id, out var kept)) || (committed is not null && committed.TryGet(id, out kept))))
+        {
+            doc = Copy(kept); // the writer's copy changes only if this batch commits
+        }
+        else
         {
             doc = db.GetCollection<ConversationDoc>(Collections.Conversations).FindById(id) ?? create();
         }
         _conversations[id] = doc;
         return doc;
     }
+
+    private static ConversationDoc Copy(ConversationDoc d) => new()
+    {
+        Id = d.Id, User = d.User, MessageCount = d.MessageCount, StartedMs = d.StartedMs, LastActivityMs = d.LastActivityMs,
+        DialogState = d.DialogState, Users = d.Users is null ? null : [.. d.Users],
+    };
 
     /// <summary>
     /// The database for writes that never read or write conversations (messages, vectors): unlike <see cref="Db"/> it
@@ -54,17 +74,64 @@ public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc
     /// <summary>The messages collection (inserts do not touch conversation documents).</summary>
     public ILiteCollection<MessageDoc> Messages => db.GetCollection<MessageDoc>(Collections.Messages);
 
-    /// <summary>Upserts the conversation documents changed so far.</summary>
-    public void Flush()
+    /// <summary>
+    /// Upserts the conversation documents changed so far, and with <paramref name="all"/> the writer's deferred ones
+    /// too; without it (a deferring writer) they are left for a later batch.
+    /// </summary>
+    public void Flush(bool all = true)
     {
-        if (_conversations.Count == 0) return;
+        if (!all && deferred is not null)
+        {
+            foreach (var (id, doc) in _conversations) _stillDeferred[id] = doc;
+            _conversations.Clear();
+            return;
+        }
         var collection = db.GetCollection<ConversationDoc>(Collections.Conversations);
-        foreach (var doc in _conversations.Values)
+        foreach (var (id, doc) in _conversations)
         {
             collection.Upsert(doc);
-            // The writer drops the whole cache if this transaction does not commit (the documents were changed in place).
-            committed?.Set(doc.Id, doc);
+            _written[id] = doc;
         }
         _conversations.Clear();
+        foreach (var (id, doc) in _stillDeferred)
+        {
+            collection.Upsert(doc);
+            _written[id] = doc;
+        }
+        _stillDeferred.Clear();
+        if (deferred is { Count: > 0 } && !_wroteDeferred)
+        {
+            foreach (var (id, doc) in deferred)
+            {
+                if (_written.ContainsKey(id)) continue;
+                collection.Upsert(doc);
+            }
+            _wroteDeferred = true;
+        }
+    }
+
+    /// <summary>
+    /// After the batch's transaction committed: the writer's cache takes the batch's documents (or starts over after a
+    /// raw write), and its deferred documents are the ones still unwritten.
+    /// </summary>
+    public void Committed()
+    {
+        if (_wroteDeferred) deferred?.Clear();
+        if (_raw)
+        {
+            committed?.Clear();
+            deferred?.Clear(); // a raw write flushed every deferred document first
+            return;
+        }
+        foreach (var (id, doc) in _written)
+        {
+            deferred?.Remove(id);
+            committed?.Set(id, doc);
+        }
+        foreach (var (id, doc) in _stillDeferred)
+        {
+            deferred![id] = doc;
+            committed?.Set(id, doc);
+        }
     }
 }
