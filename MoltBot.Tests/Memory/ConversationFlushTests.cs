@@ -92,6 +92,24 @@ public class ConversationFlushTests
     }
 
     [Fact]
+    public async Task A_held_document_LiteDB_refuses_is_dropped_and_logged_and_does_not_fail_later_writes()
+    {
+        await using var setup = Setup.Start(TimeProvider.System, flushMilliseconds: 60_000);
+        string tooLong = "web:" + new string('x', 2_000); // over LiteDB's 1,023-byte index key: its upsert throws
+        await CountAsync(setup.Writer).WaitAsync(Hang);
+        await (await setup.Writer.EnqueueAsync((WriteBatch b) => b.Conversation(tooLong, () => new ConversationDoc { Id = tooLong, User = "web:u" }).MessageCount += 1,
+            checkpoint: false, None)).WaitAsync(Hang);
+
+        await setup.Writer.WhenWrittenAsync(None).AsTask().WaitAsync(Hang); // the barrier's group fails, the held documents go one by one
+        Assert.Equal(1, Stored(setup)!.MessageCount);
+        Assert.Equal(1, setup.Writer.Failures); // the replay mark stops: the next start recounts
+        await CountAsync(setup.Writer).WaitAsync(Hang);
+        await setup.Writer.WhenWrittenAsync(None).AsTask().WaitAsync(Hang);
+        Assert.Equal(2, Stored(setup)!.MessageCount);
+        Assert.Equal(1, setup.Writer.Failures);
+    }
+
+    [Fact]
     public void The_replay_recounts_a_conversation_from_its_stored_messages()
     {
         string root = Directory.CreateTempSubdirectory("moltbot-flush-test").FullName;

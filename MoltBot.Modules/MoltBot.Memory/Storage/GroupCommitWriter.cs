@@ -195,26 +195,30 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             Completed(db, batch);
             return;
         }
-        catch (Exception ex) when (IsDuplicateKey(ex))
-        {
-            // Expected now and then: a redelivered or replayed message inserted without a look-up (see WriteBatch).
-            SafeRollback(db);
-            ForgetConversations();
-            _logger.LogDebug("A group commit of {Count} writes met a stored id; retrying them one by one with look-ups", batch.Count);
-        }
-        catch (Exception ex) when (batch.Count > 1)
-        {
-            SafeRollback(db);
-            ForgetConversations();
-            _logger.LogWarning(ex, "A group commit of {Count} writes failed; retrying them one by one", batch.Count);
-        }
         catch (Exception ex)
         {
             SafeRollback(db);
             ForgetConversations();
-            Interlocked.Increment(ref _failures);
-            batch[0].Done.TrySetException(ex);
-            return;
+            // A held conversation document that cannot be written must not fail every later group: each is written
+            // alone, and one that fails is logged and dropped (the start-up replay recounts after a crash only).
+            bool held = _deferred.Count > 0;
+            if (held) WriteHeldOneByOne(db, ex);
+            if (batch.Count == 0) return;
+            if (IsDuplicateKey(ex))
+            {
+                // Expected now and then: a redelivered or replayed message inserted without a look-up (see WriteBatch).
+                _logger.LogDebug("A group commit of {Count} writes met a stored id; retrying them one by one with look-ups", batch.Count);
+            }
+            else if (batch.Count > 1 || held)
+            {
+                _logger.LogWarning(ex, "A group commit of {Count} writes failed; retrying them one by one", batch.Count);
+            }
+            else
+            {
+                Interlocked.Increment(ref _failures);
+                batch[0].Done.TrySetException(ex);
+                return;
+            }
         }
 
         foreach (var r in batch)
@@ -268,6 +272,31 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 _logger.LogError(ex, "A step after a LiteDB commit failed");
             }
             r.Done.TrySetResult();
+        }
+    }
+
+    private void WriteHeldOneByOne(LiteDatabase db, Exception groupFailure)
+    {
+        var collection = db.GetCollection<ConversationDoc>(Collections.Conversations);
+        foreach (var (id, doc) in _deferred.ToList())
+        {
+            try
+            {
+                db.BeginTrans();
+                collection.Upsert(doc);
+                db.Commit();
+                Commits++;
+                _conversations.Set(id, doc);
+            }
+            catch (Exception ex)
+            {
+                SafeRollback(db);
+                // Counted as a failed write: the replay mark stops here, so the next start's replay recounts it.
+                Interlocked.Increment(ref _failures);
+                _logger.LogError(ex, "Conversation document {ConversationKey} could not be written to LiteDB and was dropped (after: {GroupFailure})",
+                    id, groupFailure.Message);
+            }
+            _deferred.Remove(id);
         }
     }
 
