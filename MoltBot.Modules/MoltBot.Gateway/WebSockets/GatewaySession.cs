@@ -65,14 +65,14 @@ public sealed class GatewaySession : IReplySink
         lock (_gate) PublishLocked(type, body);
     }
 
-    private void PublishLocked(string type, Action<Utf8JsonWriter>? body)
+    private byte[] PublishLocked(string type, Action<Utf8JsonWriter>? body)
     {
         // Held acks go first: an ack still precedes every frame published after its send was accepted.
         if (_heldAcks.Count > 0) ReleaseHeldAcksLocked();
-        PublishNowLocked(type, body);
+        return PublishNowLocked(type, body);
     }
 
-    private void PublishNowLocked(string type, Action<Utf8JsonWriter>? body)
+    private byte[] PublishNowLocked(string type, Action<Utf8JsonWriter>? body)
     {
         long seq = ++_seq;
         byte[] frame = FrameWriter.Build(type, seq, body);
@@ -81,6 +81,7 @@ public sealed class GatewaySession : IReplySink
         long oldest = now - _options.ResumeWindowSeconds * 1000L;
         while (_replay.Count > _options.ResumeBufferEvents || (_replay.Count > 0 && _replay.Peek().AtMs < oldest)) _replay.Dequeue();
         _connection?.TryEnqueue(frame);
+        return frame;
     }
 
     /// <summary>
@@ -176,7 +177,7 @@ public sealed class GatewaySession : IReplySink
                     w.WriteString("messageId", known.EnvelopeId);
                     w.WriteBoolean("duplicate", true);
                 });
-                if (known.Final is { } final) PublishFinalLocked(clientId, final, duplicate: true);
+                if (known.FinalFrame is { } final) PublishLocked("reply.final", w => WriteAgainAsDuplicate(w, final));
                 return;
             }
 
@@ -261,20 +262,21 @@ public sealed class GatewaySession : IReplySink
                     });
                     break;
                 default:
+                    byte[] frame = PublishFinalLocked(clientId, message);
                     if (clientId is not null)
                     {
                         _clientIdByEnvelope.Remove(message.InReplyTo);
-                        if (_sent.TryGetValue(clientId, out var sent)) sent.Final = message;
+                        // The idempotency entry shares the published frame (already UTF-8, already in the resume
+                        // buffer) instead of keeping the reply message and its strings a second time.
+                        if (_sent.TryGetValue(clientId, out var sent)) sent.FinalFrame = frame;
                     }
-                    PublishFinalLocked(clientId, message, duplicate: false);
                     break;
             }
             return true;
         }
     }
 
-    private void PublishFinalLocked(string? clientId, OutboundMessage message, bool duplicate)
-    {
+    private byte[] PublishFinalLocked(string? clientId, OutboundMessage message) =>
         PublishLocked("reply.final", w =>
         {
             if (clientId is not null) w.WriteString("replyTo", clientId);
@@ -297,13 +299,24 @@ public sealed class GatewaySession : IReplySink
                 }
             }
             w.WriteNumber("timestampMs", message.TimestampMs);
-            if (duplicate) w.WriteBoolean("duplicate", true);
         });
+
+    /// <summary>The body of a published reply.final (every member but type and seq), then "duplicate": true.</summary>
+    private static void WriteAgainAsDuplicate(Utf8JsonWriter w, byte[] frame)
+    {
+        using var original = JsonDocument.Parse(frame);
+        foreach (var member in original.RootElement.EnumerateObject())
+        {
+            if (member.NameEquals("type") || member.NameEquals("seq")) continue;
+            member.WriteTo(w);
+        }
+        w.WriteBoolean("duplicate", true);
     }
 
     private sealed class SentMessage(string envelopeId)
     {
         public string EnvelopeId { get; } = envelopeId;
-        public OutboundMessage? Final { get; set; }
+        /// <summary>The reply.final frame as first published (with its seq), once the reply is known.</summary>
+        public byte[]? FinalFrame { get; set; }
     }
 }
