@@ -12,18 +12,35 @@ public sealed record HistoryEntry(string Id, string Direction, string UserId, st
 
 /// <summary>
 /// The last Gateway:HistoryPerConversation messages of each of the Gateway:HistoryConversations most recently
-/// active conversations, in memory. Bounded both ways: the oldest message and the least recently used
-/// conversation are forgotten first.
+/// active conversations, in memory, and at most Gateway:HistoryTotalBytes for all of them together (the two counts
+/// multiply; the bytes do not). The oldest message and the least recently used conversation are forgotten first; a
+/// conversation is forgotten whole, so its history is then read from the memory module's store
+/// (<see cref="HistoryReader"/>), never answered half from here.
 /// </summary>
 public sealed class ConversationHistory(IOptions<GatewayOptions> options)
 {
     private readonly int _perConversation = options.Value.HistoryPerConversation;
     private readonly int _conversations = options.Value.HistoryConversations;
-    private readonly Dictionary<string, LinkedListNode<(string Key, Queue<HistoryEntry> Items)>> _map = new(StringComparer.Ordinal);
-    private readonly LinkedList<(string Key, Queue<HistoryEntry> Items)> _lru = new();
+    private readonly long _totalBytes = options.Value.HistoryTotalBytes;
+    private readonly Dictionary<string, LinkedListNode<Conversation>> _map = new(StringComparer.Ordinal);
+    private readonly LinkedList<Conversation> _lru = new();
     private readonly Lock _gate = new();
+    private long _bytes;
 
     public static string Key(string platform, string conversationId) => platform + ":" + conversationId;
+
+    /// <summary>What the held messages take, as <see cref="SizeOf"/> counts them.</summary>
+    public long HeldBytes
+    {
+        get { lock (_gate) return _bytes; }
+    }
+
+    /// <summary>
+    /// The managed bytes of one entry: the object and its queue slot, and its own strings (UTF-16, with their
+    /// headers); the direction is a shared literal.
+    /// </summary>
+    internal static long SizeOf(HistoryEntry e) =>
+        80 + 3 * 24 + 2L * (e.Id.Length + e.UserId.Length + e.Text.Length) + (e.Language?.Length ?? 0) + (e.Source?.Length ?? 0);
 
     public void Add(string platform, string conversationId, HistoryEntry entry)
     {
@@ -37,19 +54,35 @@ public sealed class ConversationHistory(IOptions<GatewayOptions> options)
             }
             else
             {
-                node = _lru.AddFirst((key, new Queue<HistoryEntry>()));
+                node = _lru.AddFirst(new Conversation(key));
                 _map[key] = node;
-                while (_map.Count > _conversations)
-                {
-                    var last = _lru.Last!;
-                    _lru.RemoveLast();
-                    _map.Remove(last.Value.Key);
-                }
+                while (_map.Count > _conversations) ForgetLeastRecentLocked();
             }
-            var items = node.Value.Items;
-            items.Enqueue(entry);
-            while (items.Count > _perConversation) items.Dequeue();
+            var conversation = node.Value;
+            conversation.Items.Enqueue(entry);
+            long size = SizeOf(entry);
+            conversation.Bytes += size;
+            _bytes += size;
+            while (conversation.Items.Count > _perConversation) DropOldestLocked(conversation);
+            while (_bytes > _totalBytes && _lru.Last != node) ForgetLeastRecentLocked();
+            // One conversation over the whole budget keeps its newest messages.
+            while (_bytes > _totalBytes && conversation.Items.Count > 1) DropOldestLocked(conversation);
         }
+    }
+
+    private void DropOldestLocked(Conversation conversation)
+    {
+        long size = SizeOf(conversation.Items.Dequeue());
+        conversation.Bytes -= size;
+        _bytes -= size;
+    }
+
+    private void ForgetLeastRecentLocked()
+    {
+        var last = _lru.Last!;
+        _lru.RemoveLast();
+        _map.Remove(last.Value.Key);
+        _bytes -= last.Value.Bytes;
     }
 
     /// <summary>Forgets a message that was recorded but then not accepted by the pipeline (queue full).</summary>
@@ -58,9 +91,17 @@ public sealed class ConversationHistory(IOptions<GatewayOptions> options)
         lock (_gate)
         {
             if (!_map.TryGetValue(Key(platform, conversationId), out var node)) return;
-            var kept = node.Value.Items.Where(e => e.Id != id).ToArray();
-            node.Value.Items.Clear();
-            foreach (var e in kept) node.Value.Items.Enqueue(e);
+            var conversation = node.Value;
+            var kept = conversation.Items.Where(e => e.Id != id).ToArray();
+            conversation.Items.Clear();
+            _bytes -= conversation.Bytes;
+            conversation.Bytes = 0;
+            foreach (var e in kept)
+            {
+                conversation.Items.Enqueue(e);
+                conversation.Bytes += SizeOf(e);
+            }
+            _bytes += conversation.Bytes;
         }
     }
 
@@ -73,5 +114,12 @@ public sealed class ConversationHistory(IOptions<GatewayOptions> options)
             var items = node.Value.Items;
             return items.Skip(Math.Max(0, items.Count - take)).ToArray();
         }
+    }
+
+    private sealed class Conversation(string key)
+    {
+        public string Key { get; } = key;
+        public Queue<HistoryEntry> Items { get; } = new();
+        public long Bytes { get; set; }
     }
 }

@@ -64,6 +64,13 @@ public sealed class GatewayOptions
     [Range(1, 1_000_000, ErrorMessage = "Gateway:ResumeBufferEvents must be between 1 and 1000000 (events).")]
     public int ResumeBufferEvents { get; set; } = 2_000;
 
+    /// <summary>
+    /// Bytes of frames all sessions together keep for resume (and, with each reply's frame, the reply a resent message id
+    /// is answered with). Over it, the oldest frames of any session are dropped first. Default 16 MiB.
+    /// </summary>
+    [Range(typeof(long), "65536", "17179869184", ErrorMessage = "Gateway:ResumeBufferTotalBytes must be between 65536 and 17179869184 (bytes of resume frames kept by all sessions together).")]
+    public long ResumeBufferTotalBytes { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>Client message ids remembered per session for idempotent resends.</summary>
     [Range(1, 1_000_000, ErrorMessage = "Gateway:IdempotencyWindow must be between 1 and 1000000 (ids per session).")]
     public int IdempotencyWindow { get; set; } = 1_000;
@@ -73,6 +80,13 @@ public sealed class GatewayOptions
 
     [Range(1, 10_000_000, ErrorMessage = "Gateway:HistoryConversations must be between 1 and 10000000 (conversations kept in memory).")]
     public int HistoryConversations { get; set; } = 10_000;
+
+    /// <summary>
+    /// Bytes of history all conversations together keep in memory (the least recently used conversation is forgotten
+    /// first and is then read from the memory module's store). Default 16 MiB.
+    /// </summary>
+    [Range(typeof(long), "65536", "17179869184", ErrorMessage = "Gateway:HistoryTotalBytes must be between 65536 and 17179869184 (bytes of history kept in memory for all conversations together).")]
+    public long HistoryTotalBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>How long POST /v1/messages and /v1/chat/completions wait for the final reply.</summary>
     [Range(1, 3600, ErrorMessage = "Gateway:ReplyTimeoutSeconds must be between 1 and 3600.")]

@@ -29,6 +29,8 @@ public class StartupConfigurationTests
         { "Skills:ReloadDebounceMilliseconds", "10", "Skills:ReloadDebounceMilliseconds must be between 50 and 60000." },
         { "Trace:BufferCapacity", "1", "Trace:BufferCapacity must be between 16 and 1000000 (events)." },
         { "Gateway:RatePerSecond", "0", "Gateway:RatePerSecond must be between 0.1 and 10000 (client frames per second)." },
+        { "Gateway:HistoryTotalBytes", "0", "Gateway:HistoryTotalBytes must be between 65536 and 17179869184 (bytes of history kept in memory for all conversations together)." },
+        { "Gateway:ResumeBufferTotalBytes", "65535", "Gateway:ResumeBufferTotalBytes must be between 65536 and 17179869184 (bytes of resume frames kept by all sessions together)." },
     };
 
     [Theory]

@@ -40,6 +40,32 @@ public class HnswIndexTests
         Assert.True(recall >= 0.95, $"recall@10 = {recall:F3}");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Growing_past_2048_nodes_adds_a_block_instead_of_copying_into_arrays_twice_the_size(bool quantizedWalk)
+    {
+        // A doubling layout allocates room for 4,096 nodes when the 2,049th arrives (and leaves the 2,048-node arrays
+        // dead on the large-object heap); blocks add room for 1,024.
+        const int n = 2_100, dimension = 32, m = 8;
+        var data = VectorData.RandomGaussian(n, dimension, seed: 21);
+        using var index = new HnswIndex(dimension, new HnswParameters(M: m, EfConstruction: 80, EfSearch: 80, QuantizedWalk: quantizedWalk));
+        for (int i = 0; i < 2_048; i++) index.Add(i, data[i]);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 2_048; i < n; i++) index.Add(i, data[i]);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        int codeBytes = quantizedWalk ? NibbleQuantizer.CodeBytesFor(dimension) : 0;
+        long perNode = dimension * sizeof(float) + (2 * m + 1) * sizeof(int) + codeBytes;
+        Assert.True(allocated < 2_048 * perNode, $"{allocated:N0} bytes allocated for {n - 2_048} nodes ({perNode} bytes of vector, links and code a node)");
+        foreach (int i in new[] { 0, 15, 16, 1_023, 1_024, 2_047, 2_048, n - 1 })
+        {
+            Assert.Equal(i, index.Search(data[i], 1)[0].Id);
+            Assert.Equal(VectorMath.Normalized(data[i]), index.GetVector(i));
+        }
+    }
+
     [Fact]
     public void A_vector_finds_itself_first()
     {

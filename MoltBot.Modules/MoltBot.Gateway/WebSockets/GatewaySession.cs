@@ -13,7 +13,10 @@ namespace MoltBot.Gateway.WebSockets;
 public sealed class GatewaySession : IReplySink
 {
     private readonly Lock _gate = new();
-    private readonly Queue<(long Seq, byte[] Frame, long AtMs)> _replay = new();
+    // FinalOf: the idempotency entry whose reply this frame is; the reply is remembered while the frame is kept.
+    private readonly Queue<(long Seq, byte[] Frame, long AtMs, SentMessage? FinalOf)> _replay = new();
+    private readonly ResumeBudget? _budget;
+    private long _firstKeptSeq = 1; // read without the lock by the budget
     private readonly Dictionary<string, SentMessage> _sent = new(StringComparer.Ordinal);
     private readonly Queue<string> _sentOrder = new();
     private readonly Dictionary<string, string> _clientIdByEnvelope = new(StringComparer.Ordinal);
@@ -22,13 +25,15 @@ public sealed class GatewaySession : IReplySink
     private long _seq;
     private WebSocketConnection? _connection;
     private long _detachedAtMs;
-    private bool _expired;
+    private volatile bool _expired;
     // Acks not published yet (see HoldAckLocked): client id and envelope id, in the order the sends were accepted.
     private readonly List<(string ClientId, string EnvelopeId)> _heldAcks = new();
     private ITimer? _ackTimer;
 
-    internal GatewaySession(string id, string userId, string conversationId, string? language, GatewayOptions options, TimeProvider clock)
+    internal GatewaySession(string id, string userId, string conversationId, string? language, GatewayOptions options, TimeProvider clock,
+        ResumeBudget? budget = null)
     {
+        _budget = budget;
         Id = id;
         UserId = userId;
         ConversationId = conversationId;
@@ -63,31 +68,71 @@ public sealed class GatewaySession : IReplySink
     internal void Publish(string type, Action<Utf8JsonWriter>? body)
     {
         lock (_gate) PublishLocked(type, body);
+        EnforceBudget();
     }
 
-    private void PublishLocked(string type, Action<Utf8JsonWriter>? body)
+    private byte[] PublishLocked(string type, Action<Utf8JsonWriter>? body, SentMessage? finalOf = null)
     {
         // Held acks go first: an ack still precedes every frame published after its send was accepted.
         if (_heldAcks.Count > 0) ReleaseHeldAcksLocked();
-        PublishNowLocked(type, body);
+        return PublishNowLocked(type, body, finalOf);
     }
 
-    private void PublishNowLocked(string type, Action<Utf8JsonWriter>? body)
+    private byte[] PublishNowLocked(string type, Action<Utf8JsonWriter>? body, SentMessage? finalOf = null)
     {
         long seq = ++_seq;
         byte[] frame = FrameWriter.Build(type, seq, body);
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        _replay.Enqueue((seq, frame, now));
+        if (_replay.Count == 0) Volatile.Write(ref _firstKeptSeq, seq);
+        _replay.Enqueue((seq, frame, now, finalOf));
+        _budget?.Added(this, seq, frame.Length, now);
         long oldest = now - _options.ResumeWindowSeconds * 1000L;
-        while (_replay.Count > _options.ResumeBufferEvents || (_replay.Count > 0 && _replay.Peek().AtMs < oldest)) _replay.Dequeue();
+        while (_replay.Count > _options.ResumeBufferEvents || (_replay.Count > 0 && _replay.Peek().AtMs < oldest)) DropOldestLocked();
         _connection?.TryEnqueue(frame);
+        return frame;
     }
+
+    /// <summary>Drops the oldest kept frame; a reply leaves the idempotency entry with it.</summary>
+    private void DropOldestLocked()
+    {
+        var (_, frame, _, finalOf) = _replay.Dequeue();
+        if (finalOf is not null && ReferenceEquals(finalOf.FinalFrame, frame)) finalOf.FinalFrame = null;
+        _budget?.Released(frame.Length);
+        Volatile.Write(ref _firstKeptSeq, _replay.Count > 0 ? _replay.Peek().Seq : _seq + 1);
+    }
+
+    /// <summary>True while the frame with this seq is kept (the budget's check of a queue entry; no lock).</summary>
+    internal bool Holds(long seq) => !_expired && seq >= Volatile.Read(ref _firstKeptSeq);
+
+    /// <summary>Gateway:ResumeBufferTotalBytes: drops every kept frame up to this seq. True when one was dropped.</summary>
+    internal bool DropThrough(long seq)
+    {
+        lock (_gate)
+        {
+            bool dropped = false;
+            while (_replay.Count > 0 && _replay.Peek().Seq <= seq)
+            {
+                DropOldestLocked();
+                dropped = true;
+            }
+            return dropped;
+        }
+    }
+
+    private void EnforceBudget() => _budget?.Enforce(_clock.GetUtcNow().ToUnixTimeMilliseconds());
 
     /// <summary>
     /// Binds a connection: sends the session frame, then every buffered event after <paramref name="lastSeq"/>
     /// (under the lock, so no live event can overtake them). Returns an error text when resume is impossible.
     /// </summary>
     internal string? Attach(WebSocketConnection connection, long? lastSeq, bool resumed)
+    {
+        string? error = AttachCore(connection, lastSeq, resumed);
+        EnforceBudget(); // held acks may have been published
+        return error;
+    }
+
+    private string? AttachCore(WebSocketConnection connection, long? lastSeq, bool resumed)
     {
         lock (_gate)
         {
@@ -112,7 +157,7 @@ public sealed class GatewaySession : IReplySink
             }));
             if (lastSeq is { } from)
             {
-                foreach (var (seq, frame, _) in _replay)
+                foreach (var (seq, frame, _, _) in _replay)
                 {
                     if (seq > from) connection.TryEnqueue(frame);
                 }
@@ -140,6 +185,7 @@ public sealed class GatewaySession : IReplySink
         {
             if (_connection is not null || nowMs - _detachedAtMs < _options.ResumeWindowSeconds * 1000L) return false;
             _expired = true;
+            if (_budget is not null) foreach (var kept in _replay) _budget.Released(kept.Frame.Length);
             _replay.Clear();
             _heldAcks.Clear();
             _ackTimer?.Dispose();
@@ -165,6 +211,12 @@ public sealed class GatewaySession : IReplySink
     /// </summary>
     internal void Send(string clientId, string envelopeId, Func<(string Code, string Message, int? RetryAfterMs)?> submit)
     {
+        SendCore(clientId, envelopeId, submit);
+        EnforceBudget();
+    }
+
+    private void SendCore(string clientId, string envelopeId, Func<(string Code, string Message, int? RetryAfterMs)?> submit)
+    {
         lock (_gate)
         {
             if (_expired) return;
@@ -176,7 +228,7 @@ public sealed class GatewaySession : IReplySink
                     w.WriteString("messageId", known.EnvelopeId);
                     w.WriteBoolean("duplicate", true);
                 });
-                if (known.Final is { } final) PublishFinalLocked(clientId, final, duplicate: true);
+                if (known.FinalFrame is { } final) PublishLocked("reply.final", w => WriteAgainAsDuplicate(w, final));
                 return;
             }
 
@@ -224,6 +276,7 @@ public sealed class GatewaySession : IReplySink
             if (_expired || _heldAcks.Count == 0) return;
             ReleaseHeldAcksLocked();
         }
+        EnforceBudget();
     }
 
     private void ReleaseHeldAcksLocked()
@@ -237,6 +290,13 @@ public sealed class GatewaySession : IReplySink
 
     /// <summary>Publishes a pipeline event as typing / reply.delta / reply.final. False once the session expired.</summary>
     internal bool Deliver(OutboundMessage message, bool proactive)
+    {
+        bool delivered = DeliverCore(message, proactive);
+        EnforceBudget();
+        return delivered;
+    }
+
+    private bool DeliverCore(OutboundMessage message, bool proactive)
     {
         lock (_gate)
         {
@@ -261,20 +321,24 @@ public sealed class GatewaySession : IReplySink
                     });
                     break;
                 default:
+                    SentMessage? sent = null;
                     if (clientId is not null)
                     {
                         _clientIdByEnvelope.Remove(message.InReplyTo);
-                        if (_sent.TryGetValue(clientId, out var sent)) sent.Final = message;
+                        _sent.TryGetValue(clientId, out sent);
                     }
-                    PublishFinalLocked(clientId, message, duplicate: false);
+                    byte[] frame = PublishFinalLocked(clientId, message, sent);
+                    // The idempotency entry shares the published frame (already UTF-8, already in the resume buffer)
+                    // instead of keeping the reply message and its strings a second time; it forgets the reply when
+                    // the resume buffer drops the frame.
+                    if (sent is not null) sent.FinalFrame = frame;
                     break;
             }
             return true;
         }
     }
 
-    private void PublishFinalLocked(string? clientId, OutboundMessage message, bool duplicate)
-    {
+    private byte[] PublishFinalLocked(string? clientId, OutboundMessage message, SentMessage? sent) =>
         PublishLocked("reply.final", w =>
         {
             if (clientId is not null) w.WriteString("replyTo", clientId);
@@ -297,13 +361,24 @@ public sealed class GatewaySession : IReplySink
                 }
             }
             w.WriteNumber("timestampMs", message.TimestampMs);
-            if (duplicate) w.WriteBoolean("duplicate", true);
-        });
+        }, sent);
+
+    /// <summary>The body of a published reply.final (every member but type and seq), then "duplicate": true.</summary>
+    private static void WriteAgainAsDuplicate(Utf8JsonWriter w, byte[] frame)
+    {
+        using var original = JsonDocument.Parse(frame);
+        foreach (var member in original.RootElement.EnumerateObject())
+        {
+            if (member.NameEquals("type") || member.NameEquals("seq")) continue;
+            member.WriteTo(w);
+        }
+        w.WriteBoolean("duplicate", true);
     }
 
     private sealed class SentMessage(string envelopeId)
     {
         public string EnvelopeId { get; } = envelopeId;
-        public OutboundMessage? Final { get; set; }
+        /// <summary>The reply.final frame as first published (with its seq), once the reply is known.</summary>
+        public byte[]? FinalFrame { get; set; }
     }
 }

@@ -15,6 +15,13 @@ public sealed class SessionRegistry(IOptions<GatewayOptions> options, TimeProvid
     private readonly ConcurrentDictionary<WebSocketConnection, byte> _connections = new();
     private int _connectionCount;
     private long _slowReaderDisconnects;
+    private readonly ResumeBudget _budget = new(options.Value.ResumeBufferTotalBytes, options.Value.ResumeWindowSeconds * 1000L);
+
+    /// <summary>Bytes of the frames all sessions keep for resume (bounded by Gateway:ResumeBufferTotalBytes).</summary>
+    public long ResumeBufferBytes => _budget.HeldBytes;
+
+    /// <summary>Frames dropped because all sessions together were over Gateway:ResumeBufferTotalBytes.</summary>
+    public long ResumeFramesEvicted => _budget.EvictedFrames;
 
     /// <summary>Open WebSocket connections (authenticated or not).</summary>
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
@@ -51,7 +58,7 @@ public sealed class SessionRegistry(IOptions<GatewayOptions> options, TimeProvid
     internal GatewaySession Create(string userId, string conversationId, string? language)
     {
         string id = "s_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-        var session = new GatewaySession(id, userId, conversationId, language, options.Value, clock);
+        var session = new GatewaySession(id, userId, conversationId, language, options.Value, clock, _budget);
         _sessions[id] = session;
         return session;
     }
@@ -71,6 +78,7 @@ public sealed class SessionRegistry(IOptions<GatewayOptions> options, TimeProvid
     internal List<string> ExpireIdle()
     {
         long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        _budget.Enforce(now); // frames past the resume window of sessions that publish nothing more
         var orphans = new List<string>();
         foreach (var (id, session) in _sessions)
         {

@@ -13,8 +13,11 @@ namespace MoltBot.Memory.Vectors;
 /// Thread-safe: many concurrent searches, one writer at a time.
 /// </summary>
 /// <remarks>
-/// Layout for speed: vectors in one contiguous array, layer-0 links in one flat array with a fixed stride per node
-/// (count, then up to 2·M slots), upper-layer links (≈ 1/M of the nodes) per node. A search rents pooled scratch
+/// Layout for speed: vectors, their codes and the layer-0 links (count, then up to 2·M slots, a fixed stride per node)
+/// in flat blocks of <see cref="BlockSlots"/> nodes, upper-layer links (≈ 1/M of the nodes) per node. Blocks are
+/// added, never copied or given back: memory follows the node count (within one block) instead of doubling, and a
+/// growing index leaves no dead copy on the large-object heap (a doubling array set went 8 → 16 MB at 8,193
+/// message vectors, with the 8 MB copy dead until the next full collection). A search rents pooled scratch
 /// (visited generation marks, two array heaps, the normalized query), so it allocates only its result array;
 /// neighbours are gathered and prefetched before their distances are computed, so cache misses overlap.
 /// With <see cref="HnswParameters.QuantizedWalk"/>, queries walk layer 0 on 4-bit codes of the vectors
@@ -48,11 +51,18 @@ public sealed class HnswIndex : IDisposable
     private readonly NibbleQuantizer? _quantizer; // null: the walk uses the float vectors
     private readonly int _codeBytes;
 
-    private float[] _vectors = [];
-    private byte[] _codes = [];     // [_codeBase + slot * _codeBytes]: 4-bit codes of the vector (pinned)
-    private int _codeBase;          // offset of the first code: codes start on a cache-line boundary
+    /// <summary>Nodes per block (the first block grows to it by doubling, so a small index stays small).</summary>
+    internal const int BlockSlots = 1 << BlockShift;
+    private const int BlockShift = 10;
+    private const int BlockMask = BlockSlots - 1;
+
+    // Block b holds slots [b·BlockSlots, (b+1)·BlockSlots); within it, slot & BlockMask indexes the node.
+    private float[][] _vectorBlocks = [];  // [(slot & BlockMask) * Dimension]: the normalized vector
+    private byte[][] _codeBlocks = [];     // [_codeBases[b] + (slot & BlockMask) * _codeBytes]: 4-bit codes (pinned)
+    private int[] _codeBases = [];         // offset of a block's first code: codes start on a cache-line boundary
+    private int[][] _links0Blocks = [];    // [(slot & BlockMask) * _stride0]: count, then the layer-0 neighbour slots
+    private int _blockCapacity;            // slots the allocated blocks hold
     private long[] _ids = [];
-    private int[] _links0 = [];     // [slot * _stride0]: count, then the layer-0 neighbour slots
     private int[]?[] _upper = [];   // per slot, levels 1..top: [(level − 1) * _strideUpper]: count, then neighbours
     private byte[] _levels = [];    // top level of each slot
     private bool[] _removed = [];
@@ -257,11 +267,11 @@ public sealed class HnswIndex : IDisposable
                 theirs[0] = count;
             }
         }
-        _links0[slot * _stride0] = 0;
+        Links(slot, 0)[0] = 0;
         _upper[slot] = null;
         _levels[slot] = 0;
-        Array.Clear(_vectors, slot * Dimension, Dimension);
-        if (_quantizer is not null) Array.Clear(_codes, _codeBase + slot * _codeBytes, _codeBytes);
+        VecMutable(slot).Clear();
+        if (_quantizer is not null) Code(slot).Clear();
         _ids[slot] = long.MinValue;
         if (_entry == slot) ChooseNewEntry();
         return true;
@@ -432,47 +442,91 @@ public sealed class HnswIndex : IDisposable
     /// <summary>The link block of a node on a level: [0] is the count, then the neighbour slots.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Span<int> Links(int slot, int level) => level == 0
-        ? _links0.AsSpan(slot * _stride0, _stride0)
+        ? _links0Blocks[slot >> BlockShift].AsSpan((slot & BlockMask) * _stride0, _stride0)
         : _upper[slot].AsSpan((level - 1) * _strideUpper, _strideUpper);
 
     private int NewSlot(long id, float[] q, int level)
     {
         if (_slots == _ids.Length)
         {
+            // Per-node bookkeeping (18 bytes a node) still doubles; the vectors, codes and links go by blocks.
             int capacity = Math.Max(16, _ids.Length * 2);
             Array.Resize(ref _ids, capacity);
             Array.Resize(ref _upper, capacity);
             Array.Resize(ref _levels, capacity);
             Array.Resize(ref _removed, capacity);
-            Array.Resize(ref _links0, capacity * _stride0);
-            Array.Resize(ref _vectors, capacity * Dimension);
-            if (_quantizer is not null) GrowCodes(capacity);
         }
+        if (_slots == _blockCapacity) AddBlockRoom();
         int slot = _slots++;
         _ids[slot] = id;
         _removed[slot] = false;
         _levels[slot] = (byte)level;
-        _links0[slot * _stride0] = 0;
+        Links(slot, 0)[0] = 0;
         _upper[slot] = level > 0 ? new int[level * _strideUpper] : null;
-        q.CopyTo(_vectors, slot * Dimension);
-        _quantizer?.Encode(q, _codes.AsSpan(_codeBase + slot * _codeBytes, _codeBytes));
+        q.CopyTo(VecMutable(slot));
+        _quantizer?.Encode(q, Code(slot));
         return slot;
     }
 
     /// <summary>
-    /// Grows the code array, pinned (it never moves, so the cache-line alignment of the codes holds and prefetch
-    /// addresses stay valid) with room to start the first code on a 64-byte boundary.
+    /// Room for more nodes: the first block doubles (16, 32, … <see cref="BlockSlots"/> nodes), after that one new
+    /// full block is added; existing blocks never move.
     /// </summary>
-    private unsafe void GrowCodes(int capacity)
+    private void AddBlockRoom()
     {
-        var codes = GC.AllocateArray<byte>(capacity * _codeBytes + 64, pinned: true);
-        int codeBase = (int)((64 - ((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(codes)) & 63)) & 63);
-        if (_slots > 0) _codes.AsSpan(_codeBase, _slots * _codeBytes).CopyTo(codes.AsSpan(codeBase));
-        _codes = codes;
-        _codeBase = codeBase;
+        int block = _blockCapacity >> BlockShift;
+        int slots;
+        if (_blockCapacity < BlockSlots)
+        {
+            block = 0;
+            slots = Math.Min(BlockSlots, Math.Max(16, _blockCapacity * 2));
+        }
+        else
+        {
+            slots = BlockSlots;
+            if (block == _vectorBlocks.Length)
+            {
+                int blocks = Math.Max(4, block * 2);
+                Array.Resize(ref _vectorBlocks, blocks);
+                Array.Resize(ref _links0Blocks, blocks);
+                Array.Resize(ref _codeBlocks, blocks);
+                Array.Resize(ref _codeBases, blocks);
+            }
+        }
+        if (_vectorBlocks.Length == 0)
+        {
+            _vectorBlocks = new float[4][];
+            _links0Blocks = new int[4][];
+            _codeBlocks = new byte[4][];
+            _codeBases = new int[4];
+        }
+        int kept = block == 0 ? _blockCapacity : 0; // only the first block is ever re-sized
+        var vectors = new float[slots * Dimension];
+        var links = new int[slots * _stride0];
+        if (kept > 0)
+        {
+            _vectorBlocks[0].AsSpan(0, kept * Dimension).CopyTo(vectors);
+            _links0Blocks[0].AsSpan(0, kept * _stride0).CopyTo(links);
+        }
+        _vectorBlocks[block] = vectors;
+        _links0Blocks[block] = links;
+        if (_quantizer is not null) NewCodeBlock(block, slots, kept);
+        _blockCapacity = block * BlockSlots + slots;
     }
 
-    /// <summary>Relearns the code ranges from an even sample of the live vectors and re-encodes them all.</summary>
+    /// <summary>
+    /// A code block, pinned (it never moves, so the cache-line alignment of the codes holds and prefetch addresses
+    /// stay valid) with room to start the first code on a 64-byte boundary.
+    /// </summary>
+    private unsafe void NewCodeBlock(int block, int slots, int kept)
+    {
+        var codes = GC.AllocateArray<byte>(slots * _codeBytes + 64, pinned: true);
+        int codeBase = (int)((64 - ((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(codes)) & 63)) & 63);
+        if (kept > 0) _codeBlocks[block].AsSpan(_codeBases[block], kept * _codeBytes).CopyTo(codes.AsSpan(codeBase));
+        _codeBlocks[block] = codes;
+        _codeBases[block] = codeBase;
+    }
+
     private void RetrainCodes()
     {
         if (_quantizer is null) return;
@@ -481,41 +535,57 @@ public sealed class HnswIndex : IDisposable
         for (int s = 0; s < _slots; s++)
         {
             if (_removed[s]) continue;
-            if (seen++ % stride == 0) sample.Add(new ReadOnlyMemory<float>(_vectors, s * Dimension, Dimension));
+            if (seen++ % stride == 0) sample.Add(new ReadOnlyMemory<float>(_vectorBlocks[s >> BlockShift], (s & BlockMask) * Dimension, Dimension));
         }
         _quantizer.Train(sample, live);
         for (int s = 0; s < _slots; s++)
         {
-            if (!_removed[s]) _quantizer.Encode(Vec(s), _codes.AsSpan(_codeBase + s * _codeBytes, _codeBytes));
+            if (!_removed[s]) _quantizer.Encode(Vec(s), Code(s));
         }
     }
 
-    private ReadOnlySpan<float> Vec(int slot) => new(_vectors, slot * Dimension, Dimension);
+    private ReadOnlySpan<float> Vec(int slot) => VecMutable(slot);
+
+    private Span<float> VecMutable(int slot) => _vectorBlocks[slot >> BlockShift].AsSpan((slot & BlockMask) * Dimension, Dimension);
+
+    private Span<byte> Code(int slot)
+    {
+        int block = slot >> BlockShift;
+        return _codeBlocks[block].AsSpan(_codeBases[block] + (slot & BlockMask) * _codeBytes, _codeBytes);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref float VecRef(int slot) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectorBlocks[slot >> BlockShift]), (slot & BlockMask) * Dimension);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref byte CodeRef(int slot)
+    {
+        int block = slot >> BlockShift;
+        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codeBlocks[block]), _codeBases[block] + (slot & BlockMask) * _codeBytes);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Distance(float[] q, int slot) =>
-        1f - VectorMath.DotUnchecked(ref MemoryMarshal.GetArrayDataReference(q), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension), Dimension);
+        1f - VectorMath.DotUnchecked(ref MemoryMarshal.GetArrayDataReference(q), ref VecRef(slot), Dimension);
 
     /// <summary>Approximate cosine distance from the prepared query (int8 weights in the scratch) and a stored 4-bit code.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float QuantizedDistance(Scratch s, int slot) =>
-        1f - s.QueryOffset - s.QueryScale * NibbleQuantizer.Dot(ref MemoryMarshal.GetArrayDataReference(s.QueryWeights), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), _codeBase + slot * _codeBytes), _codeBytes);
+        1f - s.QueryOffset - s.QueryScale * NibbleQuantizer.Dot(ref MemoryMarshal.GetArrayDataReference(s.QueryWeights), ref CodeRef(slot), _codeBytes);
 
-    private float DistanceBetween(int a, int b)
-    {
-        ref float v = ref MemoryMarshal.GetArrayDataReference(_vectors);
-        return 1f - VectorMath.DotUnchecked(ref Unsafe.Add(ref v, a * Dimension), ref Unsafe.Add(ref v, b * Dimension), Dimension);
-    }
+    private float DistanceBetween(int a, int b) =>
+        1f - VectorMath.DotUnchecked(ref VecRef(a), ref VecRef(b), Dimension);
 
     /// <summary>Asks the CPU to start loading a stored vector into cache (a hint: it never faults).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe void Prefetch(int slot, bool quantized)
     {
         if (!Sse.IsSupported) return;
-        // The arrays live on the large-object heap (or are small); a moved array only makes the hint useless.
+        // The blocks live on the large-object heap (or are small); a moved array only makes the hint useless.
         byte* p = quantized
-            ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), _codeBase + slot * _codeBytes))
-            : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), slot * Dimension));
+            ? (byte*)Unsafe.AsPointer(ref CodeRef(slot))
+            : (byte*)Unsafe.AsPointer(ref VecRef(slot));
         int bytes = quantized ? _codeBytes : Dimension * sizeof(float);
         for (int offset = 0; offset < bytes; offset += 64) Sse.Prefetch0(p + offset);
     }
@@ -524,7 +594,7 @@ public sealed class HnswIndex : IDisposable
     private unsafe void PrefetchLinks(int slot, int level)
     {
         if (!Sse.IsSupported || level != 0) return;
-        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_links0), slot * _stride0));
+        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_links0Blocks[slot >> BlockShift]), (slot & BlockMask) * _stride0));
         for (int offset = 0; offset < _stride0 * sizeof(int); offset += 64) Sse.Prefetch0(p + offset);
     }
 
@@ -654,7 +724,7 @@ public sealed class HnswIndex : IDisposable
         if (_quantizer is not null && snapshot.Codes is { } statistics)
         {
             _quantizer.Load(statistics);
-            for (int s = 0; s < _slots; s++) _quantizer.Encode(Vec(s), _codes.AsSpan(_codeBase + s * _codeBytes, _codeBytes));
+            for (int s = 0; s < _slots; s++) _quantizer.Encode(Vec(s), Code(s));
         }
         else
         {
