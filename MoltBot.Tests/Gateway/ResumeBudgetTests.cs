@@ -6,7 +6,7 @@ namespace MoltBot.Tests.Gateway;
 /// <summary>
 /// Gateway:ResumeBufferTotalBytes bounds the frames all sessions keep together, oldest first, with real WebSocket
 /// clients on the whole host: a session whose frames went gets resume_failed (and a new session), a resent id whose
-/// reply went gets its duplicate ack without the reply and is not handled again, and the newest frames stay resumable.
+/// reply's frame went still gets its duplicate ack and reply and is not handled again, and the newest frames stay resumable.
 /// </summary>
 public class ResumeBudgetTests
 {
@@ -34,15 +34,15 @@ public class ResumeBudgetTests
         var bobFrames = await bob.ReceiveUntilAsync("reply.final");
         long bobFinal = (long)bobFrames[^1]["seq"]!;
 
-        // Alice resends her id on the same connection: not handled again, answered with the original message id,
-        // but her reply's frame is gone, so no reply.final follows (the next frame is the pong).
+        // Alice resends her id on the same connection: not handled again, answered with the original message id and,
+        // although resume no longer holds her reply's frame, with her reply (the idempotency entry keeps its own).
         await alice.SendAsync(new { type = "send", id = "a1", text = "flood:8:4000" });
         var ack = await alice.ReceiveAsync();
         Assert.Equal("ack", (string?)ack["type"]);
         Assert.True((bool)ack["duplicate"]!);
         Assert.Equal((string?)aliceFrames.First(f => (string?)f["type"] == "ack")["messageId"], (string?)ack["messageId"]);
-        await alice.SendAsync(new { type = "ping" });
-        Assert.Equal("pong", (string?)(await alice.ReceiveAsync())["type"]);
+        var again = await alice.ReceiveAsync();
+        Assert.Equal(("reply.final", "flooded", true), ((string?)again["type"], (string?)again["text"], (bool)again["duplicate"]!));
         Assert.Equal(1, handler.Calls["flood:8:4000"]);
 
         Assert.True(registry.ResumeFramesEvicted >= aliceFrames.Count, $"{registry.ResumeFramesEvicted} frames evicted");

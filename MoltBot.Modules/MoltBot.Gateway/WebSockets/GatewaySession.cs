@@ -13,8 +13,7 @@ namespace MoltBot.Gateway.WebSockets;
 public sealed class GatewaySession : IReplySink
 {
     private readonly Lock _gate = new();
-    // FinalOf: the idempotency entry whose reply this frame is; the reply is remembered while the frame is kept.
-    private readonly Queue<(long Seq, byte[] Frame, long AtMs, SentMessage? FinalOf)> _replay = new();
+    private readonly Queue<(long Seq, byte[] Frame, long AtMs)> _replay = new();
     private readonly ResumeBudget? _budget;
     private long _firstKeptSeq = 1; // read without the lock by the budget
     private readonly Dictionary<string, SentMessage> _sent = new(StringComparer.Ordinal);
@@ -71,20 +70,20 @@ public sealed class GatewaySession : IReplySink
         EnforceBudget();
     }
 
-    private byte[] PublishLocked(string type, Action<Utf8JsonWriter>? body, SentMessage? finalOf = null)
+    private byte[] PublishLocked(string type, Action<Utf8JsonWriter>? body)
     {
         // Held acks go first: an ack still precedes every frame published after its send was accepted.
         if (_heldAcks.Count > 0) ReleaseHeldAcksLocked();
-        return PublishNowLocked(type, body, finalOf);
+        return PublishNowLocked(type, body);
     }
 
-    private byte[] PublishNowLocked(string type, Action<Utf8JsonWriter>? body, SentMessage? finalOf = null)
+    private byte[] PublishNowLocked(string type, Action<Utf8JsonWriter>? body)
     {
         long seq = ++_seq;
         byte[] frame = FrameWriter.Build(type, seq, body);
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (_replay.Count == 0) Volatile.Write(ref _firstKeptSeq, seq);
-        _replay.Enqueue((seq, frame, now, finalOf));
+        _replay.Enqueue((seq, frame, now));
         _budget?.Added(this, seq, frame.Length, now);
         long oldest = now - _options.ResumeWindowSeconds * 1000L;
         while (_replay.Count > _options.ResumeBufferEvents || (_replay.Count > 0 && _replay.Peek().AtMs < oldest)) DropOldestLocked();
@@ -92,11 +91,13 @@ public sealed class GatewaySession : IReplySink
         return frame;
     }
 
-    /// <summary>Drops the oldest kept frame; a reply leaves the idempotency entry with it.</summary>
+    /// <summary>
+    /// Drops the oldest kept frame. A reply's idempotency entry keeps its own reference: a resent id is answered with
+    /// its reply for as long as the id is remembered (Gateway:IdempotencyWindow), whatever resume still holds.
+    /// </summary>
     private void DropOldestLocked()
     {
-        var (_, frame, _, finalOf) = _replay.Dequeue();
-        if (finalOf is not null && ReferenceEquals(finalOf.FinalFrame, frame)) finalOf.FinalFrame = null;
+        var (_, frame, _) = _replay.Dequeue();
         _budget?.Released(frame.Length);
         Volatile.Write(ref _firstKeptSeq, _replay.Count > 0 ? _replay.Peek().Seq : _seq + 1);
     }
@@ -157,7 +158,7 @@ public sealed class GatewaySession : IReplySink
             }));
             if (lastSeq is { } from)
             {
-                foreach (var (seq, frame, _, _) in _replay)
+                foreach (var (seq, frame, _) in _replay)
                 {
                     if (seq > from) connection.TryEnqueue(frame);
                 }
@@ -327,10 +328,9 @@ public sealed class GatewaySession : IReplySink
                         _clientIdByEnvelope.Remove(message.InReplyTo);
                         _sent.TryGetValue(clientId, out sent);
                     }
-                    byte[] frame = PublishFinalLocked(clientId, message, sent);
+                    byte[] frame = PublishFinalLocked(clientId, message);
                     // The idempotency entry shares the published frame (already UTF-8, already in the resume buffer)
-                    // instead of keeping the reply message and its strings a second time; it forgets the reply when
-                    // the resume buffer drops the frame.
+                    // instead of keeping the reply message and its strings a second time.
                     if (sent is not null) sent.FinalFrame = frame;
                     break;
             }
@@ -338,7 +338,7 @@ public sealed class GatewaySession : IReplySink
         }
     }
 
-    private byte[] PublishFinalLocked(string? clientId, OutboundMessage message, SentMessage? sent) =>
+    private byte[] PublishFinalLocked(string? clientId, OutboundMessage message) =>
         PublishLocked("reply.final", w =>
         {
             if (clientId is not null) w.WriteString("replyTo", clientId);
@@ -361,7 +361,7 @@ public sealed class GatewaySession : IReplySink
                 }
             }
             w.WriteNumber("timestampMs", message.TimestampMs);
-        }, sent);
+        });
 
     /// <summary>The body of a published reply.final (every member but type and seq), then "duplicate": true.</summary>
     private static void WriteAgainAsDuplicate(Utf8JsonWriter w, byte[] frame)
