@@ -16,6 +16,7 @@ internal static class Verbs
         yield return CertVerb.Create();
         yield return ApiKeyVerb.Create();
         yield return TrainVerb.Create();
+        yield return PretrainVerb.Create();
         yield return DistillVerb.Create();
         yield return EnsembleVerb.Create();
         yield return QuantizeVerb.Create();

@@ -41,19 +41,37 @@ public sealed class NluEncoder : NluModel
     public override NluOutput forward(Tensor tokens, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        long b = tokens.shape[0], t = tokens.shape[1];
         var valid = attentionMask.to(ScalarType.Bool);                                      // [B, T]
-        var positions = LiveScalars.Arange(t, tokens.device).unsqueeze(0).expand(b, t);  // [B, T]
-        var mask = valid.view(b, 1, 1, t).expand(b, 1, t, t);                              // [B,1,T,T]: attend to real tokens
-        var h = encoder.embed_tokens.forward(tokens);                                      // [B, T, D]
-        foreach (var layer in encoder.layers) h = ((TransformerBlock)layer).Forward(h, positions, rope, mask, causal: false);
-        h = encoder.norm.forward(h);
+        var h = Body(tokens, valid);                                                       // [B, T, D]
         var w = valid.to(h.dtype).unsqueeze(-1);                                           // [B, T, 1]
         var pooled = (h * w).sum(1) / w.sum(1).clamp_min(LiveScalars.One);                              // [B, D] mean over real tokens
         var intent = intent_head.forward(pooled);                                          // [B, I]
         var tags = tag_head.forward(h);                                                    // [B, T, G]
         var embedding = F.normalize(pooler.forward(pooled), p: 2, dim: -1);               // [B, E]
         return new NluOutput(intent.MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The final normalised hidden state of every token [B, T, D] (the heads' input), for masked-LM pre-training
+    /// (`pretrain nlu`), whose output layer is the transposed token embedding <see cref="TokenEmbedding"/>.
+    /// </summary>
+    public Tensor HiddenStates(Tensor tokens, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        return Body(tokens, attentionMask.to(ScalarType.Bool)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The token embedding matrix [V, D] (encoder.embed_tokens.weight).</summary>
+    public Tensor TokenEmbedding => encoder.embed_tokens.weight!;
+
+    private Tensor Body(Tensor tokens, Tensor valid)
+    {
+        long b = tokens.shape[0], t = tokens.shape[1];
+        var positions = LiveScalars.Arange(t, tokens.device).unsqueeze(0).expand(b, t);  // [B, T]
+        var mask = valid.view(b, 1, 1, t).expand(b, 1, t, t);                              // [B,1,T,T]: attend to real tokens
+        var h = encoder.embed_tokens.forward(tokens);                                      // [B, T, D]
+        foreach (var layer in encoder.layers) h = ((TransformerBlock)layer).Forward(h, positions, rope, mask, causal: false);
+        return encoder.norm.forward(h);
     }
 
     /// <summary>

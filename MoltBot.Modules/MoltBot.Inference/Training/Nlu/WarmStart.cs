@@ -7,7 +7,8 @@ namespace MoltBot.Inference.Training.Nlu;
 /// <summary>
 /// `train nlu --init-from DIR`: starts a run from a trained model's weights instead of a random initialisation, so an
 /// enlarged corpus can be learned in fewer steps than a run from scratch. Only an FP32 model with the run's exact
-/// architecture, labels and tokenizer qualifies; anything else is an error that names the difference.
+/// architecture, labels and tokenizer qualifies; anything else is an error that names the difference. A masked-LM
+/// pre-trained folder (`pretrain nlu`) gives only its encoder weights (any labels; the heads start fresh).
 /// </summary>
 public static class WarmStart
 {
@@ -27,21 +28,26 @@ public static class WarmStart
         using var source = ModelFolder.LoadNlu(sourceDir, new WeightOnlyKernel());
         if (source.Precision != "fp32")
             throw new InvalidDataException($"--init-from: '{sourceDir}' holds {source.Precision} weights; warm starts need an FP32 model");
-        RequireSameShape(source.Config, model.Config, sourceDir);
+        // A `pretrain nlu` folder's heads were never trained: only its encoder is taken, the heads start fresh, and
+        // its labels need not be the run's.
+        bool encoderOnly = MlmPretrainer.IsPretrained(sourceDir);
+        RequireSameShape(source.Config, model.Config, sourceDir, encoderOnly);
 
         var weights = source.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         using var noGrad = torch.no_grad();
         foreach (var (name, parameter) in model.named_parameters())
         {
+            if (encoderOnly && !name.StartsWith("encoder.", StringComparison.Ordinal)) continue;
             if (!weights.TryGetValue(name, out var value))
                 throw new InvalidDataException($"--init-from: '{sourceDir}' has no parameter '{name}'");
             parameter.copy_(value);
         }
     }
 
-    private static void RequireSameShape(NluEncoderConfig from, NluEncoderConfig to, string sourceDir)
+    private static void RequireSameShape(NluEncoderConfig from, NluEncoderConfig to, string sourceDir, bool encoderOnly)
     {
-        var differences = from.Differences(to, layerSizes: true).Select(d => $"{d.Key} {d.Mine} vs {d.Other}").ToList();
+        var differences = from.Differences(to, layerSizes: true).Where(d => !encoderOnly || d.Key is not ("intents" or "bio_tags"))
+            .Select(d => $"{d.Key} {d.Mine} vs {d.Other}").ToList();
         if (differences.Count > 0)
             throw new InvalidDataException($"--init-from: '{sourceDir}' does not match the run's --config ({string.Join("; ", differences)})");
     }
