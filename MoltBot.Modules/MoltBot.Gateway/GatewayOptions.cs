@@ -65,8 +65,8 @@ public sealed class GatewayOptions
     public int ResumeBufferEvents { get; set; } = 2_000;
 
     /// <summary>
-    /// Bytes of frames all sessions together keep for resume (and, with each reply's frame, the reply a resent message id
-    /// is answered with). Over it, the oldest frames of any session are dropped first. Default 16 MiB.
+    /// Bytes of frames all sessions together keep for resume. Over it, the oldest frames of any session are dropped
+    /// first (a resent message id is still answered with its reply: the idempotency entry keeps its own). Default 16 MiB.
     /// </summary>
     [Range(typeof(long), "65536", "17179869184", ErrorMessage = "Gateway:ResumeBufferTotalBytes must be between 65536 and 17179869184 (bytes of resume frames kept by all sessions together).")]
     public long ResumeBufferTotalBytes { get; set; } = 16L * 1024 * 1024;

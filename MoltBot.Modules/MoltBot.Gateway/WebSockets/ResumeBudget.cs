@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace MoltBot.Gateway.WebSockets;
 
 /// <summary>
-/// Gateway:ResumeBufferTotalBytes: one bound for the frames every session keeps for resume (and, with them, the
-/// replies a resent message id is answered with). Each session is also bounded on its own (ResumeBufferEvents,
+/// Gateway:ResumeBufferTotalBytes: one bound for the frames every session keeps for resume (not for the replies a
+/// resent message id is answered with: those stay with their idempotency entry). Each session is also bounded on its own (ResumeBufferEvents,
 /// ResumeWindowSeconds), but those bounds multiply by the number of sessions; this one does not. Frames are noted in
 /// the order they were published; when the total is over the bound, the oldest frames of any session are dropped
 /// first. A session that needs a dropped frame to resume gets resume_failed, as when its own bound dropped it.
