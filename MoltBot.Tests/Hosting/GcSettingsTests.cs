@@ -19,4 +19,24 @@ public class GcSettingsTests
         Assert.Equal(12 * 1024 * 1024, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt64());
         Assert.False(properties.GetProperty("System.GC.Server").GetBoolean()); // the budget is workstation GC's
     }
+
+    /// <summary>
+    /// MoltBot.csproj names the runtime's segments GC (libclrgc.so) in runtimeconfig.json; a server started from the
+    /// build output must actually run it (the runtime maps the library it loaded), or the RSS figures in
+    /// docs/performance.md are not what a user gets.
+    /// </summary>
+    [Fact]
+    public async Task A_started_server_runs_the_segments_GC_named_in_its_runtimeconfig()
+    {
+        string file = Path.Combine(AppContext.BaseDirectory, "moltbot.runtimeconfig.json");
+        using (var doc = JsonDocument.Parse(File.ReadAllText(file)))
+        {
+            var properties = doc.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+            Assert.Equal("libclrgc.so", properties.GetProperty("System.GC.Name").GetString());
+        }
+        await using var p = MoltBotProcess.Start(["--urls", "http://127.0.0.1:0", "--Log:File", "false"]);
+        await p.WaitForListeningAsync(TimeSpan.FromSeconds(60));
+        string maps = await File.ReadAllTextAsync($"/proc/{p.Id}/maps");
+        Assert.Contains("/libclrgc.so", maps, StringComparison.Ordinal);
+    }
 }
