@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using MoltBot.Contracts.Inference;
 using MoltBot.Inference.Kernels;
 using MoltBot.Inference.Models;
 using MoltBot.Inference.Tokenization;
@@ -194,6 +196,34 @@ public sealed class NgramClassifierTests : IDisposable
         var aligner = TokenAligner.Load(e);
         foreach (var ex in examples)
             Assert.Equal(NluEvaluator.Predict(encoder, aligner, ex.Text).Entities, NluEvaluator.Predict(ensemble, aligner, ex.Text).Entities);
+    }
+
+    [Fact]
+    public async Task Engine_serves_an_ensemble_teacher_with_an_ngram_member()
+    {
+        string models = Path.Combine(root, "models");
+        InferenceHost.WriteModels(models);
+        string a = TinyModels.WriteNluFolder(Path.Combine(root, "a"), TinyModels.Nlu(), seed: 41);
+        string n = WriteNgramFolder(Path.Combine(root, "n"), Config(), seed: 42);
+        Directory.Delete(Path.Combine(models, "teacher-nlu"), true);
+        NluEnsembleFolder.Write(Path.Combine(models, "teacher-nlu"), [a, n], [1, 2]);
+        const string text = "what is the weather in Paris";
+        NluResult expected, encoderOnly;
+        using (var ensemble = ModelFolder.LoadNlu(Path.Combine(models, "teacher-nlu"), new WeightOnlyKernel()))
+        using (var encoder = ModelFolder.LoadNlu(a, new WeightOnlyKernel()))
+        {
+            expected = MoltBot.Inference.Engines.NluEngine.Run(ensemble, [text])[0];
+            encoderOnly = MoltBot.Inference.Engines.NluEngine.Run(encoder, [text])[0];
+        }
+        Assert.NotEqual(encoderOnly.Confidence, expected.Confidence, 4);          // the n-gram member changed the intent mean
+        Assert.Equal(encoderOnly.Entities, expected.Entities);                      // and not the entities
+
+        await using var host = await InferenceHost.StartAsync(new() { ["Inference:NluPolicy"] = "teacher" }, models);
+        var r = await host.Services.GetRequiredService<INluEngine>().ParseAsync(text, CancellationToken.None);
+        Assert.Equal("teacher-nlu", r.Model);
+        Assert.Equal(expected.Intent, r.Intent);
+        Assert.Equal(expected.Confidence, r.Confidence, 4);
+        Assert.Equal(expected.Entities, r.Entities);
     }
 
     [Fact]
