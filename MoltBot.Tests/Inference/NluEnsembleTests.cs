@@ -140,7 +140,7 @@ public sealed class NluEnsembleTests : IDisposable
     }
 
     /// <summary>Utterances with only the tiny models' labels (4 intents, location entities), a few times over.</summary>
-    private static void WriteTinyTrainingData(string file)
+    internal static void WriteTinyTrainingData(string file)
     {
         (string Intent, string Text, string? City)[] rows =
         [

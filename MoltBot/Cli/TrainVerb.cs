@@ -55,7 +55,9 @@ public static class TrainVerb
         var data = new Option<string>("--data") { Description = "Training JSONL.", DefaultValueFactory = _ => Path.Combine(CorpusDir, "nlu", "train.jsonl") };
         var dev = new Option<string?>("--dev") { Description = "Held-out JSONL scored during training ('' = none).", DefaultValueFactory = _ => Path.Combine(CorpusDir, "nlu", "dev.jsonl") };
         var outDir = new Option<string>("--out") { Description = "Output model folder (also the checkpoint folder).", DefaultValueFactory = _ => Path.Combine("models", "teacher-nlu") };
-        var config = new Option<string?>("--config") { Description = "Architecture JSON (file or inline): hidden_size, num_hidden_layers, num_attention_heads, intermediate_size, embedding_size." };
+        var config = new Option<string?>("--config") { Description = "Architecture JSON (file or inline): hidden_size, num_hidden_layers, num_attention_heads, intermediate_size, embedding_size; with --arch ngram: num_buckets, embedding_dim, max_char_ngram." };
+        var arch = new Option<string>("--arch") { Description = "'encoder' (transformer: intents + entity tags) or 'ngram' (fastText-style hashed word/char n-grams: intents only, no tag head; an ensemble member of another model class).", DefaultValueFactory = _ => "encoder" };
+        arch.AcceptOnlyFromAmong("encoder", "ngram");
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Folder with vocab.json + merges.txt; default: train a byte-level BPE on the data." };
         var vocab = new Option<int>("--vocab-size") { Description = "Vocabulary size when a BPE tokenizer is trained.", DefaultValueFactory = _ => 3000 };
         var extra = new Option<string?>("--tokenizer-text") { Description = "Dialog JSONL whose text is added to BPE training.", DefaultValueFactory = _ => Path.Combine(CorpusDir, "dialog", "train.jsonl") };
@@ -65,7 +67,7 @@ public static class TrainVerb
         var keep = new Option<string>("--keep") { Description = "Weights left in --out: 'best' (highest dev intent accuracy, ties by entity F1) or 'last' (last step).", DefaultValueFactory = _ => "best" };
         var initFrom = new Option<string?>("--init-from") { Description = "FP32 NLU model folder to start from instead of random weights (same --config and tokenizer; optimiser and schedule start afresh)." };
         var run = new RunOptionSet(defaultSteps: 3000);
-        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, tokenizer, vocab, extra, dropout, smoothing, balance, keep, initFrom };
+        var cmd = new Command("nlu", "Train an NLU encoder (intent + entity tags) from labelled JSONL.") { data, dev, outDir, config, arch, tokenizer, vocab, extra, dropout, smoothing, balance, keep, initFrom };
         run.AddTo(cmd);
         cmd.SetAction((parse, ct) => StartupErrors.GuardAsync(() => TrainingConsole.GuardAsync(async () =>
         {
@@ -74,6 +76,7 @@ public static class TrainVerb
             var extraText = string.IsNullOrEmpty(extraFile) || !File.Exists(extraFile) ? []
                 : DialogJsonl.Read(extraFile, policy).Dialogs.SelectMany(d => d.Messages).Select(m => m.Content).ToList();
             string? configJson = parse.GetValue(config);
+            bool ngram = parse.GetValue(arch) == "ngram";
             var job = new NluTrainingJob
             {
                 TrainFile = parse.GetValue(data)!,
@@ -87,7 +90,8 @@ public static class TrainVerb
                 BalanceIntents = parse.GetValue(balance),
                 Keep = CheckpointSelections.Parse(parse.GetValue(keep)!),
                 InitFrom = string.IsNullOrEmpty(parse.GetValue(initFrom)) ? null : parse.GetValue(initFrom),
-                Architecture = configJson is null ? new NluArchitecture() : NluArchitecture.FromJson(configJson, new NluArchitecture()),
+                Architecture = configJson is null || ngram ? new NluArchitecture() : NluArchitecture.FromJson(configJson, new NluArchitecture()),
+                Ngram = !ngram ? null : configJson is null ? new NgramArchitecture() : NgramArchitecture.FromJson(configJson, new NgramArchitecture()),
                 Run = run.Read(parse),
                 Policy = policy,
                 OnSkipped = TrainingConsole.ReportSkipped,

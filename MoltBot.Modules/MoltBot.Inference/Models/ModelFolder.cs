@@ -23,7 +23,7 @@ public sealed class LoadedDecoder(string folder, DecoderLM model, TextTokenizer 
     public void Dispose() => Model.Dispose();
 }
 
-/// <summary>An NLU encoder, or an ensemble of them (<see cref="NluEnsemble"/>), loaded from a folder.</summary>
+/// <summary>An NLU encoder, an n-gram classifier, or an ensemble of them (<see cref="NluEnsemble"/>), loaded from a folder.</summary>
 public sealed class LoadedNlu(string folder, NluModel model, TextTokenizer tokenizer, string precision, string? kernel) : IDisposable
 {
     public string Folder { get; } = folder;
@@ -47,16 +47,25 @@ public static class ModelFolder
     private static readonly string[] TokenizerFiles =
         ["vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "generation_config.json"];
 
-    /// <summary>"nlu" for model_type moltbot_nlu or moltbot_nlu_ensemble, else "lm".</summary>
+    /// <summary>"nlu" for model_type moltbot_nlu, moltbot_nlu_ngram or moltbot_nlu_ensemble, else "lm".</summary>
     public static string KindOf(string folder)
     {
         var c = ConfigJson.Load(Path.Combine(folder, "config.json"));
-        return c.String("model_type") is NluEncoderConfig.ModelTypeName or NluEnsembleFolder.ModelTypeName ? "nlu" : "lm";
+        return c.String("model_type") is NluEncoderConfig.ModelTypeName or NluEnsembleFolder.ModelTypeName or NgramClassifierConfig.ModelTypeName ? "nlu" : "lm";
+    }
+
+    /// <summary>True when <paramref name="folder"/>'s config.json says moltbot_nlu_ngram (<see cref="NgramClassifier"/>).</summary>
+    public static bool IsNgram(string folder)
+    {
+        string file = Path.Combine(folder, "config.json");
+        return File.Exists(file) && ConfigJson.Load(file).String("model_type") == NgramClassifierConfig.ModelTypeName;
     }
 
     /// <summary>The labels/vocabulary config of an NLU folder without loading weights (an ensemble's first member's).</summary>
     public static NluEncoderConfig NluConfigOf(string folder) =>
-        NluEnsembleFolder.IsEnsemble(folder) ? NluEnsembleFolder.SharedConfig(folder) : NluEncoderConfig.Load(Path.Combine(folder, "config.json"));
+        NluEnsembleFolder.IsEnsemble(folder) ? NluEnsembleFolder.SharedConfig(folder)
+        : IsNgram(folder) ? NgramClassifierConfig.Load(Path.Combine(folder, "config.json")).AsNluConfig()
+        : NluEncoderConfig.Load(Path.Combine(folder, "config.json"));
 
     public static LoadedDecoder LoadDecoder(string folder, IInt8Kernel int8Kernel)
     {
@@ -87,6 +96,7 @@ public static class ModelFolder
     {
         RequireFolder(folder);
         if (NluEnsembleFolder.IsEnsemble(folder)) return NluEnsembleFolder.Load(folder, int8Kernel);
+        if (IsNgram(folder)) return LoadNgram(folder);
         var json = ConfigJson.Load(Path.Combine(folder, "config.json"));
         var config = NluEncoderConfig.FromJson(json);
         bool int8 = IsInt8(json);
@@ -99,6 +109,30 @@ public static class ModelFolder
             LoadWeights(model, model.LinearLayers(), reader, folder, int8 ? int8Kernel : null);
             model.eval();
             return new LoadedNlu(folder, model, tokenizer, int8 ? "int8" : "fp32", int8 ? int8Kernel.Name : null);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An n-gram NLU folder (model_type moltbot_nlu_ngram): config.json, model.safetensors, the tokenizer it decodes with.</summary>
+    public static LoadedNlu LoadNgram(string folder)
+    {
+        RequireFolder(folder);
+        var json = ConfigJson.Load(Path.Combine(folder, "config.json"));
+        var config = NgramClassifierConfig.FromJson(json);
+        if (IsInt8(json)) throw new ModelFormatException(json.File, null, "an n-gram NLU model is FP32 only (quantization_config is not supported)");
+        var tokenizer = TextTokenizer.Load(folder);
+        NgramClassifier model;
+        using (ParameterInit.Skip()) model = new NgramClassifier(config, tokenizer);
+        try
+        {
+            using var reader = SafetensorsReader.OpenFolder(folder);
+            LoadWeights(model, model.LinearLayers(), reader, folder, null);
+            model.eval();
+            return new LoadedNlu(folder, model, tokenizer, "fp32", null);
         }
         catch
         {
@@ -153,6 +187,21 @@ public static class ModelFolder
     {
         var config = model.Config.ToJson();
         Save(folder, model, model.LinearLayers(), config, tokenizerFrom, int8, maxShardBytes);
+    }
+
+    /// <summary>Saves an n-gram NLU folder (FP32 only): config.json, model.safetensors, tokenizer files from <paramref name="tokenizerFrom"/>.</summary>
+    public static void SaveNgram(string folder, NgramClassifier model, string? tokenizerFrom) =>
+        Save(folder, model, model.LinearLayers(), model.NgramConfig.ToJson(), tokenizerFrom, int8: false, long.MaxValue);
+
+    /// <summary>Saves a single NLU model of either class (an encoder or an n-gram classifier); ensembles are written by <see cref="NluEnsembleFolder"/>.</summary>
+    public static void SaveNluModel(string folder, NluModel model, string? tokenizerFrom)
+    {
+        switch (model)
+        {
+            case NluEncoder e: SaveNlu(folder, e, tokenizerFrom); break;
+            case NgramClassifier n: SaveNgram(folder, n, tokenizerFrom); break;
+            default: throw new ArgumentException($"{model.GetType().Name} is not a single NLU model");
+        }
     }
 
     /// <summary>Only the transformer blocks and the LM head are quantized; embeddings, norms and NLU heads stay FP32.</summary>

@@ -96,7 +96,7 @@ public sealed class NluEncoder : NluModel
     /// Like <see cref="Predict"/> but with BIO tag probabilities [B, T, G] instead of ids: what an ensemble averages.
     /// Compiled graph when <see cref="Predict"/> would use it, else the eager modules.
     /// </summary>
-    public NluProbabilities PredictProbabilities(Tensor tokens, Tensor attentionMask)
+    public override NluProbabilities PredictProbabilities(Tensor tokens, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         if (Graph(tokens) is { } g)

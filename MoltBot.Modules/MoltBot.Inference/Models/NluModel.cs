@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace MoltBot.Inference.Models;
 
 /// <summary>
-/// What serving, evaluation and distillation need from an NLU model: one <see cref="NluEncoder"/> or an
-/// <see cref="NluEnsemble"/> of them. <see cref="Config"/> carries what callers share with the model (vocabulary,
+/// What serving, evaluation and distillation need from an NLU model: one <see cref="NluEncoder"/>, one
+/// <see cref="NgramClassifier"/> (intents only), or an <see cref="NluEnsemble"/> of them. <see cref="Config"/> carries what callers share with the model (vocabulary,
 /// padding, positions, labels, embedding size); for an ensemble it is its first member's.
 /// </summary>
 public abstract class NluModel(string name) : nn.Module<Tensor, Tensor, NluOutput>(name)
@@ -15,6 +15,17 @@ public abstract class NluModel(string name) : nn.Module<Tensor, Tensor, NluOutpu
     /// <param name="tokens">[B, T] int64, right-padded with PadTokenId.</param>
     /// <param name="attentionMask">[B, T] int64/bool, 1 for real tokens, 0 for padding.</param>
     public abstract NluBatchOutput Predict(Tensor tokens, Tensor attentionMask);
+
+    /// <summary>
+    /// Like <see cref="Predict"/> but with BIO tag probabilities [B, T, G] instead of ids: what an ensemble averages.
+    /// </summary>
+    public abstract NluProbabilities PredictProbabilities(Tensor tokens, Tensor attentionMask);
+
+    /// <summary>
+    /// False for a model without a BIO tag head (<see cref="NgramClassifier"/>): its tag output is a constant "O",
+    /// training puts no tag loss on it, and an ensemble takes its tags from the members that have one.
+    /// </summary>
+    public virtual bool HasTagHead => true;
 
     /// <summary>Run <see cref="Predict"/> as compiled graphs when possible (default); false forces the eager modules.</summary>
     public abstract bool UseCompiledGraph { get; set; }

@@ -41,10 +41,10 @@ public sealed class BestCheckpoint
     }
 
     /// <summary>Saves the model's weights when <paramref name="score"/> beats the best so far; true if it did.</summary>
-    public bool Offer(NluEncoder model, DevScore score, long step, string tokenizerFrom)
+    public bool Offer(NluModel model, DevScore score, long step, string tokenizerFrom)
     {
         if (!score.IsBetterThan(Score)) return false;
-        ModelFolder.SaveNlu(dir, model, tokenizerFrom);
+        ModelFolder.SaveNluModel(dir, model, tokenizerFrom);
         var json = new JsonObject { ["step"] = step, ["dev_intent_accuracy"] = score.IntentAccuracy, ["dev_entity_f1"] = score.EntityF1 };
         File.WriteAllText(Path.Combine(dir, ScoreFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Score = score;
@@ -52,8 +52,8 @@ public sealed class BestCheckpoint
         return true;
     }
 
-    /// <summary>Copies the best weights into <paramref name="model"/> (same architecture).</summary>
-    public void RestoreInto(NluEncoder model)
+    /// <summary>Copies the best weights into <paramref name="model"/> (same model class and size).</summary>
+    public void RestoreInto(NluModel model)
     {
         if (Score is null) throw new InvalidOperationException("no best checkpoint was saved in this run");
         using var best = ModelFolder.LoadNlu(dir, new WeightOnlyKernel());

@@ -19,6 +19,26 @@ public sealed record NluArchitecture(int Hidden = 192, int Layers = 3, int Heads
     }
 }
 
+/// <summary>
+/// Size of an n-gram NLU model to train (`train nlu --arch ngram`, <see cref="Models.NgramClassifier"/>): rows of the
+/// hashed feature table, width of a feature vector, longest character n-gram.
+/// </summary>
+public sealed record NgramArchitecture(int NumBuckets = 16384, int EmbeddingDim = 48, int MaxCharNgram = 4)
+{
+    /// <summary>Reads {"num_buckets", "embedding_dim", "max_char_ngram"} (missing keys keep defaults; any other key is an error).</summary>
+    public static NgramArchitecture FromJson(string jsonOrPath, NgramArchitecture defaults)
+    {
+        var o = ArchitectureJson.Parse(jsonOrPath);
+        foreach (var (key, _) in o)
+            if (key is not ("num_buckets" or "embedding_dim" or "max_char_ngram"))
+                throw new InvalidDataException($"--config key \"{key}\" is not an n-gram model setting (num_buckets, embedding_dim, max_char_ngram)");
+        return new NgramArchitecture(
+            ArchitectureJson.Int(o, "num_buckets", defaults.NumBuckets),
+            ArchitectureJson.Int(o, "embedding_dim", defaults.EmbeddingDim),
+            ArchitectureJson.Int(o, "max_char_ngram", defaults.MaxCharNgram));
+    }
+}
+
 /// <summary>Architecture options come as a JSON file path or an inline JSON object.</summary>
 public static class ArchitectureJson
 {

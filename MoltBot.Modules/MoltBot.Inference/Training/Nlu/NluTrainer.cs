@@ -17,7 +17,9 @@ namespace MoltBot.Inference.Training.Nlu;
 
 /// <summary>
 /// Trains an <see cref="NluEncoder"/> (intent head + BIO tag head) from scratch, from a checkpoint, or by
-/// distillation from a teacher encoder. The output folder is a loadable model folder after every checkpoint.
+/// distillation from a teacher encoder; or, with <see cref="NluTrainingJob.Ngram"/>, an <see cref="NgramClassifier"/>
+/// (intent head only: no tag loss) from scratch or a checkpoint. The output folder is a loadable model folder after
+/// every checkpoint.
 /// </summary>
 public static class NluTrainer
 {
@@ -26,6 +28,10 @@ public static class NluTrainer
         job.Run.Validate();
         job.Distillation.Validate();
         if (job.InitFrom is not null) WarmStart.RequireModelFolder(job.InitFrom);
+        if (job.Ngram is not null && job.TeacherDir is not null)
+            throw new ArgumentException("an n-gram model (--arch ngram) is trained on the labels only: distillation into it is not supported");
+        if (job.Ngram is not null && job.InitFrom is not null)
+            throw new ArgumentException("--init-from copies encoder weights; it cannot start an n-gram model (--arch ngram)");
         torch.set_num_threads(job.Run.Threads);
         torch.manual_seed(job.Run.Seed);
         using var grad = torch.enable_grad();
@@ -38,11 +44,18 @@ public static class NluTrainer
         LoadedNlu? teacher = job.TeacherDir is null ? null : ModelFolder.LoadNlu(job.TeacherDir, new WeightOnlyKernel());
         try
         {
+            if (teacher is not null && !teacher.Model.HasTagHead)
+                throw new InvalidDataException($"{job.TeacherDir} has no tag head (an n-gram model): a teacher must give entity tags too (use an encoder or an ensemble)");
             PrepareTokenizer(job, train.Examples, teacher);
             var tokenizer = TextTokenizer.Load(job.OutDir);
             var aligner = TokenAligner.Load(job.OutDir);
             bool resume = job.Run.Resume && TrainerState.Exists(job.OutDir);
-            NluEncoderConfig config = resume ? NluEncoderConfig.Load(Path.Combine(job.OutDir, "config.json")) : MakeConfig(job, tokenizer, teacher);
+            if (resume && ModelFolder.IsNgram(job.OutDir) != job.Ngram is not null)
+                throw new InvalidDataException($"{job.OutDir} holds a checkpoint of the other model class: resume it with the --arch it was started with");
+            var ngramConfig = job.Ngram is null ? null
+                : resume ? NgramClassifierConfig.Load(Path.Combine(job.OutDir, "config.json")) : MakeNgramConfig(job.Ngram, job, tokenizer);
+            NluEncoderConfig config = ngramConfig?.AsNluConfig()
+                ?? (resume ? NluEncoderConfig.Load(Path.Combine(job.OutDir, "config.json")) : MakeConfig(job, tokenizer, teacher));
             if (teacher is not null && job.Distillation.HiddenAlignment > 0 && teacher.Config.EmbeddingSize != config.EmbeddingSize)
                 throw new InvalidDataException($"--align-hidden needs the student's embedding_size ({config.EmbeddingSize}) to equal the teacher's ({teacher.Config.EmbeddingSize})");
 
@@ -52,16 +65,16 @@ public static class NluTrainer
             var devSet = dev?.Examples.Select(e => EncodedNluExample.Encode(e, tokenizer, aligner, config)).ToList();
 
             using var loaded = resume ? ModelFolder.LoadNlu(job.OutDir, new WeightOnlyKernel()) : null;
-            using var fresh = resume ? null : new NluEncoder(config);
-            if (fresh is not null && job.InitFrom is not null) WarmStart.CopyInto(fresh, job.InitFrom, job.OutDir);
-            var model = loaded is null ? fresh! : loaded.Model as NluEncoder
-                ?? throw new InvalidDataException($"{job.OutDir} holds an NLU ensemble; train/distill write and resume single encoders");
+            using NluModel? fresh = resume ? null : ngramConfig is not null ? new NgramClassifier(ngramConfig, tokenizer) : new NluEncoder(config);
+            if (fresh is NluEncoder encoder && job.InitFrom is not null) WarmStart.CopyInto(encoder, job.InitFrom, job.OutDir);
+            NluModel model = loaded is null ? fresh! : loaded.Model is NluEncoder or NgramClassifier ? loaded.Model
+                : throw new InvalidDataException($"{job.OutDir} holds an NLU ensemble; train/distill write and resume single models");
             model.train();
             using var optimizer = torch.optim.AdamW(model.parameters(), lr: job.Run.LearningRate, weight_decay: job.Run.WeightDecay);
             long step = resume ? TrainerState.Load(job.OutDir, optimizer) : 0;
             var best = BestCheckpoint.Open(job.OutDir, resume);
 
-            string title = teacher is null ? "NLU teacher training" : "NLU distillation";
+            string title = teacher is null ? ngramConfig is null ? "NLU teacher training" : "NLU n-gram training" : "NLU distillation";
             var curve = new TrainingCurve(title, "dev intent accuracy");
             if (resume) curve.LoadFrom(job.OutDir);
             var meter = new ThroughputMeter();
@@ -85,7 +98,7 @@ public static class NluTrainer
                 {
                     using var batch = NluBatch.From(batchItems, config.PadTokenId);
                     using var output = model.forward(batch.Ids, batch.Mask);
-                    var loss = Loss(output, batch, teacher, job.Distillation, intentWeights, job.LabelSmoothing);
+                    var loss = Loss(output, batch, teacher, job.Distillation, intentWeights, job.LabelSmoothing, model.HasTagHead);
                     optimizer.zero_grad();
                     loss.backward();
                     torch.nn.utils.clip_grad_norm_(model.parameters(), job.Run.ClipNorm);
@@ -130,7 +143,7 @@ public static class NluTrainer
     /// Leaves the selected weights in <paramref name="model"/> and records the choice: with --keep best the
     /// best-dev evaluation's weights replace the last step's when they scored strictly better on dev.
     /// </summary>
-    private static void KeepSelectedWeights(NluTrainingJob job, NluEncoder model, TrainingCurve curve, Dictionary<string, double> metrics,
+    private static void KeepSelectedWeights(NluTrainingJob job, NluModel model, TrainingCurve curve, Dictionary<string, double> metrics,
         BestCheckpoint best, DevScore? last, long step)
     {
         if (last is null)
@@ -197,6 +210,19 @@ public static class NluTrainer
         var vocab = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(Path.Combine(folder, "vocab.json")))!;
         return vocab.Values.Max() + 1;
     }
+
+    private static NgramClassifierConfig MakeNgramConfig(NgramArchitecture a, NluTrainingJob job, TextTokenizer tokenizer) => new()
+    {
+        NumBuckets = a.NumBuckets,
+        EmbeddingDim = a.EmbeddingDim,
+        MaxCharNgram = a.MaxCharNgram,
+        VocabSize = VocabSizeOf(job.OutDir),
+        PadTokenId = tokenizer.SpecialId(BpeTrainerOptions.Pad) ?? tokenizer.SpecialId(BpeTrainerOptions.EndOfText)
+            ?? throw new InvalidDataException("the tokenizer has no <|pad|> or <|endoftext|> token to pad with"),
+        MaxPositionEmbeddings = job.Architecture.MaxPositions,
+        Intents = Intents.All,
+        BioTags = NluEncoderConfig.BioTagsFor(EntityTypes.All),
+    };
 
     private static List<EncodedNluExample> BatchAt(List<EncodedNluExample> data, long step, int stepsPerEpoch, TrainingRunOptions run)
     {
@@ -268,12 +294,16 @@ public static class NluTrainer
         return (perExample * w).sum() / w.sum();
     }
 
-    private static Tensor Loss(NluOutput output, NluBatch batch, LoadedNlu? teacher, DistillationOptions kd, Tensor? intentWeights, double smoothing)
+    /// <param name="tagLoss">False for a model without a tag head (<see cref="NluModel.HasTagHead"/>): intent loss only.</param>
+    private static Tensor Loss(NluOutput output, NluBatch batch, LoadedNlu? teacher, DistillationOptions kd, Tensor? intentWeights, double smoothing,
+        bool tagLoss)
     {
         long tagCount = output.TagLogits.shape[2];
         var tagLogits = output.TagLogits.reshape(-1, tagCount);
         var tagTargets = batch.Tags.reshape(-1);
-        var ce = IntentLoss(output.IntentLogits, batch.Intents, intentWeights, smoothing).Plus(F.cross_entropy(tagLogits, tagTargets, ignore_index: NluBatch.Ignore));
+        var intentLoss = IntentLoss(output.IntentLogits, batch.Intents, intentWeights, smoothing);
+        if (!tagLoss) return intentLoss;
+        var ce = intentLoss.Plus(F.cross_entropy(tagLogits, tagTargets, ignore_index: NluBatch.Ignore));
         if (teacher is null) return ce;
 
         NluOutput t;
@@ -293,7 +323,7 @@ public static class NluTrainer
     /// Dev intent accuracy and span-level entity F1 (decoded as in `eval nlu`), batched, without gradients (leaves the
     /// model in eval mode).
     /// </summary>
-    public static DevScore ScoreDev(NluEncoder model, IReadOnlyList<EncodedNluExample> data, NluEncoderConfig config)
+    public static DevScore ScoreDev(NluModel model, IReadOnlyList<EncodedNluExample> data, NluEncoderConfig config)
     {
         model.eval();
         using var noGrad = torch.no_grad();
@@ -320,9 +350,9 @@ public static class NluTrainer
         return new DevScore(report.Accuracy, report.EntityF1);
     }
 
-    private static void Save(NluTrainingJob job, NluEncoder model, TrainingCurve curve, long step, TorchSharp.Modules.OptimizerHelper optimizer, JsonObject options, bool final)
+    private static void Save(NluTrainingJob job, NluModel model, TrainingCurve curve, long step, TorchSharp.Modules.OptimizerHelper optimizer, JsonObject options, bool final)
     {
-        ModelFolder.SaveNlu(job.OutDir, model, tokenizerFrom: job.OutDir);
+        ModelFolder.SaveNluModel(job.OutDir, model, tokenizerFrom: job.OutDir);
         curve.Save(job.OutDir);
         if (final) TrainerState.Clear(job.OutDir);
         else TrainerState.Save(job.OutDir, step, options, optimizer);
@@ -343,5 +373,6 @@ public static class NluTrainer
         ["balance_intents"] = job.BalanceIntents,
         ["keep"] = job.Keep.Name(),
         ["init_from"] = job.InitFrom,
+        ["arch"] = job.Ngram is null ? "encoder" : "ngram",
     };
 }

@@ -18,6 +18,11 @@ public sealed record NluTrainingJob
     public IReadOnlyList<string> ExtraTokenizerText { get; init; } = [];
     public int VocabSize { get; init; } = 3000;
     public NluArchitecture Architecture { get; init; } = new();
+    /// <summary>
+    /// When set, the run trains an n-gram classifier (<see cref="Models.NgramClassifier"/>: intents only, no tag head)
+    /// of this size instead of an encoder (<see cref="Architecture"/> is then unused). Not with a teacher or --init-from.
+    /// </summary>
+    public NgramArchitecture? Ngram { get; init; }
     public TrainingRunOptions Run { get; init; } = new();
     public MalformedLinePolicy Policy { get; init; } = MalformedLinePolicy.Fail;
     public string? TeacherDir { get; init; }

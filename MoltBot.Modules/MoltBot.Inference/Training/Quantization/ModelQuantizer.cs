@@ -23,6 +23,9 @@ public static class ModelQuantizer
         if (NluEnsembleFolder.IsEnsemble(inDir))
             throw new ModelFormatException(configFile, null,
                 "an NLU ensemble (moltbot_nlu_ensemble) is an FP32 teacher and is not quantized: distill a student from it (distill nlu --teacher DIR) and quantize the student");
+        if (ModelFolder.IsNgram(inDir))
+            throw new ModelFormatException(configFile, null,
+                "an n-gram NLU model (moltbot_nlu_ngram) is FP32 only: its table is read a few rows per utterance, so INT8 would save disk, not time; it is not quantized");
         long before = WeightBytes(inDir);
         string kind = ModelFolder.KindOf(inDir);
         int layers;
