@@ -27,8 +27,9 @@ public sealed class RawWebSocket : IAsyncDisposable
     // Masking keys (RFC 6455 §5.3): a per-connection generator seeded from the OS's secure one. RandomNumberGenerator per
     // frame went through OpenSSL's DRBG (an AES-CTR block, parameter look-ups and read-write locks) for every message the
     // generator sent (docs/performance.md, "hops9": the generator's CPU in its measuring window fell from 0.046 to
-    // 0.042 ms per message, 9 of 10 pairs lower). The key only keeps intermediaries from reading the payload as plain bytes; the
-    // server unmasks whatever key comes, so nothing the generator checks depends on it.
+    // 0.042 ms per message, 9 of 10 pairs lower). The key exists so that a script cannot choose the bytes an intermediary
+    // sees (RFC 6455 §10.3); the generator sends its own frames to a server under test. The server unmasks any key, so
+    // nothing the generator checks depends on it.
     private readonly Random _masks = new(BitConverter.ToInt32(RandomNumberGenerator.GetBytes(4)));
 
     private RawWebSocket(Socket socket) => _socket = socket;
