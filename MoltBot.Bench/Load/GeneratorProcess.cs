@@ -9,12 +9,19 @@ namespace MoltBot.Bench.Load;
 /// server needs (docs/performance.md, sessions skill3 and skill5). What it measures is unchanged. Not applied when the
 /// caller set DOTNET_TieredPGO itself; the child server a `load` run starts gets the environment it had before
 /// (<see cref="MoltBotServer"/> drops the setting again).
+/// The child also runs without the thread pool's spinning (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0) unless the
+/// caller set that: the generator's work runs on the socket engine's thread (inline completions), so its idle pool
+/// workers only spun (`sched_yield`, ≈ 7 % of the generator's samples in its measuring window) on the cores the server
+/// needs (docs/performance.md, "hops9").
 /// </summary>
 public static class GeneratorProcess
 {
     public const string TieredPgoVariable = "DOTNET_TieredPGO";
     /// <summary>Set in the child generator: the DOTNET_TieredPGO it sees was set by its parent, not by the user.</summary>
     public const string MarkerVariable = "MOLTBOT_LOAD_GENERATOR_PGO_OFF";
+    public const string SpinLimitVariable = "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit";
+    /// <summary>Set in the child generator when its parent (not the user) turned the thread pool's spinning off.</summary>
+    public const string SpinMarkerVariable = "MOLTBOT_LOAD_GENERATOR_SPIN_OFF";
 
     /// <summary>
     /// How to start the generator again with PGO off, or null to run in this process (the user chose a PGO setting, or
@@ -29,6 +36,11 @@ public static class GeneratorProcess
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment[TieredPgoVariable] = "0";
         psi.Environment[MarkerVariable] = "1";
+        if (environment(SpinLimitVariable) is null)
+        {
+            psi.Environment[SpinLimitVariable] = "0";
+            psi.Environment[SpinMarkerVariable] = "1";
+        }
         return psi;
     }
 
@@ -41,9 +53,10 @@ public static class GeneratorProcess
         return child.ExitCode;
     }
 
-    /// <summary>For a server started by the generator: the PGO setting the parent gave the generator is not the server's.</summary>
+    /// <summary>For a server started by the generator: the PGO and spin settings the parent gave the generator are not the server's.</summary>
     public static void RemoveFrom(IDictionary<string, string?> environment)
     {
         if (environment.Remove(MarkerVariable)) environment.Remove(TieredPgoVariable);
+        if (environment.Remove(SpinMarkerVariable)) environment.Remove(SpinLimitVariable);
     }
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace MoltBot.Gateway;
 
 /// <summary>
@@ -8,6 +6,9 @@ namespace MoltBot.Gateway;
 /// and 8 random digits. The message id is LiteDB's primary key of "messages": ordered ids append at the end of its
 /// index (the same few pages every commit) where random ids landed on a random index page each, and each page a
 /// transaction touches is copied, written to LiteDB's log and later checkpointed (docs/performance.md, session "skill3").
+/// The random digits come from <see cref="Random.Shared"/>: an id is not a secret (nothing is looked up or authorized by
+/// it, and its uniqueness comes from the increasing part), and the secure generator went through OpenSSL's DRBG (an
+/// AES-CTR block, locks and a getpid call) for every accepted message (docs/performance.md, session "hops9").
 /// </summary>
 public sealed class MessageIdGenerator(TimeProvider clock)
 {
@@ -25,9 +26,8 @@ public sealed class MessageIdGenerator(TimeProvider clock)
             if (seen == last) break;
             last = seen;
         }
-        Span<byte> random = stackalloc byte[4];
-        RandomNumberGenerator.Fill(random);
-        return string.Create(27, (value, r: BitConverter.ToUInt32(random)), static (span, s) =>
+        uint random = (uint)Random.Shared.NextInt64(0, 1L << 32);
+        return string.Create(27, (value, r: random), static (span, s) =>
         {
             "gw_".CopyTo(span);
             s.value.TryFormat(span[3..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);

@@ -17,6 +17,8 @@ public class GeneratorProcessTests
         Assert.Equal(["load", "--url", "http://127.0.0.1:5000", "--messages", "10"], psi.ArgumentList);
         Assert.Equal("0", psi.Environment[GeneratorProcess.TieredPgoVariable]);
         Assert.Equal("1", psi.Environment[GeneratorProcess.MarkerVariable]);
+        Assert.Equal("0", psi.Environment[GeneratorProcess.SpinLimitVariable]);
+        Assert.Equal("1", psi.Environment[GeneratorProcess.SpinMarkerVariable]);
         Assert.False(psi.UseShellExecute);
         Assert.False(psi.RedirectStandardOutput || psi.RedirectStandardError || psi.RedirectStandardInput);
     }
@@ -26,6 +28,15 @@ public class GeneratorProcessTests
     {
         var psi = GeneratorProcess.ChildStartInfo(["load"], "/usr/share/dotnet/dotnet", "/opt/bench/MoltBot.Bench.dll", Env())!;
         Assert.Equal(["/opt/bench/MoltBot.Bench.dll", "load"], psi.ArgumentList);
+    }
+
+    [Fact]
+    public void A_spin_limit_the_caller_set_is_left_as_it_is()
+    {
+        var psi = GeneratorProcess.ChildStartInfo(["load"], "/b/MoltBot.Bench", "/b/MoltBot.Bench.dll", Env((GeneratorProcess.SpinLimitVariable, "70")))!;
+        Assert.False(psi.Environment.ContainsKey(GeneratorProcess.SpinMarkerVariable));
+        GeneratorProcess.RemoveFrom(psi.Environment);
+        Assert.NotEqual("0", psi.Environment.TryGetValue(GeneratorProcess.SpinLimitVariable, out var v) ? v : null);
     }
 
     [Fact]
@@ -40,13 +51,18 @@ public class GeneratorProcessTests
     [Fact]
     public void A_server_started_by_the_generator_gets_the_PGO_setting_only_if_the_user_gave_it()
     {
-        var fromParent = new Dictionary<string, string?> { [GeneratorProcess.TieredPgoVariable] = "0", [GeneratorProcess.MarkerVariable] = "1", ["PATH"] = "/bin" };
+        var fromParent = new Dictionary<string, string?>
+        {
+            [GeneratorProcess.TieredPgoVariable] = "0", [GeneratorProcess.MarkerVariable] = "1",
+            [GeneratorProcess.SpinLimitVariable] = "0", [GeneratorProcess.SpinMarkerVariable] = "1", ["PATH"] = "/bin",
+        };
         GeneratorProcess.RemoveFrom(fromParent);
         Assert.Equal(["PATH"], fromParent.Keys);
 
-        var fromUser = new Dictionary<string, string?> { [GeneratorProcess.TieredPgoVariable] = "0" };
+        var fromUser = new Dictionary<string, string?> { [GeneratorProcess.TieredPgoVariable] = "0", [GeneratorProcess.SpinLimitVariable] = "0" };
         GeneratorProcess.RemoveFrom(fromUser);
         Assert.Equal("0", fromUser[GeneratorProcess.TieredPgoVariable]);
+        Assert.Equal("0", fromUser[GeneratorProcess.SpinLimitVariable]);
     }
 
     [Fact]
@@ -68,6 +84,8 @@ public class GeneratorProcessTests
                 psi.ArgumentList.Add(a);
             psi.Environment.Remove(GeneratorProcess.TieredPgoVariable);
             psi.Environment.Remove(GeneratorProcess.MarkerVariable);
+            psi.Environment.Remove(GeneratorProcess.SpinLimitVariable);
+            psi.Environment.Remove(GeneratorProcess.SpinMarkerVariable);
             using var p = Process.Start(psi)!;
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();

@@ -87,6 +87,45 @@ public class RawWebSocketTests
         return (head[0] & 0x0F, payload);
     }
 
+    /// <summary>The masking key of the next client frame (the frame's payload is read and dropped).</summary>
+    private static async Task<uint> ReadClientMaskAsync(NetworkStream stream)
+    {
+        var head = new byte[2];
+        await stream.ReadExactlyAsync(head);
+        Assert.True((head[1] & 0x80) != 0, "client frames must be masked");
+        int length = head[1] & 0x7F;
+        Assert.True(length < 126, "a short test frame");
+        var mask = new byte[4];
+        await stream.ReadExactlyAsync(mask);
+        await stream.ReadExactlyAsync(new byte[length]);
+        return BinaryPrimitives.ReadUInt32BigEndian(mask);
+    }
+
+    [Fact]
+    public async Task Every_client_frame_has_its_own_masking_key_and_connections_do_not_share_a_key_sequence()
+    {
+        const int frames = 32;
+        async Task<List<uint>> MasksOfOneConnectionAsync()
+        {
+            var masks = new List<uint>();
+            var (server, uri) = await ServeAsync(async s =>
+            {
+                for (int i = 0; i < frames; i++) masks.Add(await ReadClientMaskAsync(s));
+            });
+            await using (var ws = await RawWebSocket.ConnectAsync(uri, CancellationToken.None))
+            {
+                for (int i = 0; i < frames; i++) await ws.SendTextAsync("{\"n\":1}"u8.ToArray(), CancellationToken.None);
+                await server.WaitAsync(Wait);
+                ws.Abort();
+            }
+            return masks;
+        }
+        var first = await MasksOfOneConnectionAsync();
+        var second = await MasksOfOneConnectionAsync();
+        // 32-bit keys drawn at random: a repeat among 64 has a chance of about 5e-7.
+        Assert.Equal(2 * frames, first.Concat(second).Distinct().Count());
+    }
+
     [Fact]
     public async Task Frames_of_every_length_form_fragments_and_several_per_read_arrive_whole_and_pings_are_answered()
     {
