@@ -135,7 +135,13 @@ public sealed class ConversationStore(
     internal static bool Apply(WriteBatch batch, MessageDoc message, VectorMemory.PendingVector? vector)
     {
         var messages = batch.Messages;
-        if (batch.CheckDuplicates && messages.FindById(message.Key) is not null) return false;
+        if (batch.HoldsTurns)
+        {
+            // A message inside a held or stored bucket is not under its own key: the writer's ids answer.
+            if (batch.IsStored(message.Conv, message.Id)) return false;
+            batch.Stored(message.Conv, message.Id);
+        }
+        else if (batch.CheckDuplicates && messages.FindById(message.Key) is not null) return false;
         messages.Insert(message);
         Count(batch, message, 1, message.Ts);
         if (vector is not null) VectorMemory.Stage(batch.DbWithoutConversations, vector);
@@ -161,6 +167,22 @@ public sealed class ConversationStore(
     internal static int ApplyTurn(WriteBatch batch, MessageDoc inbound, VectorMemory.PendingVector? vector, MessageDoc reply)
     {
         var messages = batch.Messages;
+        if (batch.HoldsTurns)
+        {
+            // Held for the conversation's bucket (TurnBuckets); what is stored already is stored only once.
+            bool inboundStored = batch.IsStored(inbound.Conv, inbound.Id), replyStored = batch.IsStored(reply.Conv, reply.Id);
+            if (inboundStored || replyStored)
+            {
+                int added = 0;
+                if (!inboundStored && Apply(batch, inbound, vector)) added++;
+                if (!replyStored && Apply(batch, reply, null)) added++;
+                return added;
+            }
+            batch.Hold(inbound, reply);
+            Count(batch, inbound, 2, Math.Max(inbound.Ts, reply.Ts));
+            if (vector is not null) VectorMemory.Stage(batch.DbWithoutConversations, vector);
+            return 2;
+        }
         if (batch.CheckDuplicates)
         {
             var stored = messages.FindById(inbound.Key);
@@ -214,14 +236,11 @@ public sealed class ConversationStore(
     /// <summary>
     /// The conversation's messages in key order (a turn document's user message, then its reply): see <see cref="Documents"/>.
     /// </summary>
-    internal static IEnumerable<MessageDoc> Read(LiteDatabase db, string conversationKey) =>
-        Documents(db, conversationKey).SelectMany(d => d.Parts());
+    internal static IEnumerable<MessageDoc> Read(LiteDatabase db, string conversationKey) => ConversationStoreReader.Read(db, conversationKey);
 
     /// <summary>
     /// The conversation's documents in key order: one range of the primary key (<see cref="MessageKey"/>). The Conv
     /// check is exact (ordinal), and keeps out another conversation whose long key hashes alike.
     /// </summary>
-    internal static IEnumerable<MessageDoc> Documents(LiteDatabase db, string conversationKey) =>
-        db.GetCollection<MessageDoc>(Collections.Messages).Find(MessageKey.InConversation(conversationKey))
-            .Where(d => string.Equals(d.Conv, conversationKey, StringComparison.Ordinal));
+    internal static IEnumerable<MessageDoc> Documents(LiteDatabase db, string conversationKey) => ConversationStoreReader.Documents(db, conversationKey);
 }
