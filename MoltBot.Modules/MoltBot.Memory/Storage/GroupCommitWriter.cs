@@ -309,7 +309,6 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 }
                 _buckets.Drop(bucket);
             }
-            _buckets.ForgetKnown();
         }
         var collection = db.GetCollection<ConversationDoc>(Collections.Conversations);
         foreach (var (id, doc) in _deferred.ToList())
@@ -336,12 +335,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     // A batch works on copies of the writer's documents, so a rolled-back one changed none of them; the cache is still
     // dropped (cheap, and what LiteDB holds is certain). The deferred documents stay: only they have those changes.
-    private void ForgetConversations()
-    {
-        _conversations.Clear();
-        // Ids read inside the rolled-back transaction may include what it inserted.
-        _buckets?.ForgetKnown();
-    }
+    // The buckets' known ids stay: ids read inside the rolled-back transaction may include what it inserted, and an id
+    // known but not stored only costs a confirmation against the documents (WriteBatch.IsStored); none is ever missing
+    // (what a batch adds is noted only once it committed).
+    private void ForgetConversations() => _conversations.Clear();
 
     private static bool IsDuplicateKey(Exception ex) => ex is LiteException { ErrorCode: LiteException.INDEX_DUPLICATE_KEY };
 

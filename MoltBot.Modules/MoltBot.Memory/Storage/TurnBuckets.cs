@@ -101,9 +101,6 @@ public sealed class TurnBuckets(int conversations)
         if (held.Buckets.Count == 0) _held.Remove(bucket.Conv);
     }
 
-    /// <summary>Forgets the known ids (after a rollback or a raw write, which may have deleted messages).</summary>
-    internal void ForgetKnown() => _known.Clear();
-
     /// <summary>
     /// The hashes of every message id of the conversation stored in LiteDB or held here; read from the conversation's
     /// documents (one range of the primary key) the first time. Call it before the transaction inserts anything of

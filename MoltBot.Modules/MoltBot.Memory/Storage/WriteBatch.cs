@@ -192,9 +192,9 @@ public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc
         {
             if (_wroteHeld) buckets.ClearHeld();
             foreach (var (inbound, reply) in _turns) buckets.Add(inbound, reply);
+            // A raw write (a deletion) may have removed stored messages: ids known that are no longer stored only cost
+            // the confirmation against the documents when they come again (IsStored), so the known ids stay.
             foreach (var (conv, hash) in _stored) buckets.NoteKnown(conv, hash);
-            // A raw write (a deletion) may have removed stored messages.
-            if (_raw) buckets.ForgetKnown();
         }
         if (_raw)
         {
