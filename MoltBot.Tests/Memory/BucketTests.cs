@@ -228,6 +228,22 @@ public class BucketTests
     }
 
     [Fact]
+    public async Task A_profile_save_leaves_the_held_turns_held()
+    {
+        // A new user's first turn saves a profile; written out for it, held turns would make buckets of a turn or two.
+        await using var harness = await MemoryHarness.StartAsync(settings: Held);
+        await Turn(harness, "p0", 1_000);
+        await harness.Get<UserProfileStore>().SaveAsync(new UserProfile(Alice) { Language = "en" }, None);
+        await Turn(harness, "p1", 1_010);
+        await CommittedAsync(harness);
+        Assert.Equal(2, harness.Get<GroupCommitWriter>().Buckets!.HeldTurns);
+        Assert.Equal("en", harness.Get<MemoryDatabase>().Db.GetCollection<ProfileDoc>(Collections.Profiles).FindById(Alice).Language);
+
+        var bucket = Assert.Single(await WrittenDocumentsAsync(harness));
+        Assert.Equal(("p0", 1), (bucket.Id, bucket.More!.Count));
+    }
+
+    [Fact]
     public async Task A_full_bucket_starts_a_new_one()
     {
         await using var harness = await MemoryHarness.StartAsync(settings: Held);
