@@ -137,8 +137,9 @@ public sealed class ConversationStore(
         var messages = batch.Messages;
         if (batch.HoldsTurns)
         {
-            // A message inside a held or stored bucket is not under its own key: the writer's ids answer.
-            if (batch.IsStored(message.Conv, message.Id)) return false;
+            // A message inside a held or stored bucket is not under its own key: the writer's ids answer (and, in the
+            // one-by-one retry after a failed group, the key as well).
+            if (batch.IsStored(message.Conv, message.Id) || (batch.CheckDuplicates && messages.FindById(message.Key) is not null)) return false;
             batch.Stored(message.Conv, message.Id);
         }
         else if (batch.CheckDuplicates && messages.FindById(message.Key) is not null) return false;

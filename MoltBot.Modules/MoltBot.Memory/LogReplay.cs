@@ -38,11 +38,14 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
                 foreach (var e in events.Skip(start).Take(TransactionSize))
                 {
                     var message = ToMessage(e);
-                    var vector = e.Kind == EventKinds.MessageIn && e.Vector is { Length: > 0 } v && (vectors.Index is null || vectors.Index.Dimension == v.Length)
-                        ? vectors.Prepare(e.User, VectorMemory.MessageKind, message.Id, message.Text, message.Ts, v)
-                        : null; // a vector of another encoder's size is left out, as a live write would have been
                     var ids = StoredIds(db, message.Conv, stored);
                     if (!ids.Add(message.Id)) continue;
+                    // A vector of another encoder's size is left out, as a live write would have been; one LiteDB has is
+                    // not stored again: a held turn's vector is committed with its group, its messages later (TurnBuckets).
+                    var vector = e.Kind == EventKinds.MessageIn && e.Vector is { Length: > 0 } v && (vectors.Index is null || vectors.Index.Dimension == v.Length)
+                        && !VectorStored(db, e.User, message.Id)
+                        ? vectors.Prepare(e.User, VectorMemory.MessageKind, message.Id, message.Text, message.Ts, v)
+                        : null;
                     if (!ConversationStore.Apply(batch, message, vector)) continue;
                     messages++;
                     if (vector is null) continue;
@@ -114,6 +117,11 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
         }
         return changed;
     }
+
+    /// <summary>Whether LiteDB holds the recall vector of the user's message (through the RefId index).</summary>
+    internal static bool VectorStored(LiteDB.LiteDatabase db, string userKey, string messageId) =>
+        db.GetCollection<VectorDoc>(Collections.Vectors).Find(LiteDB.BsonExpression.Create("$.RefId = @0", messageId))
+            .Any(d => d.User == userKey && d.Kind == VectorMemory.MessageKind);
 
     /// <summary>
     /// The ids of the conversation's stored messages (one pass over its key range, the first time the replay meets it),

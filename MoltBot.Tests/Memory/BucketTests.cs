@@ -161,7 +161,7 @@ public class BucketTests
     }
 
     [Fact]
-    public async Task The_replay_does_not_store_again_what_a_bucket_holds_and_restores_what_LiteDB_lost_once()
+    public async Task The_replay_does_not_store_again_what_a_bucket_holds_and_restores_what_LiteDB_lost_once_without_a_second_vector()
     {
         string root = Directory.CreateTempSubdirectory("moltbot-bucket-test").FullName;
         string dbFile;
@@ -182,6 +182,21 @@ public class BucketTests
             Assert.Equal((0, 0), second.Get<LogReplay>().Restored);
             Assert.Equal(12, CountOf(second));
             await second.RestartableStopAsync();
+        }
+        // LiteDB lost the bucket but not the vectors (a kill while the turns were held: the vectors commit with the
+        // turns' group, the bucket later): the messages come back once, the vectors are not stored a second time.
+        using (var raw = new LiteDatabase($"Filename={dbFile}"))
+        {
+            Assert.Equal(1, raw.GetCollection(Collections.Messages).DeleteAll());
+            Assert.Equal(1, raw.GetCollection(Collections.Meta).DeleteAll());
+            Assert.Equal(6, raw.GetCollection(Collections.Vectors).Count());
+        }
+        {
+            var held = await MemoryHarness.StartAsync(root, Held);
+            Assert.Equal((12, 0), held.Get<LogReplay>().Restored);
+            Assert.Equal(6, held.Get<MemoryDatabase>().Db.GetCollection<VectorDoc>(Collections.Vectors).Count());
+            Assert.Equal(12, CountOf(held));
+            await held.RestartableStopAsync();
         }
         // LiteDB lost everything: every message comes back once (as documents of one message), with its vector.
         File.Delete(dbFile);
