@@ -8,7 +8,8 @@ using MoltBot.Memory.Storage;
 namespace MoltBot.Memory;
 
 /// <summary>
-/// Long-term conversation storage: a message (a turn: user message and reply in one document) goes into "messages" and its conversation's counters (one LiteDB
+/// Long-term conversation storage: a message (a turn: user message and reply in one document; the turns the LiteDB writer holds: one
+/// bucket document per conversation, see TurnBuckets) goes into "messages" and its conversation's counters (one LiteDB
 /// group commit) and into the event log (an event-log group commit), both issued at once; then into the short-term
 /// buffer and (user messages, once LiteDB has its vector) vector recall. With Memory:DatabaseWriteBehind (default)
 /// the call is acknowledged once the event log fsynced the message — LiteDB commits behind it, and the start-up
@@ -164,6 +165,9 @@ public sealed class ConversationStore(
     /// <see cref="WriteBatch.CheckDuplicates"/> (a group that met a stored id, the start-up replay) a turn whose user
     /// message or reply is already stored — as a turn or alone, e.g. the user message recorded alone when the
     /// decision failed — stores only what is missing, each alone: a message is still stored and counted once.
+    /// With a writer that holds turns (<see cref="WriteBatch.HoldsTurns"/>) the turn is held instead and written as part
+    /// of its conversation's bucket (<see cref="TurnBuckets"/>); stored ids are then found through
+    /// <see cref="WriteBatch.IsStored"/>, since a message inside a bucket is not under its own key.
     /// </summary>
     internal static int ApplyTurn(WriteBatch batch, MessageDoc inbound, VectorMemory.PendingVector? vector, MessageDoc reply)
     {
