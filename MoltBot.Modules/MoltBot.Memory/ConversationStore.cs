@@ -8,7 +8,8 @@ using MoltBot.Memory.Storage;
 namespace MoltBot.Memory;
 
 /// <summary>
-/// Long-term conversation storage: a message (a turn: user message and reply in one document) goes into "messages" and its conversation's counters (one LiteDB
+/// Long-term conversation storage: a message (a turn: user message and reply in one document; the turns the LiteDB writer holds: one
+/// bucket document per conversation, see TurnBuckets) goes into "messages" and its conversation's counters (one LiteDB
 /// group commit) and into the event log (an event-log group commit), both issued at once; then into the short-term
 /// buffer and (user messages, once LiteDB has its vector) vector recall. With Memory:DatabaseWriteBehind (default)
 /// the call is acknowledged once the event log fsynced the message — LiteDB commits behind it, and the start-up
@@ -135,7 +136,14 @@ public sealed class ConversationStore(
     internal static bool Apply(WriteBatch batch, MessageDoc message, VectorMemory.PendingVector? vector)
     {
         var messages = batch.Messages;
-        if (batch.CheckDuplicates && messages.FindById(message.Key) is not null) return false;
+        if (batch.HoldsTurns)
+        {
+            // A message inside a held or stored bucket is not under its own key: the writer's ids answer (and, in the
+            // one-by-one retry after a failed group, the key as well).
+            if (batch.IsStored(message.Conv, message.Id) || (batch.CheckDuplicates && messages.FindById(message.Key) is not null)) return false;
+            batch.Stored(message.Conv, message.Id);
+        }
+        else if (batch.CheckDuplicates && messages.FindById(message.Key) is not null) return false;
         messages.Insert(message);
         Count(batch, message, 1, message.Ts);
         if (vector is not null) VectorMemory.Stage(batch.DbWithoutConversations, vector);
@@ -157,10 +165,29 @@ public sealed class ConversationStore(
     /// <see cref="WriteBatch.CheckDuplicates"/> (a group that met a stored id, the start-up replay) a turn whose user
     /// message or reply is already stored — as a turn or alone, e.g. the user message recorded alone when the
     /// decision failed — stores only what is missing, each alone: a message is still stored and counted once.
+    /// With a writer that holds turns (<see cref="WriteBatch.HoldsTurns"/>) the turn is held instead and written as part
+    /// of its conversation's bucket (<see cref="TurnBuckets"/>); stored ids are then found through
+    /// <see cref="WriteBatch.IsStored"/>, since a message inside a bucket is not under its own key.
     /// </summary>
     internal static int ApplyTurn(WriteBatch batch, MessageDoc inbound, VectorMemory.PendingVector? vector, MessageDoc reply)
     {
         var messages = batch.Messages;
+        if (batch.HoldsTurns)
+        {
+            // Held for the conversation's bucket (TurnBuckets); what is stored already is stored only once.
+            bool inboundStored = batch.IsStored(inbound.Conv, inbound.Id), replyStored = batch.IsStored(reply.Conv, reply.Id);
+            if (inboundStored || replyStored)
+            {
+                int added = 0;
+                if (!inboundStored && Apply(batch, inbound, vector)) added++;
+                if (!replyStored && Apply(batch, reply, null)) added++;
+                return added;
+            }
+            batch.Hold(inbound, reply);
+            Count(batch, inbound, 2, Math.Max(inbound.Ts, reply.Ts));
+            if (vector is not null) VectorMemory.Stage(batch.DbWithoutConversations, vector);
+            return 2;
+        }
         if (batch.CheckDuplicates)
         {
             var stored = messages.FindById(inbound.Key);
@@ -214,14 +241,11 @@ public sealed class ConversationStore(
     /// <summary>
     /// The conversation's messages in key order (a turn document's user message, then its reply): see <see cref="Documents"/>.
     /// </summary>
-    internal static IEnumerable<MessageDoc> Read(LiteDatabase db, string conversationKey) =>
-        Documents(db, conversationKey).SelectMany(d => d.Parts());
+    internal static IEnumerable<MessageDoc> Read(LiteDatabase db, string conversationKey) => ConversationStoreReader.Read(db, conversationKey);
 
     /// <summary>
     /// The conversation's documents in key order: one range of the primary key (<see cref="MessageKey"/>). The Conv
     /// check is exact (ordinal), and keeps out another conversation whose long key hashes alike.
     /// </summary>
-    internal static IEnumerable<MessageDoc> Documents(LiteDatabase db, string conversationKey) =>
-        db.GetCollection<MessageDoc>(Collections.Messages).Find(MessageKey.InConversation(conversationKey))
-            .Where(d => string.Equals(d.Conv, conversationKey, StringComparison.Ordinal));
+    internal static IEnumerable<MessageDoc> Documents(LiteDatabase db, string conversationKey) => ConversationStoreReader.Documents(db, conversationKey);
 }

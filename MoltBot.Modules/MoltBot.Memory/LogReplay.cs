@@ -25,8 +25,9 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
         var events = eventLog.TakeReplay();
         var db = database.Db;
         int messages = 0, restoredVectors = 0;
-        // Per conversation, the reply held by the turn document of the last user message replayed (null: none).
-        var lastTurnReply = new Dictionary<string, string?>(StringComparer.Ordinal);
+        // Per conversation, the ids LiteDB holds (messages of their own, turns, buckets: a message inside a turn or
+        // bucket is not under its own key), read once when the replay first meets the conversation.
+        var stored = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         for (int start = 0; start < events.Count; start += TransactionSize)
         {
             var indexed = new List<VectorMemory.PendingVector>();
@@ -37,17 +38,15 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
                 foreach (var e in events.Skip(start).Take(TransactionSize))
                 {
                     var message = ToMessage(e);
+                    var ids = StoredIds(db, message.Conv, stored);
+                    if (!ids.Add(message.Id)) continue;
+                    // A vector of another encoder's size is left out, as a live write would have been; one LiteDB has is
+                    // not stored again: a held turn's vector is committed with its group, its messages later (TurnBuckets).
                     var vector = e.Kind == EventKinds.MessageIn && e.Vector is { Length: > 0 } v && (vectors.Index is null || vectors.Index.Dimension == v.Length)
+                        && !VectorStored(db, e.User, message.Id)
                         ? vectors.Prepare(e.User, VectorMemory.MessageKind, message.Id, message.Text, message.Ts, v)
-                        : null; // a vector of another encoder's size is left out, as a live write would have been
-                    if (message.Direction == "out" && HeldByTurn(db, message, lastTurnReply)) continue;
-                    bool added = ConversationStore.Apply(batch, message, vector);
-                    if (message.Direction == "in")
-                    {
-                        // A stored user message may be a turn document that also holds the reply logged after it.
-                        lastTurnReply[message.Conv] = added ? null : batch.Messages.FindById(message.Key)?.ReplyId;
-                    }
-                    if (!added) continue;
+                        : null;
+                    if (!ConversationStore.Apply(batch, message, vector)) continue;
                     messages++;
                     if (vector is null) continue;
                     restoredVectors++;
@@ -100,9 +99,10 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
             foreach (var d in ConversationStore.Documents(db, key))
             {
                 count += d.CountMessages();
-                last = Math.Max(last, Math.Max(d.Ts, d.ReplyTs ?? d.Ts));
+                last = Math.Max(last, d.LastTs());
                 if (d.Ts < first) (first, starter) = (d.Ts, d.User);
                 if (!users.Contains(d.User)) users.Add(d.User);
+                if (d.More is not null) foreach (var t in d.More) if (!users.Contains(t.User)) users.Add(t.User);
             }
             if (count == 0) continue;
             var doc = conversations.FindById(key) ?? new ConversationDoc { Id = key, User = starter!, StartedMs = first };
@@ -118,16 +118,21 @@ public sealed class LogReplay(MemoryDatabase database, EventLog eventLog, Vector
         return changed;
     }
 
+    /// <summary>Whether LiteDB holds the recall vector of the user's message (through the RefId index).</summary>
+    internal static bool VectorStored(LiteDB.LiteDatabase db, string userKey, string messageId) =>
+        db.GetCollection<VectorDoc>(Collections.Vectors).Find(LiteDB.BsonExpression.Create("$.RefId = @0", messageId))
+            .Any(d => d.User == userKey && d.Kind == VectorMemory.MessageKind);
+
     /// <summary>
-    /// Whether a reply is stored inside its turn's document (under the user message's key, so the look-up by its own
-    /// key cannot find it). A turn's events are logged in one frame — user message, dialog events, reply — so its user
-    /// message is the conversation's last one replayed before it; only a reply whose user message lies before the
-    /// replay mark needs a look through the conversation's documents.
+    /// The ids of the conversation's stored messages (one pass over its key range, the first time the replay meets it),
+    /// to which the replay adds what it restores.
     /// </summary>
-    internal static bool HeldByTurn(LiteDB.LiteDatabase db, MessageDoc reply, Dictionary<string, string?> lastTurnReply)
+    internal static HashSet<string> StoredIds(LiteDB.LiteDatabase db, string conversationKey, Dictionary<string, HashSet<string>> stored)
     {
-        if (lastTurnReply.TryGetValue(reply.Conv, out var held)) return string.Equals(held, reply.Id, StringComparison.Ordinal);
-        return ConversationStore.Documents(db, reply.Conv).Any(d => string.Equals(d.ReplyId, reply.Id, StringComparison.Ordinal));
+        if (stored.TryGetValue(conversationKey, out var ids)) return ids;
+        ids = new HashSet<string>(ConversationStore.Read(db, conversationKey).Select(m => m.Id), StringComparer.Ordinal);
+        stored[conversationKey] = ids;
+        return ids;
     }
 
     private static MessageDoc ToMessage(EventRecord e)

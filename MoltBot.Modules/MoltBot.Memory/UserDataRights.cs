@@ -51,6 +51,32 @@ public sealed class UserDataRights(
     private static IEnumerable<MessageDoc> MessagesIn(LiteDatabase db, string conversationKey, string userKey) =>
         ConversationStore.Read(db, conversationKey).Where(m => m.User == userKey);
 
+    /// <summary>
+    /// Deletes the user's messages among a conversation's documents and returns how many messages went. A turn
+    /// document holds the user's message and its reply (same user): both go. A bucket (several turns, in a group
+    /// conversation of several users) that holds other users' turns too is written again without the user's, under its
+    /// first remaining turn's key.
+    /// </summary>
+    internal static int DeleteMessagesOf(LiteDB.ILiteCollection<MessageDoc> messages, IEnumerable<MessageDoc> documents, string userKey)
+    {
+        int removed = 0;
+        foreach (var doc in documents)
+        {
+            var turns = TurnBuckets.Turns(doc);
+            if (turns is null || doc.More is null)
+            {
+                // One message, or one turn: all the user's or none of it.
+                if (doc.User == userKey && messages.Delete(doc.Key)) removed += doc.CountMessages();
+                continue;
+            }
+            var kept = turns.Where(t => t.User != userKey).ToList();
+            if (kept.Count == turns.Count || !messages.Delete(doc.Key)) continue;
+            removed += 2 * (turns.Count - kept.Count);
+            if (kept.Count > 0) messages.Insert(TurnBuckets.Build(doc.Conv, kept));
+        }
+        return removed;
+    }
+
     public async Task<int> DeleteAsync(string userKey, CancellationToken cancellationToken)
     {
         int removed = 0;
@@ -63,11 +89,7 @@ public sealed class UserDataRights(
             var messageTable = db.GetCollection<MessageDoc>(Collections.Messages);
             foreach (string conv in spokenIn)
             {
-                // A turn document holds the user's message and its reply (same user): both go, and count as two.
-                foreach (var doc in ConversationStore.Documents(db, conv).Where(m => m.User == userKey).ToList())
-                {
-                    if (messageTable.Delete(doc.Key)) removed += doc.CountMessages();
-                }
+                removed += DeleteMessagesOf(messageTable, ConversationStore.Documents(db, conv).ToList(), userKey);
             }
             removed += db.GetCollection<ConversationDoc>(Collections.Conversations).DeleteMany(x => x.User == userKey);
             // Other users' group conversations stay, without this user in their participant list.

@@ -43,8 +43,10 @@ public sealed class UserProfileStore(MemoryDatabase database, GroupCommitWriter 
             Preferences = new Dictionary<string, string>(profile.Preferences),
             UpdatedMs = profile.UpdatedMs,
         };
-        var committed = await writer.EnqueueAsync(db => db.GetCollection<ProfileDoc>(Collections.Profiles).Upsert(doc), checkpoint: false, cancellationToken)
-            .ConfigureAwait(false);
+        // Not a raw write (WriteBatch.Db): a profile touches no conversation or message, so the writer's held
+        // conversation documents and turns need not be written out for it (a new user's first turn saves a profile).
+        var committed = await writer.EnqueueAsync((WriteBatch batch) => batch.DbWithoutConversations.GetCollection<ProfileDoc>(Collections.Profiles).Upsert(doc),
+            checkpoint: false, cancellationToken).ConfigureAwait(false);
         if (options.Value.DatabaseWriteBehind)
         {
             // Cached once queued; an evicted profile is read back after the queued writes (see ReadAsync).

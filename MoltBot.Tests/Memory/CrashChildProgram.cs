@@ -13,8 +13,11 @@ public static class CrashChildProgram
     public static async Task<int> Main(string[] args)
     {
         if (args.Length < 2 || args[0] != "memory-crash-child") return 0;
-        var harness = await MemoryHarness.StartAsync(args[1]);
+        bool turns = args.Length > 2 && args[2] == "turns";
+        // Turns: held for at most 100 ms, so the kill finds buckets written and turns held.
+        var harness = await MemoryHarness.StartAsync(args[1], turns ? new Dictionary<string, string?> { ["Memory:ConversationFlushMilliseconds"] = "100" } : null);
         var store = harness.Get<IConversationStore>();
+        if (turns) return await TurnsAsync(harness);
         var embedder = new HashEmbedder();
         var output = Console.Out;
         Console.WriteLine("STARTED");
@@ -29,6 +32,37 @@ public static class CrashChildProgram
                     Embedding = inbound ? embedder.Embed("crash test message " + id) : null,
                 }, CancellationToken.None);
                 lock (output) output.WriteLine("ACK " + id);
+            }
+        })));
+        return 0;
+    }
+
+    /// <summary>
+    /// "turns": each writer records turns (user message "wN-i" with a vector, reply "wN-i:out", one conversation per
+    /// writer) as the dialog manager does, so LiteDB gets them as held buckets (TurnBuckets); "ACK id" for both messages.
+    /// </summary>
+    private static async Task<int> TurnsAsync(MemoryHarness harness)
+    {
+        var turns = harness.Get<ITurnRecorder>();
+        var embedder = new HashEmbedder();
+        var output = Console.Out;
+        Console.WriteLine("STARTED");
+        await Task.WhenAll(Enumerable.Range(0, 32).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; ; i++)
+            {
+                string id = $"w{w}-{i}";
+                long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                await turns.RecordTurnAsync(
+                    new ConversationMessage(id, "web:crash" + w, "web:u" + w, "in", id, now) { Embedding = embedder.Embed("crash test message " + id) },
+                    [],
+                    new ConversationMessage(id + ":out", "web:crash" + w, "web:u" + w, "out", id + ":out", now),
+                    CancellationToken.None);
+                lock (output)
+                {
+                    output.WriteLine("ACK " + id);
+                    output.WriteLine("ACK " + id + ":out");
+                }
             }
         })));
         return 0;

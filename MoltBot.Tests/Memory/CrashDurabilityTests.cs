@@ -9,7 +9,16 @@ namespace MoltBot.Tests.Memory;
 public class CrashDurabilityTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task Killing_the_process_mid_load_loses_no_acknowledged_message_in_the_log_LiteDB_or_vector_recall()
+    public Task Killing_the_process_mid_load_loses_no_acknowledged_message_in_the_log_LiteDB_or_vector_recall() => KillMidLoadAsync(turns: false);
+
+    /// <summary>
+    /// The same with turns: LiteDB gets them as buckets the writer holds for up to Memory:ConversationFlushMilliseconds
+    /// (TurnBuckets), so the kill always finds turns held; the start-up replay restores them, once.
+    /// </summary>
+    [Fact]
+    public Task Killing_the_process_while_turns_are_held_for_their_buckets_loses_and_duplicates_nothing() => KillMidLoadAsync(turns: true);
+
+    private async Task KillMidLoadAsync(bool turns)
     {
         string root = Directory.CreateTempSubdirectory("moltbot-crash-test").FullName;
         var acked = new HashSet<string>();
@@ -17,6 +26,7 @@ public class CrashDurabilityTests(ITestOutputHelper output)
         string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { dll, "memory-crash-child", root }) start.ArgumentList.Add(a);
+        if (turns) start.ArgumentList.Add("turns");
 
         using (var child = Process.Start(start)!)
         {
@@ -57,10 +67,14 @@ public class CrashDurabilityTests(ITestOutputHelper output)
 
         // LiteDB: every acknowledged message, once, with counters that match.
         var db = reopened.Get<MemoryDatabase>().Db;
-        var messages = db.GetCollection<MessageDoc>(Collections.Messages).FindAll().ToList();
+        var documents = db.GetCollection<MessageDoc>(Collections.Messages).FindAll().ToList();
+        var messages = documents.SelectMany(d => d.Parts()).ToList();
         var stored = messages.Select(m => m.Id).ToHashSet();
         lost = acked.Where(id => !stored.Contains(id)).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged messages missing from LiteDB, e.g. {string.Join(", ", lost.Take(5))}; {context}");
+        var twice = messages.GroupBy(m => (m.Conv, m.Id)).Where(g => g.Count() > 1).Select(g => g.Key.Id).ToList();
+        Assert.True(twice.Count == 0, $"{twice.Count} messages stored more than once, e.g. {string.Join(", ", twice.Take(5))}; {context}");
+        if (turns) Assert.Contains(documents, d => d.More is not null); // the turns were written as buckets
         foreach (var conversation in db.GetCollection<ConversationDoc>(Collections.Conversations).FindAll())
         {
             Assert.Equal(messages.Count(m => m.Conv == conversation.Id), conversation.MessageCount);
@@ -70,7 +84,7 @@ public class CrashDurabilityTests(ITestOutputHelper output)
         var vectors = db.GetCollection<VectorDoc>(Collections.Vectors).FindAll().ToList();
         Assert.Equal(vectors.Count, vectors.Select(v => v.RefId).Distinct().Count());
         var vectorRefs = vectors.Select(v => v.RefId).ToHashSet();
-        lost = acked.Where(id => int.Parse(id[(id.IndexOf('-') + 1)..]) % 2 == 0 && !vectorRefs.Contains(id)).ToList();
+        lost = acked.Where(id => (turns ? !id.EndsWith(":out", StringComparison.Ordinal) : Sequence(id) % 2 == 0) && !vectorRefs.Contains(id)).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged messages missing from vector recall, e.g. {string.Join(", ", lost.Take(5))}; {context}");
         var index = reopened.Get<VectorMemory>().Index!;
         Assert.All(vectors, v => Assert.True(index.Contains(v.Id), $"vector {v.Id} ({v.RefId}) is not in the HNSW index"));
@@ -78,8 +92,15 @@ public class CrashDurabilityTests(ITestOutputHelper output)
 
         // Short-term memory: a conversation's last turns are its last stored messages.
         var recent = await reopened.Get<IShortTermMemory>().RecentAsync("web:crash0", 5, CancellationToken.None);
-        var last = messages.Where(m => m.Conv == "web:crash0").OrderBy(m => m.Ts).ThenBy(m => int.Parse(m.Id[(m.Id.IndexOf('-') + 1)..])).TakeLast(5).Select(m => m.Text);
+        var last = messages.Where(m => m.Conv == "web:crash0").OrderBy(m => m.Ts).ThenBy(m => Sequence(m.Id)).ThenBy(m => m.Direction).TakeLast(5).Select(m => m.Text);
         Assert.Equal(last.Order(), recent.Select(t => t.Text).Order());
         Assert.True(acked.Count >= 3000);
+    }
+
+    // "w3-17" and "w3-17:out" → 17.
+    private static int Sequence(string id)
+    {
+        int dash = id.IndexOf('-'), colon = id.IndexOf(':');
+        return int.Parse(id[(dash + 1)..(colon < 0 ? id.Length : colon)]);
     }
 }

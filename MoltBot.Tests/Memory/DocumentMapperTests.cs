@@ -15,7 +15,7 @@ namespace MoltBot.Tests.Memory;
 public class DocumentMapperTests
 {
     private static readonly Type[] DocumentTypes =
-        [typeof(MessageDoc), typeof(ConversationDoc), typeof(FactDoc), typeof(VectorDoc), typeof(ProfileDoc), typeof(MetaDoc)];
+        [typeof(MessageDoc), typeof(TurnPart), typeof(ConversationDoc), typeof(FactDoc), typeof(VectorDoc), typeof(ProfileDoc), typeof(MetaDoc)];
 
     public static TheoryData<string> TypeNames() => new(DocumentTypes.Select(t => t.Name));
 
@@ -79,6 +79,16 @@ public class DocumentMapperTests
         {
             Key = MessageKey.For("web:c1", "m3"), Id = "m3", Conv = "web:c1", User = "web:alice", Direction = "in", Text = "a turn", Ts = 5,
             ReplyId = "m3:out", ReplyText = "its reply", ReplyTs = 6, ReplyLanguage = "de",
+        },
+        new MessageDoc
+        {
+            Key = MessageKey.For("web:c1", "m4"), Id = "m4", Conv = "web:c1", User = "web:alice", Direction = "in", Text = "a bucket", Ts = 7,
+            ReplyId = "m4:out", ReplyText = "first reply", ReplyTs = 8,
+            More =
+            [
+                new TurnPart { MessageId = "m5", User = "web:bob", Text = "second", Ts = 9, Intent = "x.y", Language = "en", ReplyId = "m5:out", ReplyText = "", ReplyTs = 10, ReplyLanguage = "en" },
+                new TurnPart { MessageId = "m6", User = "web:alice", Text = "third", Ts = 11, ReplyId = "m6:out", ReplyText = "r", ReplyTs = 12 },
+            ],
         },
         new ConversationDoc { Id = "web:c1", User = "web:alice", MessageCount = 7, StartedMs = 1, LastActivityMs = long.MaxValue, DialogState = "{\"a\":1}", Users = ["web:alice", "web:bob"] },
         new ConversationDoc { Id = "web:c2", User = "web:bob", MessageCount = 0, StartedMs = -5, LastActivityMs = 0, DialogState = null, Users = null },

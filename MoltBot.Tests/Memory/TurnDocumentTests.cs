@@ -19,6 +19,9 @@ public class TurnDocumentTests
     private const string Conv = "web:c-turns";
     private const string User = "web:turner";
 
+    // Every turn written at once as its own document (no held buckets: BucketTests covers those).
+    internal static readonly Dictionary<string, string?> TurnsAtOnce = new() { ["Memory:ConversationFlushMilliseconds"] = "0" };
+
     // Recent timestamps: the event log's retention (Memory:EventRetentionDays) drops old events at start.
     private static readonly long T0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000 * 1000;
 
@@ -43,7 +46,7 @@ public class TurnDocumentTests
     [Fact]
     public async Task A_turn_is_one_document_that_history_export_and_deletion_read_as_two_messages()
     {
-        await using var harness = await MemoryHarness.StartAsync();
+        await using var harness = await MemoryHarness.StartAsync(settings: TurnsAtOnce);
         for (int i = 0; i < 3; i++) await Turn(harness, "t" + i, 1_000 + 10 * i);
 
         var docs = await DocumentsAsync(harness);
@@ -82,12 +85,12 @@ public class TurnDocumentTests
         string root = Directory.CreateTempSubdirectory("moltbot-turn-test").FullName;
         {
             // What earlier versions wrote for every turn (and this one for a user message recorded alone): a document per message.
-            var old = await MemoryHarness.StartAsync(root);
+            var old = await MemoryHarness.StartAsync(root, TurnsAtOnce);
             await old.Get<IConversationStore>().RecordMessageAsync(In("a", 1_000), None);
             await old.Get<IConversationStore>().RecordMessageAsync(Out("a", 1_001), None);
             await old.RestartableStopAsync();
         }
-        await using var harness = await MemoryHarness.StartAsync(root);
+        await using var harness = await MemoryHarness.StartAsync(root, TurnsAtOnce);
         await Turn(harness, "b", 2_000);
         // A redelivered turn, and a turn whose user message is stored already (recorded alone when a decision failed).
         await Turn(harness, "b", 2_000);
@@ -116,7 +119,7 @@ public class TurnDocumentTests
         string root = Directory.CreateTempSubdirectory("moltbot-turn-test").FullName;
         string dbFile;
         {
-            var first = await MemoryHarness.StartAsync(root);
+            var first = await MemoryHarness.StartAsync(root, TurnsAtOnce);
             dbFile = first.DatabaseFile;
             for (int i = 0; i < 6; i++) await Turn(first, "r" + i, 1_000 + 10 * i);
             await first.RestartableStopAsync();
@@ -127,7 +130,7 @@ public class TurnDocumentTests
             Assert.Equal(1, raw.GetCollection(Collections.Meta).DeleteAll());
         }
         {
-            var second = await MemoryHarness.StartAsync(root);
+            var second = await MemoryHarness.StartAsync(root, TurnsAtOnce);
             Assert.Equal((0, 0), second.Get<LogReplay>().Restored);
             Assert.Equal(6, (await DocumentsAsync(second)).Count);
             Assert.Equal(12, CountOf(second));
@@ -137,11 +140,11 @@ public class TurnDocumentTests
         File.Delete(dbFile);
         File.Delete(Path.Combine(Path.GetDirectoryName(dbFile)!, "moltbot-log.db"));
         {
-            var third = await MemoryHarness.StartAsync(root);
+            var third = await MemoryHarness.StartAsync(root, TurnsAtOnce);
             Assert.Equal((12, 6), third.Get<LogReplay>().Restored);
             await third.RestartableStopAsync();
         }
-        await using var fourth = await MemoryHarness.StartAsync(root);
+        await using var fourth = await MemoryHarness.StartAsync(root, TurnsAtOnce);
         Assert.Equal((0, 0), fourth.Get<LogReplay>().Restored);
         Assert.Equal(12, CountOf(fourth));
         var history = await fourth.Get<IConversationReader>().MessagesAsync(Conv, 20, None);
@@ -152,19 +155,16 @@ public class TurnDocumentTests
     [Fact]
     public async Task A_reply_whose_user_message_lies_before_the_replay_window_is_found_inside_its_turn()
     {
-        await using var harness = await MemoryHarness.StartAsync();
+        await using var harness = await MemoryHarness.StartAsync(settings: TurnsAtOnce);
         await Turn(harness, "w", 1_000);
         await harness.Get<IConversationStore>().RecordMessageAsync(Out("alone", 1_100), None);
         await harness.Get<GroupCommitWriter>().WhenWrittenAsync(None);
         var db = harness.Get<MemoryDatabase>().Db;
-        MessageDoc Reply(string id) => new() { Key = MessageKey.For(Conv, id), Id = id, Conv = Conv, User = User, Direction = "out" };
-
-        // Nothing known about the window: the conversation's documents are looked through.
-        Assert.True(LogReplay.HeldByTurn(db, Reply("w:out"), new Dictionary<string, string?>()));
-        Assert.False(LogReplay.HeldByTurn(db, Reply("alone:out"), new Dictionary<string, string?>())); // stored alone: found by its key instead
-        Assert.False(LogReplay.HeldByTurn(db, Reply("x:out"), new Dictionary<string, string?>()));
-        // The last user message replayed in the conversation says which reply its turn document holds.
-        Assert.True(LogReplay.HeldByTurn(db, Reply("w:out"), new Dictionary<string, string?> { [Conv] = "w:out" }));
-        Assert.False(LogReplay.HeldByTurn(db, Reply("w:out"), new Dictionary<string, string?> { [Conv] = null }));
+        // The replay reads the conversation's ids once: a reply inside its turn document is among them.
+        var ids = LogReplay.StoredIds(db, Conv, new Dictionary<string, HashSet<string>>());
+        Assert.Contains("w:out", ids);
+        Assert.Contains("alone:out", ids);
+        Assert.DoesNotContain("x:out", ids);
+        Assert.Equal(3, ids.Count);
     }
 }

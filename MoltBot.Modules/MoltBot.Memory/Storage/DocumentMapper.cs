@@ -32,6 +32,7 @@ public sealed class DocumentMapper : BsonMapper
     {
         if (type == typeof(MessageDoc)) return _ => new MessageDoc();
         if (type == typeof(ConversationDoc)) return _ => new ConversationDoc();
+        if (type == typeof(TurnPart)) return _ => new TurnPart();
         if (type == typeof(FactDoc)) return _ => new FactDoc();
         if (type == typeof(VectorDoc)) return _ => new VectorDoc();
         if (type == typeof(ProfileDoc)) return _ => new ProfileDoc();
@@ -60,6 +61,24 @@ public sealed class DocumentMapper : BsonMapper
                 Member<long?>("RTs", nameof(MessageDoc.ReplyTs), o => ((MessageDoc)o).ReplyTs, (o, v) => ((MessageDoc)o).ReplyTs = (long?)v),
                 Member<string>("RIntent", nameof(MessageDoc.ReplyIntent), o => ((MessageDoc)o).ReplyIntent, (o, v) => ((MessageDoc)o).ReplyIntent = (string?)v),
                 Member<string>("RLanguage", nameof(MessageDoc.ReplyLanguage), o => ((MessageDoc)o).ReplyLanguage, (o, v) => ((MessageDoc)o).ReplyLanguage = (string?)v),
+                Member<List<TurnPart>>(nameof(MessageDoc.More), o => ((MessageDoc)o).More, (o, v) => ((MessageDoc)o).More = (List<TurnPart>?)v),
+            ];
+        }
+        if (type == typeof(TurnPart))
+        {
+            return
+            [
+                Member<string>("Mid", nameof(TurnPart.MessageId), o => ((TurnPart)o).MessageId, (o, v) => ((TurnPart)o).MessageId = (string)v),
+                Member<string>(nameof(TurnPart.User), o => ((TurnPart)o).User, (o, v) => ((TurnPart)o).User = (string)v),
+                Member<string>(nameof(TurnPart.Text), o => ((TurnPart)o).Text, (o, v) => ((TurnPart)o).Text = (string)v),
+                Member<long>(nameof(TurnPart.Ts), o => ((TurnPart)o).Ts, (o, v) => ((TurnPart)o).Ts = (long)v),
+                Member<string>(nameof(TurnPart.Intent), o => ((TurnPart)o).Intent, (o, v) => ((TurnPart)o).Intent = (string?)v),
+                Member<string>(nameof(TurnPart.Language), o => ((TurnPart)o).Language, (o, v) => ((TurnPart)o).Language = (string?)v),
+                Member<string>("RMid", nameof(TurnPart.ReplyId), o => ((TurnPart)o).ReplyId, (o, v) => ((TurnPart)o).ReplyId = (string)v),
+                Member<string>("RText", nameof(TurnPart.ReplyText), o => ((TurnPart)o).ReplyText, (o, v) => ((TurnPart)o).ReplyText = (string)v),
+                Member<long>("RTs", nameof(TurnPart.ReplyTs), o => ((TurnPart)o).ReplyTs, (o, v) => ((TurnPart)o).ReplyTs = (long)v),
+                Member<string>("RIntent", nameof(TurnPart.ReplyIntent), o => ((TurnPart)o).ReplyIntent, (o, v) => ((TurnPart)o).ReplyIntent = (string?)v),
+                Member<string>("RLanguage", nameof(TurnPart.ReplyLanguage), o => ((TurnPart)o).ReplyLanguage, (o, v) => ((TurnPart)o).ReplyLanguage = (string?)v),
             ];
         }
         if (type == typeof(ConversationDoc))
@@ -135,6 +154,7 @@ public sealed class DocumentMapper : BsonMapper
         Type? underlying =
             type == typeof(byte[]) ? typeof(byte) :
             type == typeof(List<string>) ? typeof(string) :
+            type == typeof(List<TurnPart>) ? typeof(TurnPart) :
             type == typeof(Dictionary<string, string>) ? typeof(KeyValuePair<string, string>) :
             null;
         return new MemberMapper

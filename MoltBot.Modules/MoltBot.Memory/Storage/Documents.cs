@@ -30,6 +30,12 @@ public sealed class MessageDoc
     [BsonField("RTs")] public long? ReplyTs { get; set; }
     [BsonField("RIntent")] public string? ReplyIntent { get; set; }
     [BsonField("RLanguage")] public string? ReplyLanguage { get; set; }
+    /// <summary>
+    /// A bucket's further turns, in order (null, not written, on a document of one message or one turn): the writer
+    /// keeps the turns of a conversation it has not written yet and writes them as one document under the first
+    /// turn's key (<see cref="TurnBucket"/>). Each part may be another user's (group conversations).
+    /// </summary>
+    public List<TurnPart>? More { get; set; }
 
     /// <summary>
     /// The messages this document holds, in order: itself, and for a turn its reply (same key, conversation and user,
@@ -37,7 +43,7 @@ public sealed class MessageDoc
     /// </summary>
     public IEnumerable<MessageDoc> Parts()
     {
-        if (ReplyId is null)
+        if (ReplyId is null && More is null)
         {
             yield return this;
             yield break;
@@ -46,15 +52,59 @@ public sealed class MessageDoc
         {
             Key = Key, Id = Id, Conv = Conv, User = User, Direction = Direction, Text = Text, Ts = Ts, Intent = Intent, Language = Language,
         };
-        yield return new MessageDoc
+        if (ReplyId is not null)
         {
-            Key = Key, Id = ReplyId, Conv = Conv, User = User, Direction = "out", Text = ReplyText ?? "", Ts = ReplyTs ?? Ts,
-            Intent = ReplyIntent, Language = ReplyLanguage,
-        };
+            yield return new MessageDoc
+            {
+                Key = Key, Id = ReplyId, Conv = Conv, User = User, Direction = "out", Text = ReplyText ?? "", Ts = ReplyTs ?? Ts,
+                Intent = ReplyIntent, Language = ReplyLanguage,
+            };
+        }
+        if (More is null) yield break;
+        foreach (var t in More)
+        {
+            yield return new MessageDoc
+            {
+                Key = Key, Id = t.MessageId, Conv = Conv, User = t.User, Direction = "in", Text = t.Text, Ts = t.Ts, Intent = t.Intent, Language = t.Language,
+            };
+            yield return new MessageDoc
+            {
+                Key = Key, Id = t.ReplyId, Conv = Conv, User = t.User, Direction = "out", Text = t.ReplyText, Ts = t.ReplyTs,
+                Intent = t.ReplyIntent, Language = t.ReplyLanguage,
+            };
+        }
     }
 
-    /// <summary>How many messages this document holds (1, or 2 for a turn). A method: a property would be mapped.</summary>
-    public int CountMessages() => ReplyId is null ? 1 : 2;
+    /// <summary>How many messages this document holds (1, 2 for a turn, 2 per turn for a bucket). A method: a property would be mapped.</summary>
+    public int CountMessages() => (ReplyId is null ? 1 : 2) + 2 * (More?.Count ?? 0);
+
+    /// <summary>The newest time of the messages this document holds.</summary>
+    public long LastTs()
+    {
+        long last = Math.Max(Ts, ReplyTs ?? Ts);
+        if (More is not null) foreach (var t in More) last = Math.Max(last, Math.Max(t.Ts, t.ReplyTs));
+        return last;
+    }
+}
+
+/// <summary>
+/// One turn inside a bucket (<see cref="MessageDoc.More"/>): a user message and its reply (same conversation and
+/// user), field names as on <see cref="MessageDoc"/>.
+/// </summary>
+public sealed class TurnPart
+{
+    /// <summary>The user message's id ("Mid"; a member named Id would be LiteDB's "_id").</summary>
+    [BsonField("Mid")] public string MessageId { get; set; } = "";
+    public string User { get; set; } = "";
+    public string Text { get; set; } = "";
+    public long Ts { get; set; }
+    public string? Intent { get; set; }
+    public string? Language { get; set; }
+    [BsonField("RMid")] public string ReplyId { get; set; } = "";
+    [BsonField("RText")] public string ReplyText { get; set; } = "";
+    [BsonField("RTs")] public long ReplyTs { get; set; }
+    [BsonField("RIntent")] public string? ReplyIntent { get; set; }
+    [BsonField("RLanguage")] public string? ReplyLanguage { get; set; }
 }
 
 /// <summary>"conversations": counters and the persisted dialog state.</summary>

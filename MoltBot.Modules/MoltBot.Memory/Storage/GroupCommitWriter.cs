@@ -37,6 +37,14 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Dictionary<string, ConversationDoc> _deferred = new(StringComparer.Ordinal);
     private readonly TimeSpan _flushInterval;
     private long _deferredSince;
+    // Turns committed by this writer and held for their conversation's bucket document (null: every turn written at once).
+    private readonly TurnBuckets? _buckets;
+
+    /// <summary>The held turns (tests).</summary>
+    internal TurnBuckets? Buckets => _buckets;
+
+    // Conversation documents or turns not written to LiteDB yet.
+    private bool Holding => _deferred.Count > 0 || _buckets is { IsEmpty: false };
 
     public GroupCommitWriter(MemoryDatabase database, IOptions<MemoryOptions> options, ILogger<GroupCommitWriter> logger, TimeProvider? clock = null)
     {
@@ -49,6 +57,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         _conversations = new LruCache<string, ConversationDoc>(Math.Min(options.Value.DialogStateCacheCapacity, 4_096));
         // Without write-behind a write's task means "in LiteDB": nothing is held back then.
         _flushInterval = options.Value.DatabaseWriteBehind ? TimeSpan.FromMilliseconds(options.Value.ConversationFlushMilliseconds) : TimeSpan.Zero;
+        if (_flushInterval > TimeSpan.Zero) _buckets = new TurnBuckets(Math.Min(options.Value.DialogStateCacheCapacity, 4_096));
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
         {
             SingleReader = true,
@@ -139,7 +148,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             if (batch.Count > 0) Commit(batch, flushAll: false);
         }
         // Stopping: the conversation documents still held are written.
-        if (_deferred.Count > 0) Commit([], flushAll: true);
+        if (Holding) Commit([], flushAll: true);
     }
 
     /// <summary>
@@ -148,7 +157,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     /// </summary>
     private async ValueTask<bool> WaitForWritesAsync(ChannelReader<WriteRequest> reader)
     {
-        if (_deferred.Count == 0) return await reader.WaitToReadAsync().ConfigureAwait(false);
+        if (!Holding) return await reader.WaitToReadAsync().ConfigureAwait(false);
         var left = _flushInterval - _clock.GetElapsedTime(_deferredSince);
         if (left <= TimeSpan.Zero) return true;
         using var timeout = new CancellationTokenSource(left, _clock);
@@ -181,17 +190,17 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         try
         {
             db.BeginTrans();
-            var shared = new WriteBatch(db, _conversations, _deferred);
+            var shared = new WriteBatch(db, _conversations, _deferred, _buckets);
             foreach (var r in batch) r.Apply(shared);
             // The conversation documents are written when somebody waits for a write of this group (a read that must
             // see them, the replay mark, a checkpoint), when the interval is up, or always with an interval of 0.
             shared.Flush(all: flushAll || _flushInterval <= TimeSpan.Zero || batch.Exists(r => r.WaitedFor)
-                || (_deferred.Count > 0 && _clock.GetElapsedTime(_deferredSince) >= _flushInterval));
+                || (Holding && _clock.GetElapsedTime(_deferredSince) >= _flushInterval));
             db.Commit();
             Commits++;
-            bool wereDeferred = _deferred.Count > 0;
+            bool wereDeferred = Holding;
             shared.Committed();
-            if (!wereDeferred && _deferred.Count > 0) _deferredSince = _clock.GetTimestamp();
+            if (!wereDeferred && Holding) _deferredSince = _clock.GetTimestamp();
             Completed(db, batch);
             return;
         }
@@ -201,7 +210,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             ForgetConversations();
             // A held conversation document that cannot be written must not fail every later group: each is written
             // alone, and one that fails is logged and dropped (the start-up replay recounts after a crash only).
-            bool held = _deferred.Count > 0;
+            bool held = Holding;
             if (held) WriteHeldOneByOne(db, ex);
             if (batch.Count == 0) return;
             if (IsDuplicateKey(ex))
@@ -228,7 +237,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 db.BeginTrans();
                 // The writer's documents (with any deferred changes) and everything written at once: a write retried
                 // alone must not count from a stale stored document.
-                var single = new WriteBatch(db, _conversations, _deferred) { CheckDuplicates = true };
+                var single = new WriteBatch(db, _conversations, _deferred, _buckets) { CheckDuplicates = true };
                 r.Apply(single);
                 single.Flush(all: true);
                 db.Commit();
@@ -238,6 +247,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             catch (Exception ex)
             {
                 SafeRollback(db);
+                ForgetConversations();
                 Interlocked.Increment(ref _failures);
                 r.Done.TrySetException(ex);
                 continue;
@@ -277,6 +287,29 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     private void WriteHeldOneByOne(LiteDatabase db, Exception groupFailure)
     {
+        if (_buckets is not null)
+        {
+            var messages = db.GetCollection<MessageDoc>(Collections.Messages);
+            foreach (var bucket in _buckets.Buckets().ToList())
+            {
+                try
+                {
+                    db.BeginTrans();
+                    messages.Insert(bucket);
+                    db.Commit();
+                    Commits++;
+                }
+                catch (Exception ex)
+                {
+                    SafeRollback(db);
+                    // As a conversation document below: the event log still has the turns, and the replay mark stops.
+                    Interlocked.Increment(ref _failures);
+                    _logger.LogError(ex, "{Turns} turns of conversation {ConversationKey} could not be written to LiteDB and were dropped until the next start's replay (after: {GroupFailure})",
+                        1 + (bucket.More?.Count ?? 0), bucket.Conv, groupFailure.Message);
+                }
+                _buckets.Drop(bucket);
+            }
+        }
         var collection = db.GetCollection<ConversationDoc>(Collections.Conversations);
         foreach (var (id, doc) in _deferred.ToList())
         {
@@ -302,6 +335,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
 
     // A batch works on copies of the writer's documents, so a rolled-back one changed none of them; the cache is still
     // dropped (cheap, and what LiteDB holds is certain). The deferred documents stay: only they have those changes.
+    // The buckets' known ids stay: ids read inside the rolled-back transaction may include what it inserted, and an id
+    // known but not stored only costs a confirmation against the documents (WriteBatch.IsStored); none is ever missing
+    // (what a batch adds is noted only once it committed).
     private void ForgetConversations() => _conversations.Clear();
 
     private static bool IsDuplicateKey(Exception ex) => ex is LiteException { ErrorCode: LiteException.INDEX_DUPLICATE_KEY };

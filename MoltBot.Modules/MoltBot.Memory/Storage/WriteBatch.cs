@@ -11,8 +11,21 @@ namespace MoltBot.Memory.Storage;
 /// Memory:ConversationFlushMilliseconds) the batch may leave its documents unwritten as well (<see cref="Flush"/>).
 /// The batch works on copies: the writer's documents change only once the batch committed (<see cref="Committed"/>).
 /// </summary>
-public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc>? committed = null, Dictionary<string, ConversationDoc>? deferred = null)
+/// With the writer's <paramref name="buckets"/> a turn is held (<see cref="Hold"/>) and written as part of its
+/// conversation's bucket document when the held documents are written (<see cref="TurnBuckets"/>).
+public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc>? committed = null, Dictionary<string, ConversationDoc>? deferred = null,
+    TurnBuckets? buckets = null)
 {
+    /// <summary>Whether turns are held and written as buckets (a deferring writer).</summary>
+    public bool HoldsTurns => buckets is not null;
+
+    // This batch's turns to hold once it commits (or, when it writes the held documents, written as buckets of their
+    // own), and the ids it stored or holds, per conversation (for duplicates within the batch).
+    private readonly List<(MessageDoc Inbound, MessageDoc Reply)> _turns = [];
+    private readonly List<(string Conv, ulong Hash)> _stored = [];
+    private readonly HashSet<ulong> _storedHashes = []; // the hashes of _stored, any conversation (a match is confirmed)
+    private bool _wroteHeld;
+
     /// <summary>
     /// False in a group commit: a write that may repeat a stored document (a redelivered or replayed message) inserts
     /// it without looking it up — the primary key refuses a duplicate, which fails the group, and the writer replays
@@ -71,6 +84,45 @@ public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc
     /// </summary>
     public LiteDatabase DbWithoutConversations => db;
 
+    /// <summary>
+    /// Whether a message id is stored in the conversation (in LiteDB, as a message of its own, in a turn or in a
+    /// bucket), held by the writer or stored by this batch. Only with <see cref="HoldsTurns"/>: a hash set per
+    /// conversation answers, and a match is confirmed against the documents.
+    /// </summary>
+    public bool IsStored(string conversationKey, string id)
+    {
+        ulong hash = TurnBuckets.Hash(id);
+        bool maybe = buckets!.Known(db, conversationKey).Contains(hash) || _storedHashes.Contains(hash);
+        if (!maybe) return false;
+        foreach (var (inbound, reply) in _turns)
+        {
+            if (string.Equals(inbound.Conv, conversationKey, StringComparison.Ordinal)
+                && (string.Equals(inbound.Id, id, StringComparison.Ordinal) || string.Equals(reply.Id, id, StringComparison.Ordinal))) return true;
+        }
+        foreach (var b in buckets.HeldIn(conversationKey))
+        {
+            if (b.Parts().Any(m => string.Equals(m.Id, id, StringComparison.Ordinal))) return true;
+        }
+        return ConversationStoreReader.Read(db, conversationKey).Any(m => string.Equals(m.Id, id, StringComparison.Ordinal));
+    }
+
+    /// <summary>Notes a message this batch inserted on its own (see <see cref="IsStored"/>).</summary>
+    public void Stored(string conversationKey, string id)
+    {
+        if (buckets is null) return;
+        ulong hash = TurnBuckets.Hash(id);
+        _stored.Add((conversationKey, hash));
+        _storedHashes.Add(hash);
+    }
+
+    /// <summary>A turn to write as part of its conversation's bucket (see <see cref="TurnBuckets"/>).</summary>
+    public void Hold(MessageDoc inbound, MessageDoc reply)
+    {
+        _turns.Add((inbound, reply));
+        Stored(inbound.Conv, inbound.Id);
+        Stored(inbound.Conv, reply.Id);
+    }
+
     /// <summary>The messages collection (inserts do not touch conversation documents).</summary>
     public ILiteCollection<MessageDoc> Messages => db.GetCollection<MessageDoc>(Collections.Messages);
 
@@ -80,6 +132,7 @@ public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc
     /// </summary>
     public void Flush(bool all = true)
     {
+        if (all && buckets is not null && (!buckets.IsEmpty || _turns.Count > 0)) WriteHeldTurns();
         if (!all && deferred is not null)
         {
             foreach (var (id, doc) in _conversations) _stillDeferred[id] = doc;
@@ -110,6 +163,24 @@ public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc
         }
     }
 
+    // The writer's held buckets, this batch's turns added (to copies: the writer's change only once this commits).
+    private void WriteHeldTurns()
+    {
+        var messages = Messages;
+        if (_wroteHeld)
+        {
+            // A second time in this batch (a raw write after turns already written): only the turns since.
+            var since = new TurnBuckets(1);
+            messages.Insert(since.With(_turns));
+        }
+        else
+        {
+            messages.Insert(buckets!.With(_turns));
+            _wroteHeld = true;
+        }
+        _turns.Clear();
+    }
+
     /// <summary>
     /// After the batch's transaction committed: the writer's cache takes the batch's documents (or starts over after a
     /// raw write), and its deferred documents are the ones still unwritten.
@@ -117,6 +188,14 @@ public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc
     public void Committed()
     {
         if (_wroteDeferred) deferred?.Clear();
+        if (buckets is not null)
+        {
+            if (_wroteHeld) buckets.ClearHeld();
+            foreach (var (inbound, reply) in _turns) buckets.Add(inbound, reply);
+            // A raw write (a deletion) may have removed stored messages: ids known that are no longer stored only cost
+            // the confirmation against the documents when they come again (IsStored), so the known ids stay.
+            foreach (var (conv, hash) in _stored) buckets.NoteKnown(conv, hash);
+        }
         if (_raw)
         {
             committed?.Clear();
