@@ -1,3 +1,4 @@
+using MoltBot.Contracts.Admin;
 using MoltBot.Contracts.Memory;
 
 namespace MoltBot.Tests.Memory;
@@ -62,6 +63,14 @@ public static class CrashChildProgram
                 {
                     output.WriteLine("ACK " + id);
                     output.WriteLine("ACK " + id + ":out");
+                }
+                if (w == 0 && i == 10)
+                {
+                    // A history read is a read barrier: every held turn is written as its bucket before it returns. So the
+                    // kill finds buckets written whatever the box's speed (the 100 ms timer alone may not have fired when
+                    // 3,000 acks are reached), while the other writers go on and leave turns held.
+                    await harness.Get<IConversationReader>().MessagesAsync("web:crash0", 1, CancellationToken.None);
+                    lock (output) output.WriteLine("FLUSHED");
                 }
             }
         })));

@@ -34,11 +34,13 @@ public class CrashDurabilityTests(ITestOutputHelper output)
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             try
             {
-                while (acked.Count < 3000)
+                bool flushed = !turns; // turns: also wait until the child's read barrier has written buckets
+                while (acked.Count < 3000 || !flushed)
                 {
                     string? line = await child.StandardOutput.ReadLineAsync(timeout.Token);
                     if (line is null) Assert.Fail("child exited early: " + await stderr);
                     if (line.StartsWith("ACK ")) acked.Add(line[4..]);
+                    else if (line == "FLUSHED") flushed = true;
                 }
             }
             finally
