@@ -9,7 +9,7 @@ namespace MoltBot.Tests.Training;
 /// <summary>
 /// The bundled models, scored on the held-out splits. The student-vs-teacher ratio and size targets are the issue's;
 /// the absolute accuracy, entity-F1 and agreement checks are regression floors at the level the committed models
-/// reach (their MODEL_CARD.md numbers): below the issue's target for teacher accuracy (95%); the student's entity F1 floor (0.92) sits above the issue's 0.90 and the LM agreement floor (0.86) above its 85%. See the cards.
+/// reach (their MODEL_CARD.md numbers): the teacher accuracy floor is the issue's 95% (round 9: 0.9574); the student's entity F1 floor (0.93) sits above the issue's 0.90 and the LM agreement floor (0.86) above its 85%. See the cards.
 /// </summary>
 public sealed class CommittedModelTests
 {
@@ -53,9 +53,9 @@ public sealed class CommittedModelTests
 /// <summary>Checks for the bundled NLU models: the issue's student/teacher ratio, and floors at the committed level.</summary>
 public static class NluTargets
 {
-    /// <summary>Committed teacher (ensemble of three encoders, round 5): 0.9460 on test.jsonl (963 sentences; issue target 0.95, not met).</summary>
-    public const double TeacherAccuracyFloor = 0.94;
+    /// <summary>Committed teacher (three encoders + an n-gram member, round 9): 0.9574 on test.jsonl (963 sentences); the issue's target.</summary>
+    public const double TeacherAccuracyFloor = 0.95;
     public const double StudentShareOfTeacher = 0.98;
-    /// <summary>Committed INT8 student, distilled from the round-5 ensemble: 0.9241 (issue target 0.90, met; the evaluation is deterministic, one thread).</summary>
-    public const double StudentEntityF1Floor = 0.92;
+    /// <summary>Committed INT8 student, distilled from the round-9 ensemble: 0.9409 (issue target 0.90, met; the evaluation is deterministic, one thread).</summary>
+    public const double StudentEntityF1Floor = 0.93;
 }
