@@ -41,6 +41,29 @@ public sealed class EventLog : IEventLog, IAsyncDisposable
     /// <summary>Commits made by the appending caller itself because the writer was idle (diagnostics and tests).</summary>
     public long InlineCommits => Interlocked.Read(ref _inlineCommits);
 
+    /// <summary>Requests waiting for the writer (diagnostics and tests).</summary>
+    internal int QueuedRequests => _queue.Reader.Count;
+
+    /// <summary>
+    /// Tests: holds the commit lock as a commit in progress does, so appends queue behind it (none commits inline)
+    /// until the returned handle is disposed. How fast a box's fsync is decides whether concurrent appenders ever
+    /// meet a busy writer; this makes the grouping testable without depending on it.
+    /// </summary>
+    internal async Task<IDisposable> HoldCommitsAsync()
+    {
+        await _writing.WaitAsync().ConfigureAwait(false);
+        return new Release(_writing);
+    }
+
+    private sealed class Release(SemaphoreSlim semaphore) : IDisposable
+    {
+        private int _released;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) semaphore.Release();
+        }
+    }
+
     public EventLog(MemoryDatabase database, ReplayMark mark, IOptions<MemoryOptions> options, TimeProvider clock, ILogger<EventLog> logger)
     {
         _database = database;
