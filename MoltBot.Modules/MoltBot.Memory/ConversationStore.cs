@@ -201,12 +201,7 @@ public sealed class ConversationStore(
                 return added;
             }
         }
-        messages.Insert(new MessageDoc
-        {
-            Key = inbound.Key, Id = inbound.Id, Conv = inbound.Conv, User = inbound.User, Direction = inbound.Direction, Text = inbound.Text,
-            Ts = inbound.Ts, Intent = inbound.Intent, Language = inbound.Language,
-            ReplyId = reply.Id, ReplyText = reply.Text, ReplyTs = reply.Ts, ReplyIntent = reply.Intent, ReplyLanguage = reply.Language,
-        });
+        messages.Insert(TurnBuckets.Start(inbound, reply)); // a turn document = a bucket of one turn (IsTurn: inbound is "in")
         Count(batch, inbound, 2, Math.Max(inbound.Ts, reply.Ts));
         if (vector is not null) VectorMemory.Stage(batch.DbWithoutConversations, vector);
         return 2;

@@ -62,13 +62,13 @@ public sealed class UserDataRights(
         int removed = 0;
         foreach (var doc in documents)
         {
-            var turns = TurnBuckets.Turns(doc);
-            if (turns is null || doc.More is null)
+            if (doc.More is null)
             {
                 // One message, or one turn: all the user's or none of it.
                 if (doc.User == userKey && messages.Delete(doc.Key)) removed += doc.CountMessages();
                 continue;
             }
+            var turns = TurnBuckets.Turns(doc)!; // a bucket (More set) always has its first turn's reply
             var kept = turns.Where(t => t.User != userKey).ToList();
             if (kept.Count == turns.Count || !messages.Delete(doc.Key)) continue;
             removed += 2 * (turns.Count - kept.Count);

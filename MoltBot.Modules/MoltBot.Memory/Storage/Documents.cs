@@ -75,6 +75,14 @@ public sealed class MessageDoc
         }
     }
 
+    /// <summary>A copy whose <see cref="More"/> list is its own (turns added to it leave this document as it is). A method: a property would be mapped.</summary>
+    internal MessageDoc CopyWithOwnMore()
+    {
+        var copy = (MessageDoc)MemberwiseClone();
+        copy.More = More is null ? null : [.. More];
+        return copy;
+    }
+
     /// <summary>How many messages this document holds (1, 2 for a turn, 2 per turn for a bucket). A method: a property would be mapped.</summary>
     public int CountMessages() => (ReplyId is null ? 1 : 2) + 2 * (More?.Count ?? 0);
 

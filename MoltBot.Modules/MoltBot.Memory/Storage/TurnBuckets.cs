@@ -57,17 +57,20 @@ public sealed class TurnBuckets(int conversations)
         {
             var copy = new Held { OpenBytes = held.OpenBytes };
             copy.Buckets.AddRange(held.Buckets);
-            var open = copy.Buckets[^1];
-            copy.Buckets[^1] = new MessageDoc
-            {
-                Key = open.Key, Id = open.Id, Conv = open.Conv, User = open.User, Direction = open.Direction, Text = open.Text, Ts = open.Ts,
-                Intent = open.Intent, Language = open.Language, ReplyId = open.ReplyId, ReplyText = open.ReplyText, ReplyTs = open.ReplyTs,
-                ReplyIntent = open.ReplyIntent, ReplyLanguage = open.ReplyLanguage, More = open.More is null ? null : [.. open.More],
-            };
+            copy.Buckets[^1] = held.Buckets[^1].CopyWithOwnMore();
             all[conv] = copy;
         }
-        foreach (var (inbound, reply) in turns) Add(all, inbound, reply);
-        return all.Values.SelectMany(h => h.Buckets);
+        return Grouped(all, turns);
+    }
+
+    /// <summary><paramref name="turns"/> grouped into new buckets, one run per conversation (nothing held is involved).</summary>
+    internal static IEnumerable<MessageDoc> Group(IEnumerable<(MessageDoc Inbound, MessageDoc Reply)> turns) =>
+        Grouped(new Dictionary<string, Held>(StringComparer.Ordinal), turns);
+
+    private static IEnumerable<MessageDoc> Grouped(Dictionary<string, Held> buckets, IEnumerable<(MessageDoc Inbound, MessageDoc Reply)> turns)
+    {
+        foreach (var (inbound, reply) in turns) Add(buckets, inbound, reply);
+        return buckets.Values.SelectMany(h => h.Buckets);
     }
 
     private static void Add(Dictionary<string, Held> buckets, MessageDoc inbound, MessageDoc reply)
@@ -141,12 +144,7 @@ public sealed class TurnBuckets(int conversations)
         Encoding.UTF8.GetByteCount(inbound.Text) + Encoding.UTF8.GetByteCount(reply.Text);
 
     /// <summary>A new bucket holding one turn: the turn document of it.</summary>
-    internal static MessageDoc Start(MessageDoc inbound, MessageDoc reply) => new()
-    {
-        Key = inbound.Key, Id = inbound.Id, Conv = inbound.Conv, User = inbound.User, Direction = "in", Text = inbound.Text,
-        Ts = inbound.Ts, Intent = inbound.Intent, Language = inbound.Language,
-        ReplyId = reply.Id, ReplyText = reply.Text, ReplyTs = reply.Ts, ReplyIntent = reply.Intent, ReplyLanguage = reply.Language,
-    };
+    internal static MessageDoc Start(MessageDoc inbound, MessageDoc reply) => Document(inbound.Key, inbound.Conv, Part(inbound, reply), null);
 
     internal static TurnPart Part(MessageDoc inbound, MessageDoc reply) => new()
     {
@@ -174,18 +172,17 @@ public sealed class TurnBuckets(int conversations)
     }
 
     /// <summary>A bucket of the given turns (at least one), under the first one's key.</summary>
-    internal static MessageDoc Build(string conversationKey, IReadOnlyList<TurnPart> turns)
+    internal static MessageDoc Build(string conversationKey, IReadOnlyList<TurnPart> turns) =>
+        Document(MessageKey.For(conversationKey, turns[0].MessageId), conversationKey, turns[0], turns.Count > 1 ? turns.Skip(1).ToList() : null);
+
+    // The one place a turn document's fields are filled from its first turn (the inverse of the first part of Turns).
+    private static MessageDoc Document(byte[] key, string conversationKey, TurnPart first, List<TurnPart>? more) => new()
     {
-        var first = turns[0];
-        return new MessageDoc
-        {
-            Key = MessageKey.For(conversationKey, first.MessageId), Id = first.MessageId, Conv = conversationKey, User = first.User, Direction = "in",
-            Text = first.Text, Ts = first.Ts, Intent = first.Intent, Language = first.Language,
-            ReplyId = first.ReplyId, ReplyText = first.ReplyText, ReplyTs = first.ReplyTs, ReplyIntent = first.ReplyIntent,
-            ReplyLanguage = first.ReplyLanguage,
-            More = turns.Count > 1 ? turns.Skip(1).ToList() : null,
-        };
-    }
+        Key = key, Id = first.MessageId, Conv = conversationKey, User = first.User, Direction = "in",
+        Text = first.Text, Ts = first.Ts, Intent = first.Intent, Language = first.Language,
+        ReplyId = first.ReplyId, ReplyText = first.ReplyText, ReplyTs = first.ReplyTs, ReplyIntent = first.ReplyIntent,
+        ReplyLanguage = first.ReplyLanguage, More = more,
+    };
 }
 
 /// <summary>Reads a conversation's messages from "messages" (shared by the store, the writer's duplicate check, the replay).</summary>

@@ -170,8 +170,7 @@ public sealed class WriteBatch(LiteDatabase db, LruCache<string, ConversationDoc
         if (_wroteHeld)
         {
             // A second time in this batch (a raw write after turns already written): only the turns since.
-            var since = new TurnBuckets(1);
-            messages.Insert(since.With(_turns));
+            messages.Insert(TurnBuckets.Group(_turns));
         }
         else
         {
