@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MoltBot.Contracts.Messaging;
 
 namespace MoltBot.Inference.Models;
 
@@ -97,17 +98,8 @@ public static class NgramFeatures
         return result;
     }
 
-    /// <summary>64-bit FNV-1a of the UTF-8 bytes, modulo <paramref name="buckets"/>.</summary>
-    public static int Bucket(string feature, int buckets)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (byte b in Encoding.UTF8.GetBytes(feature))
-        {
-            h ^= b;
-            h *= 1099511628211UL;
-        }
-        return (int)(h % (ulong)buckets);
-    }
+    /// <summary>64-bit FNV-1a of the UTF-8 bytes (the shard hash's, without a byte array per feature), modulo <paramref name="buckets"/>.</summary>
+    public static int Bucket(string feature, int buckets) => (int)(ShardHash.Fnv1a64(feature) % (ulong)buckets);
 
     /// <summary>CJK ideographs (and their extensions/compatibility forms), kana and hangul: one word per character.</summary>
     internal static bool IsCjk(int cp) =>
