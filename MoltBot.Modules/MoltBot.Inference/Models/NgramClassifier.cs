@@ -83,43 +83,45 @@ public sealed class NgramClassifier : NluModel
         return sum / w.sum(1, keepdim: true).clamp_min(LiveScalars.One);      // [B, D]
     }
 
+    /// <summary>Intent logits [B, I] and the normalised sentence embedding [B, D], in the caller's dispose scope.</summary>
+    private (Tensor Intent, Tensor Embedding) IntentsAndEmbedding(Tensor tokens, Tensor attentionMask)
+    {
+        var bag = Bag(tokens, attentionMask);                                  // [B, D]
+        return (intent_head.forward(bag), F.normalize(bag, p: 2, dim: -1));   // [B, I], [B, D]
+    }
+
     /// <param name="tokens">[B, T] int64, right-padded with PadTokenId.</param>
     /// <param name="attentionMask">[B, T] int64/bool, 1 for real tokens, 0 for padding.</param>
     /// <returns>Intent logits [B, I]; constant tag logits [B, T, G] ("O" 0, every other tag -1e4); embedding [B, D].</returns>
     public override NluOutput forward(Tensor tokens, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var bag = Bag(tokens, attentionMask);                                  // [B, D]
-        var intent = intent_head.forward(bag);                                 // [B, I]
-        var tags = NoTagLogits(tokens.shape[0], tokens.shape[1]);              // [B, T, G]
-        var embedding = F.normalize(bag, p: 2, dim: -1);                       // [B, D]
+        var (intent, embedding) = IntentsAndEmbedding(tokens, attentionMask);
+        var tags = torch.full(tokens.shape[0], tokens.shape[1], Config.BioTags.Count, NoTag, device: ngram_embeddings.weight!.device);   // [B, T, G]
+        tags.select(-1, 0).fill_(LiveScalars.Zero);                           // "O" 0
         return new NluOutput(intent.MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
     }
 
-    private Tensor NoTagLogits(long b, long t)
-    {
-        var tags = torch.full(b, t, Config.BioTags.Count, NoTag, device: ngram_embeddings.weight!.device);   // [B, T, G]
-        tags[TensorIndex.Ellipsis, 0] = torch.zeros(b, t);
-        return tags;
-    }
-
-    /// <summary>Intent probabilities [B, I], tag ids [B, T] (all 0 = "O"), embedding [B, D].</summary>
+    /// <summary>Intent probabilities [B, I], tag ids [B, T] (all 0 = "O"), embedding [B, D]. No tag logits are built.</summary>
     public override NluBatchOutput Predict(Tensor tokens, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        using var output = forward(tokens, attentionMask);
+        var (intent, embedding) = IntentsAndEmbedding(tokens, attentionMask);
         var tags = torch.zeros(tokens.shape[0], tokens.shape[1], ScalarType.Int64);
-        return new NluBatchOutput(output.IntentLogits.softmax(-1).MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(),
-            output.Embedding.clone().MoveToOuterDisposeScope());
+        return new NluBatchOutput(intent.softmax(-1).MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Intent probabilities [B, I], tag probabilities [B, T, G] (≈ 1 on "O"; not used by an ensemble), embedding [B, D].</summary>
+    /// <summary>
+    /// Intent probabilities [B, I], tag probabilities [B, T, G] (1 on "O": the softmax of the constant tag logits, whose
+    /// exp(-1e4) is 0 in fp32; not used by an ensemble), embedding [B, D].
+    /// </summary>
     public override NluProbabilities PredictProbabilities(Tensor tokens, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        using var output = forward(tokens, attentionMask);
-        return new NluProbabilities(output.IntentLogits.softmax(-1).MoveToOuterDisposeScope(), output.TagLogits.softmax(-1).MoveToOuterDisposeScope(),
-            output.Embedding.clone().MoveToOuterDisposeScope());
+        var (intent, embedding) = IntentsAndEmbedding(tokens, attentionMask);
+        var tags = torch.zeros(tokens.shape[0], tokens.shape[1], Config.BioTags.Count, device: ngram_embeddings.weight!.device);   // [B, T, G]
+        tags.select(-1, 0).fill_(LiveScalars.One);
+        return new NluProbabilities(intent.softmax(-1).MoveToOuterDisposeScope(), tags.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
     }
 
     /// <summary>Has no effect: the bag is a handful of eager ops (there is no compiled graph for it).</summary>
